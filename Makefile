@@ -1,0 +1,59 @@
+# libnet: `make demo` runs the union catalogue on demo data, `make test` runs every test.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+# Real servers the tests start on 127.0.0.1: Zebra (SRU/Z39.50) and PostgreSQL.
+DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql
+DEMO_TITLES ?= 2000
+
+.PHONY: install demo test system-deps lint bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+demo: install
+	$(BIN)/libnet demo-data --titles $(DEMO_TITLES) demo-data
+	$(BIN)/libnet harvest --config config.toml
+	$(BIN)/libnet records stats --config config.toml
+	@echo
+	@echo "The demo catalogue is harvested into var/. Try:"
+	@echo "  $(BIN)/libnet runs                      # what each harvest did"
+	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"
+	@echo "  $(BIN)/libnet records show marl MAR0000001 --json"
+
+# Installs the Debian packages the tests use when they are missing (as root, with apt-get).
+system-deps:
+	@missing=""; for p in $(DEBIAN_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing Debian packages:$$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	  else \
+	    echo "make test: the tests need the Debian packages$$missing;"; \
+	    echo "  install them with: sudo apt-get install$$missing"; \
+	    echo "  (without them those tests are skipped, and fail when CI=true)"; \
+	  fi; \
+	fi
+
+test: install system-deps
+	$(BIN)/ruff check libnet harvesters index webapp tests bench
+	$(BIN)/ruff format --check libnet harvesters index webapp tests bench
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff format libnet harvesters index webapp tests bench
+	$(BIN)/ruff check --fix libnet harvesters index webapp tests bench
+
+bench: install
+	$(BIN)/python bench/harvest.py
+
+clean:
+	rm -rf var demo-data .pytest_cache

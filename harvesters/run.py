@@ -1,0 +1,206 @@
+"""Harvest libraries into the record store: one library at a time, each all-or-nothing.
+
+The records of one library are fetched, decoded and normalised into a spool file first, and
+written to the store in one short transaction at the end: a network harvest that takes minutes
+never holds the store's write lock, and a source that fails half-way changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import pickle
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from sqlalchemy.exc import SQLAlchemyError
+
+from harvesters.base import Source
+from harvesters.errors import SourceError
+from libnet.config import Config, LibraryConfig
+from libnet.errors import RecordError, StoreError
+from libnet.harvested import RawRecord, RecordProblem, excerpt
+from libnet.record import normalise, record_id
+from libnet.store import Counts, Prepared, RecordStore, SuspiciousDelete
+
+log = logging.getLogger("libnet.harvest")
+
+#: progress(library code, records read so far, records expected or None)
+Progress = Callable[[str, int, int | None], None]
+
+
+@dataclass(frozen=True, slots=True)
+class HarvestReport:
+    """What one library's harvest did."""
+
+    library: str
+    run_id: int
+    outcome: str  # ok, failed, refused
+    counts: Counts = field(default_factory=Counts)
+    error: str = ""
+    seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == "ok"
+
+
+def open_source(library: LibraryConfig, base_dir: Path, since: str | None) -> Source:
+    """The harvester for a library's configured source."""
+    source = library.source
+    if source.type == "marc":
+        from harvesters.marc_files import MarcFiles
+
+        return MarcFiles(source.url, base_dir)
+    if source.type == "sru":
+        from harvesters.sru import SruSource
+
+        return SruSource(source, since=since)
+    from harvesters.oai_pmh import OaiSource
+
+    return OaiSource(source, since=since)
+
+
+def harvest_all(
+    config: Config,
+    store: RecordStore,
+    only: Sequence[str] = (),
+    *,
+    full: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> list[HarvestReport]:
+    """Harvest the named libraries (all when none are named); a failure stops only its library.
+
+    The caller holds the data directory's lock, so runs still marked running are dead.
+    """
+    libraries = [config.library(code) for code in only] if only else list(config.libraries)
+    store.close_interrupted_runs()
+    return [
+        harvest_library(config, library, store, full=full, force=force, progress=progress)
+        for library in libraries
+    ]
+
+
+def harvest_library(
+    config: Config,
+    library: LibraryConfig,
+    store: RecordStore,
+    *,
+    full: bool = False,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> HarvestReport:
+    started = time.monotonic()
+    since = None if full else store.last_cursor(library.code)
+    run_id = store.start_run(library.code, full=since is None)
+    log.info("harvest started", extra={"library": library.code, "run": run_id})
+    spool_dir = config.storage.data_dir / "tmp"
+    problems: list[RecordProblem] = []
+    try:
+        source = open_source(library, config.base_dir, since)
+        spool_dir.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=spool_dir, prefix=f"harvest-{library.code}-") as spool:
+            _fill_spool(spool, source, library, problems, progress)
+            counts = store.apply_harvest(
+                run_id,
+                library.code,
+                _read_spool(spool),
+                snapshot=source.snapshot,
+                max_delete_share=library.max_delete_share,
+                force=force,
+                cursor=source.cursor,
+            )
+    except SuspiciousDelete as exc:
+        return _failed(store, library, run_id, "refused", str(exc), problems, started)
+    except SourceError as exc:
+        return _failed(store, library, run_id, "failed", str(exc), problems, started)
+    except (StoreError, SQLAlchemyError, OSError) as exc:
+        return _failed(store, library, run_id, "failed", _one_line(exc), problems, started)
+    except Exception as exc:  # a bug in one library's harvest must not stop the others
+        log.exception("harvest crashed", extra={"library": library.code, "run": run_id})
+        reason = f"internal error: {type(exc).__name__}: {exc}"
+        return _failed(store, library, run_id, "failed", reason, problems, started)
+    seconds = time.monotonic() - started
+    log.info(
+        "harvest finished",
+        extra={"library": library.code, "run": run_id, "outcome": "ok", **asdict(counts)},
+    )
+    return HarvestReport(library.code, run_id, "ok", counts, "", seconds)
+
+
+def _failed(
+    store: RecordStore,
+    library: LibraryConfig,
+    run_id: int,
+    outcome: str,
+    reason: str,
+    problems: list[RecordProblem],
+    started: float,
+) -> HarvestReport:
+    log.error(reason, extra={"library": library.code, "run": run_id, "outcome": outcome})
+    store.fail_run(run_id, outcome, reason, problems)
+    counts = Counts(rejected=len(problems))
+    return HarvestReport(library.code, run_id, outcome, counts, reason, time.monotonic() - started)
+
+
+def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
+    """Decode, identify and normalise one harvested record for the store."""
+    if raw.record is None:
+        return Prepared("", raw.source_id, raw.syntax, b"", "", "", deleted=True)
+    local_id = record_id(raw.record, library.id_field) or ""
+    if not local_id:
+        reason = f"no record id in {library.id_field}"
+        return RecordProblem(raw.position, reason, "", excerpt(raw.data))
+    if raw.deleted or str(raw.record.leader)[5:6] == "d":
+        return Prepared(local_id, raw.source_id, raw.syntax, b"", "", "", deleted=True)
+    try:
+        bib = normalise(raw.record, library.code, library.holdings, library.id_field)
+    except RecordError as exc:
+        return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
+    fields = json.dumps(bib.to_dict(), ensure_ascii=False, separators=(",", ":"))
+    digest = hashlib.sha256(raw.data).hexdigest()
+    return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields)
+
+
+def _fill_spool(
+    spool: BinaryIO,
+    source: Source,
+    library: LibraryConfig,
+    problems: list[RecordProblem],
+    progress: Progress | None,
+) -> None:
+    pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
+    count = 0
+    for item in source:
+        count += 1
+        entry = item if isinstance(item, RecordProblem) else prepare(item, library)
+        if isinstance(entry, RecordProblem):
+            problems.append(entry)  # kept for the reject list even if the source fails later
+        pickler.dump(entry)
+        pickler.clear_memo()
+        if progress and count % 500 == 0:
+            progress(library.code, count, source.expected)
+    if progress:
+        progress(library.code, count, source.expected or count)
+    spool.flush()
+    spool.seek(0)
+
+
+def _read_spool(spool: BinaryIO) -> Iterator[Prepared | RecordProblem]:
+    unpickler = pickle.Unpickler(spool)
+    while True:
+        try:
+            yield unpickler.load()
+        except EOFError:
+            return
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return f"{type(exc).__name__}: {text[0] if text else ''}"

@@ -1,0 +1,384 @@
+"""The `libnet` command: a thin shell over the library functions of each stage.
+
+Exit status: 0 all good, 1 a library (or the run) failed, 2 a usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import asdict, astuple
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from libnet.config import Config, load_config
+from libnet.errors import ConfigError, LibnetError
+from libnet.lock import AlreadyRunning, data_dir_lock
+from libnet.logs import setup_logging
+from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
+from libnet.store import RecordStore, StoredRecord, open_store
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own exit status for usage errors is 2
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"libnet: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config",
+        default=argparse.SUPPRESS,
+        metavar="PATH",
+        help="configuration file (default: ./config.toml)",
+    )
+    parser = _Parser(prog="libnet", description=__doc__.splitlines()[0], parents=[common])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    harvest = sub.add_parser("harvest", parents=[common], help="harvest libraries into the store")
+    harvest.add_argument("codes", nargs="*", metavar="CODE", help="libraries (default: all)")
+    harvest.add_argument("--full", action="store_true", help="full harvest, not incremental")
+    harvest.add_argument(
+        "--force", action="store_true", help="apply a full harvest even if it deletes much"
+    )
+
+    records = sub.add_parser("records", parents=[common], help="look at stored records")
+    records_sub = records.add_subparsers(dest="records_command", required=True)
+    show = records_sub.add_parser("show", parents=[common], help="one stored record")
+    show.add_argument("library", metavar="CODE")
+    show.add_argument("local_id", metavar="ID")
+    form = show.add_mutually_exclusive_group()
+    form.add_argument("--json", action="store_const", const="json", dest="form")
+    form.add_argument("--marc", action="store_const", const="marc", dest="form")
+    form.add_argument("--marcxml", action="store_const", const="marcxml", dest="form")
+    stats = records_sub.add_parser("stats", parents=[common], help="records per library")
+    stats.add_argument("--json", action="store_true")
+
+    runs = sub.add_parser("runs", parents=[common], help="the last harvest runs")
+    runs.add_argument("library", nargs="?", metavar="CODE")
+    runs.add_argument("--rejects", type=int, metavar="RUN", help="what run RUN rejected and why")
+    runs.add_argument("--limit", type=int, default=20)
+    runs.add_argument("--json", action="store_true")
+
+    demo = sub.add_parser("demo-data", help="generate the demo catalogue of the eleven libraries")
+    demo.add_argument("out_dir", metavar="OUT_DIR", type=Path)
+    demo.add_argument("--titles", type=int, default=2000, help="distinct titles (default 2000)")
+    demo.add_argument("--seed", type=int, default=1)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "demo-data":
+            return cmd_demo_data(args)
+        config = load_config(getattr(args, "config", "config.toml"))
+        if args.command == "harvest":
+            return cmd_harvest(config, args)
+        store = _open(config)
+        try:
+            if args.command == "records" and args.records_command == "show":
+                return cmd_records_show(store, args)
+            if args.command == "records":
+                return cmd_records_stats(config, store, args)
+            return cmd_runs(store, args)
+        finally:
+            store.close()
+    except ConfigError as exc:
+        print(f"libnet: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except AlreadyRunning as exc:
+        print(f"libnet: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except LibnetError as exc:
+        print(f"libnet: {exc}", file=sys.stderr)
+        return EXIT_FAILED
+    except BrokenPipeError:
+        return EXIT_OK
+
+
+def _open(config: Config) -> RecordStore:
+    return open_store(config.storage.url, config.storage.data_dir)
+
+
+def cmd_harvest(config: Config, args: argparse.Namespace) -> int:
+    from harvesters.run import harvest_all
+
+    for code in args.codes:
+        config.library(code)  # an unknown code is a usage error before anything runs
+    terminal = sys.stderr.isatty()
+    setup_logging(logging.WARNING if terminal else logging.INFO)
+    with data_dir_lock(config.storage.data_dir):
+        store = _open(config)
+        try:
+            if terminal:
+                with _progress_bars() as progress:
+                    reports = harvest_all(
+                        config,
+                        store,
+                        args.codes,
+                        full=args.full,
+                        force=args.force,
+                        progress=progress,
+                    )
+            else:
+                reports = harvest_all(config, store, args.codes, full=args.full, force=args.force)
+        finally:
+            store.close()
+    columns = "library run outcome added changed unchanged deleted rejected seconds error"
+    rows = [
+        [r.library, r.run_id, r.outcome, *astuple(r.counts), f"{r.seconds:.1f}", r.error]
+        for r in reports
+    ]
+    _print_table("Harvest", columns.split(), rows)
+    failed = [r.library for r in reports if not r.ok]
+    if failed:
+        print(f"libnet: failed: {', '.join(failed)}", file=sys.stderr)
+    return EXIT_FAILED if failed else EXIT_OK
+
+
+class _progress_bars:
+    """A progress bar per library on a terminal."""
+
+    def __enter__(self):
+        self.bars = Progress(
+            TextColumn("{task.description:<18}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=False,
+        )
+        self.tasks: dict[str, Any] = {}
+        self.bars.__enter__()
+        return self.update
+
+    def update(self, library: str, done: int, expected: int | None) -> None:
+        if library not in self.tasks:
+            self.tasks[library] = self.bars.add_task(library, total=expected)
+        self.bars.update(self.tasks[library], completed=done, total=expected)
+
+    def __exit__(self, *exc: object) -> None:
+        self.bars.__exit__(*exc)
+
+
+_NUMERIC = {"run", "added", "changed", "unchanged", "deleted", "rejected", "seconds", "records"}
+
+
+def _print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
+    """A table on stdout; numbers right-aligned; wide enough for cron mail when piped."""
+    table = Table(title=title, title_justify="left")
+    for column in columns:
+        table.add_column(column, justify="right" if column in _NUMERIC else "left", overflow="fold")
+    for row in rows:
+        table.add_row(*(str(cell) for cell in row))
+    Console(width=None if sys.stdout.isatty() else 160).print(table)
+
+
+def cmd_records_show(store: RecordStore, args: argparse.Namespace) -> int:
+    stored = store.get(args.library, args.local_id)
+    if stored is None:
+        print(f"libnet: no record {args.local_id!r} of library {args.library!r}", file=sys.stderr)
+        return EXIT_FAILED
+    if args.form == "marc":
+        sys.stdout.buffer.write(_as_iso2709(stored))
+    elif args.form == "marcxml":
+        sys.stdout.buffer.write(_as_marcxml(stored) + b"\n")
+    elif args.form == "json":
+        print(json.dumps(record_json(stored), ensure_ascii=False, indent=2))
+    else:
+        _print_record(stored)
+    return EXIT_OK
+
+
+def record_json(stored: StoredRecord) -> dict[str, Any]:
+    """The normalised fields of a stored record, its store data and the raw record as MARCXML."""
+    return {
+        **stored.fields,
+        "library": stored.library,
+        "local_id": stored.local_id,
+        "deleted": stored.deleted,
+        "first_seen": stored.first_seen.isoformat(),
+        "last_changed": stored.last_changed.isoformat(),
+        "last_seen": stored.last_seen.isoformat(),
+        "run_id": stored.run_id,
+        "change_no": stored.change_no,
+        "content_hash": stored.content_hash,
+        "syntax": stored.syntax,
+        "marcxml": _as_marcxml(stored).decode("utf-8"),
+    }
+
+
+def _as_iso2709(stored: StoredRecord) -> bytes:
+    if stored.syntax == "iso2709":
+        return stored.raw  # byte for byte as harvested
+    return to_iso2709(parse_marcxml_bytes(stored.raw))
+
+
+def _as_marcxml(stored: StoredRecord) -> bytes:
+    if stored.syntax == "marcxml":
+        return stored.raw
+    return to_marcxml(parse_iso2709(stored.raw))
+
+
+def _print_record(stored: StoredRecord) -> None:
+    fields = stored.fields
+    state = "deleted" if stored.deleted else "live"
+    print(f"{stored.library} {stored.local_id} ({state}, change {stored.change_no})")
+    for key in (
+        "title",
+        "subtitle",
+        "responsibility",
+        "authors",
+        "edition",
+        "publisher",
+        "year",
+        "format",
+        "language",
+        "isbns",
+        "series",
+        "subjects",
+        "physical_description",
+    ):
+        value = fields.get(key)
+        if value:
+            if isinstance(value, list):
+                value = "; ".join(" ".join(v) if isinstance(v, list) else str(v) for v in value)
+            print(f"  {key:<21}{value}")
+    for item in fields.get("items", []):
+        print(f"  item                 {item['call_number']} [{item['status']}] {item['barcode']}")
+    print(f"  first seen           {stored.first_seen:%Y-%m-%d %H:%M} UTC")
+    print(f"  last changed         {stored.last_changed:%Y-%m-%d %H:%M} UTC (run {stored.run_id})")
+    print(f"  last seen            {stored.last_seen:%Y-%m-%d %H:%M} UTC")
+
+
+def cmd_records_stats(config: Config, store: RecordStore, args: argparse.Namespace) -> int:
+    stats = store.stats()
+    last = {code: store.runs(code, limit=1) for code in [lib.code for lib in config.libraries]}
+    rows = []
+    for library in config.libraries:
+        counts = stats.get(library.code, {"records": 0, "deleted": 0})
+        run = last[library.code][0] if last[library.code] else None
+        rows.append(
+            {
+                "library": library.code,
+                "name": library.name,
+                **counts,
+                "last_run": run.id if run else None,
+                "last_harvest": run.started_at.isoformat() if run else None,
+                "last_outcome": run.outcome if run else None,
+            }
+        )
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    table_rows: list[list[Any]] = [
+        [
+            row["library"],
+            row["name"],
+            row["records"],
+            row["deleted"],
+            row["last_harvest"][:16].replace("T", " ") if row["last_harvest"] else "never",
+            row["last_outcome"] or "",
+        ]
+        for row in rows
+    ]
+    total = ["all", "", sum(r["records"] for r in rows), sum(r["deleted"] for r in rows), "", ""]
+    columns = ["library", "name", "records", "deleted", "last harvest (UTC)", "outcome"]
+    _print_table("Records per library", columns, [*table_rows, total])
+    return EXIT_OK
+
+
+def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
+    if args.rejects is not None:
+        run = store.run(args.rejects)
+        if run is None:
+            print(f"libnet: no harvest run {args.rejects}", file=sys.stderr)
+            return EXIT_FAILED
+        problems = store.rejects(args.rejects)
+        if args.json:
+            print(json.dumps([asdict(p) for p in problems], ensure_ascii=False, indent=2))
+            return EXIT_OK
+        print(f"run {run.id} ({run.library}, {run.outcome}): {len(problems)} rejected")
+        for p in problems:
+            ident = f" id {p.local_id}" if p.local_id else ""
+            print(f"{p.position}{ident}: {p.reason}")
+            if p.excerpt:
+                print(f"    {p.excerpt[:150]}")
+        return EXIT_OK
+    runs = store.runs(args.library, limit=args.limit)
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "id": r.id,
+                        "library": r.library,
+                        "started_at": r.started_at.isoformat(),
+                        "finished_at": r.finished_at.isoformat() if r.finished_at else None,
+                        "outcome": r.outcome,
+                        "full": r.full,
+                        "added": r.added,
+                        "changed": r.changed,
+                        "unchanged": r.unchanged,
+                        "deleted": r.deleted,
+                        "rejected": r.rejected,
+                        "error": r.error,
+                        "cursor": r.cursor,
+                    }
+                    for r in runs
+                ],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    columns = "run library started seconds outcome added changed unchanged deleted rejected error"
+    rows = [
+        [
+            r.id,
+            r.library,
+            f"{r.started_at:%Y-%m-%d %H:%M:%S}",
+            f"{r.seconds:.1f}" if r.seconds is not None else "",
+            r.outcome,
+            r.added,
+            r.changed,
+            r.unchanged,
+            r.deleted,
+            r.rejected,
+            r.error or "",
+        ]
+        for r in runs
+    ]
+    _print_table("Harvest runs (UTC)", columns.split(), rows)
+    return EXIT_OK
+
+
+def cmd_demo_data(args: argparse.Namespace) -> int:
+    from libnet.demo_data import generate
+
+    if args.titles < 1:
+        print("libnet: --titles must be at least 1", file=sys.stderr)
+        return EXIT_USAGE
+    summary = generate(args.out_dir, titles=args.titles, seed=args.seed)
+    print(
+        f"{summary.records} records ({summary.broken} deliberately broken) "
+        f"in {len(summary.files)} files under {args.out_dir}"
+    )
+    for code, count in summary.per_library.items():
+        print(f"  {code:<18}{count:>8}")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,234 @@
+"""config.toml, read once at the edge into a frozen Config and passed down.
+
+Every key is checked: an unknown key, a missing one or a value of the wrong type is a
+ConfigError whose message names the file and the key, one line, for the operator.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from libnet.errors import ConfigError
+from libnet.holdings import PROFILES, HoldingsProfile
+
+SOURCE_TYPES = ("marc", "sru", "oai")
+SRU_VERSIONS = ("1.1", "1.2", "2.0")
+_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+_ID_FIELD = re.compile(r"^(00[1-9]|0[1-9]\d|[1-9]\d\d)(\$[a-z0-9])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """Where one library's records come from and how to fetch them."""
+
+    type: str
+    url: str
+    timeout: float = 60.0  # seconds to wait for one answer
+    retries: int = 3  # further tries after a failed request (connection, timeout, 5xx)
+    backoff: float = 2.0  # seconds before the first retry, doubled each time
+    page_size: int = 100  # SRU maximumRecords
+    max_pages: int = 100_000  # a paging answer longer than this is an endless loop
+    query: str = "cql.allRecords=1"  # SRU: the CQL query of a full harvest
+    incremental_query: str = ""  # SRU: CQL for records changed since {since}; "" = always full
+    since_format: str = "%Y%m%d"  # SRU: how {since} is written into incremental_query
+    record_schema: str = "marcxml"  # SRU recordSchema
+    version: str = "1.2"  # SRU version
+    metadata_prefix: str = "marc21"  # OAI-PMH metadataPrefix
+    set: str = ""  # OAI-PMH set spec, "" for the whole repository
+
+
+@dataclass(frozen=True, slots=True)
+class LibraryConfig:
+    """One library of the network and its source."""
+
+    code: str
+    name: str
+    source: SourceConfig
+    isil: str = ""
+    id_field: str = "001"  # the field holding the library's record id: "001" or e.g. "035$a"
+    holdings: HoldingsProfile = PROFILES["koha"]
+    max_delete_share: float = 0.3  # a full harvest deleting more than this share is refused
+
+
+@dataclass(frozen=True, slots=True)
+class StorageConfig:
+    data_dir: Path
+    database_url: str = ""
+
+    @property
+    def url(self) -> str:
+        """The SQLAlchemy URL: the configured one, or the SQLite file in data_dir."""
+        return self.database_url or f"sqlite:///{self.data_dir / 'libnet.sqlite3'}"
+
+
+@dataclass(frozen=True, slots=True)
+class Config:
+    path: Path
+    storage: StorageConfig
+    libraries: tuple[LibraryConfig, ...] = field(default_factory=tuple)
+
+    @property
+    def base_dir(self) -> Path:
+        """Relative paths in the file are relative to the file's folder."""
+        return self.path.parent
+
+    def library(self, code: str) -> LibraryConfig:
+        for library in self.libraries:
+            if library.code == code:
+                return library
+        known = ", ".join(lib.code for lib in self.libraries)
+        raise ConfigError(f"{self.path}: no library with code {code!r} (known: {known})")
+
+
+def load_config(path: str | Path) -> Config:
+    """Read and check config.toml; raise ConfigError with a one-line message."""
+    path = Path(path).absolute()
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: configuration file not found") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _Reader(path).config(data)
+
+
+class _Reader:
+    """Turns the parsed TOML into dataclasses, naming the key of every problem."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def fail(self, key: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.path}: {key}: {message}")
+
+    def table(self, value: Any, key: str) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            raise self.fail(key, f"expected a table, got {_kind(value)}")
+        return value
+
+    def config(self, data: dict[str, Any]) -> Config:
+        self.unknown(data, {"storage", "libraries"}, "")
+        storage = self.table(data.get("storage", {}), "storage")
+        self.unknown(storage, {"data_dir", "database_url"}, "storage")
+        data_dir = Path(self.value(storage, "data_dir", str, "storage", default="var"))
+        if not data_dir.is_absolute():
+            data_dir = self.path.parent / data_dir
+        url = self.value(storage, "database_url", str, "storage", default="")
+        libraries_raw = data.get("libraries")
+        if libraries_raw is None:
+            raise self.fail("libraries", "missing: name at least one [[libraries]]")
+        if not isinstance(libraries_raw, list):
+            raise self.fail("libraries", "expected [[libraries]] tables")
+        libraries = tuple(
+            self.library(self.table(raw, f"libraries[{i}]"), f"libraries[{i}]")
+            for i, raw in enumerate(libraries_raw)
+        )
+        codes = [lib.code for lib in libraries]
+        for code in codes:
+            if codes.count(code) > 1:
+                raise self.fail("libraries", f"library code {code!r} appears twice")
+        return Config(self.path, StorageConfig(data_dir, url), libraries)
+
+    def library(self, raw: dict[str, Any], key: str) -> LibraryConfig:
+        allowed = {f.name for f in fields(LibraryConfig)}
+        self.unknown(raw, allowed, key)
+        code = self.value(raw, "code", str, key)
+        if not _CODE.match(code):
+            raise self.fail(f"{key}.code", f"{code!r} is not a short code (a-z, 0-9, -)")
+        key = f"libraries[{code}]"
+        if "source" not in raw:
+            raise self.fail(f"{key}.source", "missing")
+        id_field = self.value(raw, "id_field", str, key, default="001")
+        if not _ID_FIELD.match(id_field):
+            raise self.fail(f"{key}.id_field", f"{id_field!r} is not a field like 001 or 035$a")
+        share = self.value(raw, "max_delete_share", float, key, default=0.3)
+        if not 0 <= share <= 1:
+            raise self.fail(f"{key}.max_delete_share", "must lie between 0 and 1")
+        return LibraryConfig(
+            code=code,
+            name=self.value(raw, "name", str, key),
+            isil=self.value(raw, "isil", str, key, default=""),
+            id_field=id_field,
+            max_delete_share=share,
+            holdings=self.holdings(raw.get("holdings", "koha"), f"{key}.holdings"),
+            source=self.source(self.table(raw["source"], f"{key}.source"), f"{key}.source"),
+        )
+
+    def source(self, raw: dict[str, Any], key: str) -> SourceConfig:
+        spec = {f.name: f for f in fields(SourceConfig)}
+        self.unknown(raw, set(spec), key)
+        values: dict[str, Any] = {}
+        for name, f in spec.items():
+            required = name in ("type", "url")
+            wanted = {"float": float, "int": int}.get(str(f.type), str)
+            if name in raw or required:
+                values[name] = self.value(raw, name, wanted, key)
+        if values["type"] not in SOURCE_TYPES:
+            raise self.fail(f"{key}.type", f"{values['type']!r} is not one of {SOURCE_TYPES}")
+        if values.get("version", "1.2") not in SRU_VERSIONS:
+            raise self.fail(f"{key}.version", f"SRU version must be one of {SRU_VERSIONS}")
+        for name in ("timeout", "page_size", "max_pages"):
+            if name in values and values[name] <= 0:
+                raise self.fail(f"{key}.{name}", "must be greater than 0")
+        for name in ("retries", "backoff"):
+            if name in values and values[name] < 0:
+                raise self.fail(f"{key}.{name}", "must not be negative")
+        return SourceConfig(**values)
+
+    def holdings(self, raw: Any, key: str) -> HoldingsProfile:
+        """A built-in profile's name, or a table with profile and/or tag and subfield codes."""
+        if isinstance(raw, str):
+            raw = {"profile": raw}
+        raw = self.table(raw, key)
+        names = [f.name for f in fields(HoldingsProfile)]
+        self.unknown(raw, {"profile", *names}, key)
+        profile_name = self.value(raw, "profile", str, key, default="koha")
+        if profile_name not in PROFILES:
+            raise self.fail(f"{key}.profile", f"{profile_name!r} is not one of {tuple(PROFILES)}")
+        base = PROFILES[profile_name]
+        values = {name: getattr(base, name) for name in names}
+        for name in names:
+            if name in raw:
+                value = self.value(raw, name, str, key)
+                if name == "tag":
+                    if not re.fullmatch(r"\d{3}", value) or value < "010":
+                        raise self.fail(f"{key}.tag", f"{value!r} is not a data field tag")
+                elif value and not re.fullmatch(r"[a-z0-9]", value):
+                    raise self.fail(f"{key}.{name}", f"{value!r} is not a subfield code")
+                values[name] = value or None
+        return HoldingsProfile(**values)
+
+    def value(self, raw: dict[str, Any], name: str, kind: type, key: str, **kw: Any) -> Any:
+        if name not in raw:
+            if "default" in kw:
+                return kw["default"]
+            raise self.fail(f"{key}.{name}" if key else name, "missing")
+        value = raw[name]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or isinstance(value, bool):
+            where = f"{key}.{name}" if key else name
+            raise self.fail(where, f"expected {_KIND_NAMES[kind]}, got {_kind(value)}")
+        return value
+
+    def unknown(self, raw: dict[str, Any], allowed: set[str], key: str) -> None:
+        for name in raw:
+            if name not in allowed:
+                where = f"{key}.{name}" if key else name
+                raise self.fail(where, "unknown key")
+
+
+_KIND_NAMES = {str: "a string", int: "a whole number", float: "a number"}
+
+
+def _kind(value: Any) -> str:
+    kinds = {bool: "a boolean", int: "a whole number", float: "a number", str: "a string"}
+    kinds |= {list: "a list", dict: "a table"}
+    return kinds.get(type(value), type(value).__name__)

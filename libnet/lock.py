@@ -1,0 +1,35 @@
+"""One writer at a time in a data directory: an OS file lock, released even by kill -9."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from libnet.errors import LibnetError
+
+
+class AlreadyRunning(LibnetError):
+    """Another harvest or nightly run holds the data directory."""
+
+
+@contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[None]:
+    """Hold data_dir/libnet.lock; raise AlreadyRunning at once when another process has it."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    path = data_dir / "libnet.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AlreadyRunning(
+                f"already running: another libnet harvest or nightly run holds {path}"
+            ) from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # closing releases the lock

@@ -1,0 +1,41 @@
+"""Log lines for cron mail and journald: one line per event, with its fields as key=value."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+
+_STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class KeyValueFormatter(logging.Formatter):
+    """`2026-11-25T02:00:03Z INFO harvest finished library=marl run=12 added=3`."""
+
+    converter = time.gmtime
+
+    def format(self, record: logging.LogRecord) -> str:
+        stamp = self.formatTime(record, "%Y-%m-%dT%H:%M:%SZ")
+        extra = " ".join(
+            f"{key}={_quote(value)}" for key, value in vars(record).items() if key not in _STANDARD
+        )
+        line = f"{stamp} {record.levelname} {record.getMessage()}"
+        if extra:
+            line += " " + extra
+        if record.exc_info:
+            line += "\n" + self.formatException(record.exc_info)
+        return line
+
+
+def _quote(value: object) -> str:
+    text = str(value)
+    return f'"{text}"' if (" " in text or not text) else text
+
+
+def setup_logging(level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(KeyValueFormatter())
+    root = logging.getLogger("libnet")
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    root.propagate = False

@@ -1,0 +1,271 @@
+"""MARC 21 bytes and MARCXML to pymarc records and back, strictly.
+
+pymarc's own ISO 2709 decoder repairs what it can (missing indicators become blanks, a bad
+subfield code is guessed) and prints MARC-8 problems to stderr. A union catalogue must not
+index guessed data, so this decoder refuses a structurally broken record with a reason, and
+decides the character set from the bytes: a record flagged UTF-8 must decode as UTF-8; an
+unflagged one is UTF-8 when it decodes as such (many exports forget the flag), else MARC-8
+when every character is valid MARC-8, else it is refused.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from xml.etree import ElementTree
+
+import pymarc
+from lxml import etree
+from pymarc.marc8 import marc8_to_unicode
+from pymarc.marc8_mapping import CODESETS, ODD_MAP
+
+from libnet.errors import RecordError
+
+MARC_NS = "http://www.loc.gov/MARC21/slim"
+RECORD_END = 0x1D
+FIELD_END = 0x1E
+SUBFIELD_START = 0x1F
+MAX_FIELD_BYTES = 9999  # ISO 2709 cannot carry a longer field; longer means broken data
+
+_TAG = re.compile(r"^[0-9A-Za-z]{3}$")
+_CODE = re.compile(r"^[0-9a-z]$")
+
+
+def parse_iso2709(data: bytes) -> pymarc.Record:
+    """Decode one ISO 2709 record (leader to record terminator) or raise RecordError."""
+    if len(data) < 26:
+        raise RecordError(f"record of {len(data)} bytes is shorter than a leader")
+    try:
+        leader = data[:24].decode("ascii")
+    except UnicodeDecodeError:
+        raise RecordError("leader is not ASCII") from None
+    if not leader[:5].isdigit() or int(leader[:5]) != len(data):
+        raise RecordError(f"leader gives record length {leader[:5]!r}, record has {len(data)}")
+    if not leader[12:17].isdigit():
+        raise RecordError(f"leader gives no base address of data ({leader[12:17]!r})")
+    base = int(leader[12:17])
+    if not 25 <= base < len(data) or data[base - 1] != FIELD_END:
+        raise RecordError(f"base address {base} does not end the directory")
+    if data[-1] != RECORD_END:
+        raise RecordError("record does not end with a record terminator")
+    directory = data[24 : base - 1]
+    if len(directory) % 12:
+        raise RecordError("directory length is not a multiple of 12")
+    decode = _decoder(leader, data[base:])
+    record = pymarc.Record(leader=leader)
+    for i in range(0, len(directory), 12):
+        entry = directory[i : i + 12]
+        tag = entry[:3].decode("ascii", "replace")
+        if not _TAG.match(tag) or not entry[3:].isdigit():
+            raise RecordError(f"directory entry {i // 12 + 1} is broken ({_show(entry)})")
+        start = base + int(entry[7:12])
+        end = start + int(entry[3:7])
+        if end > len(data) - 1 or end <= start or data[end - 1] != FIELD_END:
+            raise RecordError(f"field {tag}: directory points outside the field data")
+        record.add_field(_field(tag, data[start : end - 1], decode))
+    if not record.fields:
+        raise RecordError("record has no fields")
+    return record
+
+
+def _field(tag: str, body: bytes, decode) -> pymarc.Field:
+    if tag < "010" and tag.isdigit():
+        return pymarc.Field(tag=tag, data=decode(body, tag))
+    parts = body.split(b"\x1f")
+    indicators = parts[0]
+    if len(indicators) != 2 or not indicators.isascii():
+        raise RecordError(f"field {tag}: indicators {_show(indicators)} are not two characters")
+    subfields = []
+    for part in parts[1:]:
+        code = part[:1].decode("ascii", "replace")
+        if not _CODE.match(code):
+            raise RecordError(f"field {tag}: bad subfield code {_show(part[:1])}")
+        subfields.append(pymarc.Subfield(code, decode(part[1:], tag)))
+    ind = indicators.decode("ascii")
+    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind[0], ind[1]), subfields=subfields)
+
+
+def _decoder(leader: str, body: bytes):
+    """Choose how the record's text decodes, from leader/09 and the bytes themselves."""
+    if leader[9] == "a" or (leader[9] == " " and _is_utf8(body) and b"\x1b" not in body):
+
+        def utf8(raw: bytes, tag: str) -> str:
+            try:
+                return raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                bad = raw[exc.start : exc.start + 1].hex()
+                raise RecordError(f"field {tag}: invalid UTF-8 (byte 0x{bad})") from None
+
+        return utf8
+    if leader[9] != " ":
+        raise RecordError(f"unknown character coding in leader/09 ({leader[9]!r})")
+    problem = marc8_problem(body)
+    if problem:
+        raise RecordError(f"text is neither UTF-8 nor MARC-8: {problem}")
+    return lambda raw, tag: marc8_to_unicode(raw, hide_utf8_warnings=True)
+
+
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+_G0_SETS = {0x28, 0x2C, 0x24}  # ( , $  designate G0
+_G1_SETS = {0x29, 0x2D}  # ) -  designate G1 (pymarc reads "$" always as G0)
+_BASIC_LATIN, _ANSEL, _CJK = 0x42, 0x45, 0x31
+
+
+def marc8_problem(body: bytes) -> str:
+    """Why these bytes are not MARC-8, or "" when every character maps (same rules as pymarc)."""
+    g0, g1 = _BASIC_LATIN, _ANSEL
+    pos, size = 0, len(body)
+    while pos < size:
+        byte = body[pos]
+        if byte in (FIELD_END, SUBFIELD_START):
+            g0, g1 = _BASIC_LATIN, _ANSEL  # pymarc decodes every subfield afresh
+            pos += 1
+            continue
+        if byte == 0x1B:
+            nxt = body[pos + 1] if pos + 1 < size else -1
+            if nxt in _G0_SETS:
+                step = 3 if nxt == 0x24 and pos + 2 < size and body[pos + 2] == 0x2C else 2
+                if pos + step >= size:
+                    return f"escape sequence cut off at byte {pos}"
+                g0 = body[pos + step]
+                pos += step + 1
+            elif nxt in _G1_SETS:
+                if pos + 2 >= size:
+                    return f"escape sequence cut off at byte {pos}"
+                g1 = body[pos + 2]
+                pos += 3
+            elif nxt in CODESETS or nxt == 0x73:
+                g0 = _BASIC_LATIN if nxt == 0x73 else nxt
+                pos += 2
+            else:
+                return f"unknown escape sequence at byte {pos}"
+            if g0 not in CODESETS or g1 not in CODESETS:
+                return f"unknown character set at byte {pos}"
+            continue
+        if g0 == _CJK:
+            if pos + 3 > size:
+                return f"multi-byte character cut off at byte {pos}"
+            code = (body[pos] << 16) | (body[pos + 1] << 8) | body[pos + 2]
+            if code >= 0x20 and code not in CODESETS[g0] and code not in ODD_MAP:
+                return f"no character 0x{code:06x} at byte {pos}"
+            pos += 3
+            continue
+        pos += 1
+        if byte < 0x20 or 0x80 < byte < 0xA0:
+            continue
+        table = CODESETS[g1] if byte > 0x80 else CODESETS[g0]
+        if byte not in table and byte not in ODD_MAP:
+            return f"no character 0x{byte:02x} at byte {pos - 1}"
+    return ""
+
+
+def parse_marcxml(element: etree._Element) -> pymarc.Record:
+    """Read one MARCXML <record> element (with or without the MARC namespace) or raise."""
+    leader = None
+    record = pymarc.Record()
+    for child in element:
+        if not isinstance(child.tag, str):
+            continue  # comments and processing instructions
+        name = child.tag.rpartition("}")[2]
+        if name == "leader":
+            leader = (child.text or "").replace("#", " ")
+            if len(leader) != 24:
+                raise RecordError(f"leader has {len(leader)} characters, not 24")
+        elif name in ("controlfield", "datafield"):
+            record.add_field(_xml_field(child, name))
+        else:
+            raise RecordError(f"unexpected element <{name}> in a MARCXML record")
+    if leader is None:
+        raise RecordError("record has no leader")
+    if not record.fields:
+        raise RecordError("record has no fields")
+    record.leader = pymarc.Leader(leader)
+    return record
+
+
+def _xml_field(child: etree._Element, name: str) -> pymarc.Field:
+    tag = child.get("tag", "")
+    if not _TAG.match(tag):
+        raise RecordError(f"{name} with bad tag {tag!r}")
+    if name == "controlfield":
+        return pymarc.Field(tag=tag, data=_checked(tag, child.text or ""))
+    ind1, ind2 = child.get("ind1", " "), child.get("ind2", " ")
+    if len(ind1) != 1 or len(ind2) != 1:
+        raise RecordError(f"field {tag}: indicators {ind1!r}, {ind2!r} are not one character")
+    subfields = []
+    for sub in child:
+        if not isinstance(sub.tag, str):
+            continue
+        code = sub.get("code", "")
+        if sub.tag.rpartition("}")[2] != "subfield" or not _CODE.match(code):
+            raise RecordError(f"field {tag}: bad subfield (code {code!r})")
+        subfields.append(pymarc.Subfield(code, _checked(tag, sub.text or "")))
+    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind1, ind2), subfields=subfields)
+
+
+def _checked(tag: str, text: str) -> str:
+    if len(text) > MAX_FIELD_BYTES // 4 and len(text.encode("utf-8")) > MAX_FIELD_BYTES:
+        raise RecordError(f"field {tag} is longer than the {MAX_FIELD_BYTES} bytes MARC allows")
+    return text
+
+
+def marcxml_element_bytes(element: etree._Element) -> bytes:
+    """The <record> element as UTF-8 bytes, as kept in the record store.
+
+    Cut out of its file or protocol answer: without the text after it and without the
+    namespace declarations of the envelope that the record does not use.
+    """
+    element = copy.deepcopy(element)
+    element.tail = None
+    etree.cleanup_namespaces(element)
+    return etree.tostring(element, encoding="utf-8")
+
+
+def marcxml_001(element: etree._Element) -> str:
+    """The 001 of a MARCXML record element, also of a broken one; "" when it has none."""
+    for child in element:
+        is_control = isinstance(child.tag, str) and child.tag.endswith("controlfield")
+        if is_control and child.get("tag") == "001":
+            return (child.text or "").strip()
+    return ""
+
+
+def parse_marcxml_bytes(data: bytes) -> pymarc.Record:
+    """Read a stored MARCXML record (the bytes of one <record> element)."""
+    try:
+        element = etree.fromstring(data, _SAFE_PARSER)
+    except etree.XMLSyntaxError as exc:
+        raise RecordError(f"not well-formed XML: {exc}") from None
+    return parse_marcxml(element)
+
+
+def to_marcxml(record: pymarc.Record) -> bytes:
+    """A record as a namespaced MARCXML <record> element, UTF-8 (not character references)."""
+    node = pymarc.record_to_xml_node(record, namespace=True)
+    return ElementTree.tostring(node, encoding="unicode").encode("utf-8")
+
+
+def to_iso2709(record: pymarc.Record) -> bytes:
+    """A record as ISO 2709, UTF-8, with leader/09 saying so."""
+    leader = str(record.leader)
+    record.leader = pymarc.Leader(leader[:9] + "a" + leader[10:])
+    return record.as_marc()
+
+
+_SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def safe_parser() -> etree.XMLParser:
+    """An XML parser that fetches nothing and expands no entities."""
+    return etree.XMLParser(resolve_entities=False, no_network=True)
+
+
+def _show(raw: bytes) -> str:
+    return repr(raw.decode("latin-1"))

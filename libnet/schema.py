@@ -1,0 +1,87 @@
+"""The record store's tables (SQLAlchemy Core). Alembic migrations create and change them."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+# One row a harvest of one library. outcome: running, ok, failed, refused, interrupted.
+harvest_runs = Table(
+    "harvest_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("library", String(40), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", String(20), nullable=False),
+    Column("full", Boolean, nullable=False, default=False),
+    Column("added", Integer, nullable=False, default=0),
+    Column("changed", Integer, nullable=False, default=0),
+    Column("unchanged", Integer, nullable=False, default=0),
+    Column("deleted", Integer, nullable=False, default=0),
+    Column("rejected", Integer, nullable=False, default=0),
+    Column("error", Text),
+    # where the next incremental harvest starts (OAI-PMH datestamp, SRU date)
+    Column("cursor", String(64)),
+    Index("ix_harvest_runs_library", "library", "id"),
+)
+
+# The records: one row per library and local record id, the latest version as harvested.
+records = Table(
+    "records",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("library", String(40), nullable=False),
+    Column("local_id", String(200), nullable=False),
+    Column("source_id", String(400), nullable=False, default=""),
+    Column("syntax", String(10), nullable=False),
+    Column("raw", LargeBinary, nullable=False),
+    Column("content_hash", String(64), nullable=False),
+    Column("fields", Text, nullable=False),  # the normalised view (BibRecord) as JSON
+    Column("deleted", Boolean, nullable=False, default=False),
+    Column("first_seen", DateTime(timezone=True), nullable=False),
+    Column("last_changed", DateTime(timezone=True), nullable=False),
+    Column("last_seen", DateTime(timezone=True), nullable=False),
+    Column("run_id", Integer, ForeignKey("harvest_runs.id"), nullable=False),
+    # position in the store's change feed: every add, change and delete takes the next number
+    Column("change_no", BigInteger, nullable=False),
+    UniqueConstraint("library", "local_id", name="uq_records_library_local_id"),
+    Index("ix_records_change_no", "change_no"),
+    Index("ix_records_source_id", "library", "source_id"),
+)
+
+# Records a harvest could not use, with the reason.
+rejects = Table(
+    "rejects",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("harvest_runs.id"), nullable=False),
+    Column("position", String(400), nullable=False),
+    Column("local_id", String(200), nullable=False, default=""),
+    Column("reason", Text, nullable=False),
+    Column("excerpt", Text, nullable=False, default=""),
+    Index("ix_rejects_run_id", "run_id"),
+)
+
+# Small store-wide values: the last change number handed out.
+store_state = Table(
+    "store_state",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", BigInteger, nullable=False),
+)

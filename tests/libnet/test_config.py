@@ -1,0 +1,125 @@
+"""config.toml: every problem is one line naming the file and the key."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from libnet.config import LibraryConfig, SourceConfig, load_config
+from libnet.errors import ConfigError
+from libnet.holdings import DE_924, KOHA, HoldingsProfile
+
+ROOT = Path(__file__).resolve().parents[2]
+GOOD = """
+[storage]
+data_dir = "data"
+
+[[libraries]]
+code = "marl"
+name = "Stadtbibliothek Marl"
+[libraries.source]
+type = "sru"
+url = "http://127.0.0.1:9999/marc"
+timeout = 5
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_good_file_is_read_with_defaults(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    library = config.library("marl")
+    assert config.storage.data_dir == tmp_path / "data"
+    assert config.storage.url == f"sqlite:///{tmp_path / 'data' / 'libnet.sqlite3'}"
+    assert library.source.timeout == 5.0 and library.source.page_size == 100
+    assert library.holdings == KOHA and library.id_field == "001"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (
+            ("timeout = 5", "timeout = 5\ncolour = 3"),
+            r"libraries\[marl\]\.source\.colour: unknown key",
+        ),
+        (("timeout = 5", 'timeout = "fast"'), r"source\.timeout: expected a number, got a string"),
+        (('name = "Stadtbibliothek Marl"\n', ""), r"libraries\[marl\]\.name: missing"),
+        (('type = "sru"', 'type = "ftp"'), r"source\.type: 'ftp' is not one of"),
+        (("timeout = 5", "timeout = -1"), r"source\.timeout: must be greater than 0"),
+        (('code = "marl"', 'code = "Marl Stadt"'), r"libraries\[0\]\.code: 'Marl Stadt' is not"),
+        (('data_dir = "data"', "data_dir = 3"), r"storage\.data_dir: expected a string"),
+        (("[storage]", "[storge]"), r"storge: unknown key"),
+        (
+            ("timeout = 5", "retries = true"),
+            r"source\.retries: expected a whole number, got a boolean",
+        ),
+    ],
+)
+def test_a_bad_file_names_the_key(tmp_path: Path, change: tuple[str, str], message: str) -> None:
+    path = write(tmp_path, GOOD.replace(*change))
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path)
+    assert str(caught.value).startswith(str(path))
+    assert "\n" not in str(caught.value)
+
+
+def test_holdings_profiles_and_overrides(tmp_path: Path) -> None:
+    text = GOOD.replace(
+        'name = "Stadtbibliothek Marl"',
+        'name = "M"\nholdings = { profile = "koha", tag = "949", lost = "" }',
+    )
+    profile = load_config(write(tmp_path, text)).library("marl").holdings
+    assert profile.tag == "949" and profile.lost is None and profile.call_number == "o"
+    text = GOOD.replace('name = "Stadtbibliothek Marl"', 'name = "M"\nholdings = "924"')
+    assert load_config(write(tmp_path, text)).library("marl").holdings == DE_924
+    text = GOOD.replace('name = "Stadtbibliothek Marl"', 'name = "M"\nholdings = "pica"')
+    with pytest.raises(ConfigError, match=r"holdings\.profile: 'pica' is not one of"):
+        load_config(write(tmp_path, text))
+
+
+def test_a_missing_or_broken_file_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="configuration file not found"):
+        load_config(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(write(tmp_path, "[storage\n"))
+
+
+def test_two_libraries_with_one_code_are_refused(tmp_path: Path) -> None:
+    text = GOOD + GOOD.split("[storage]")[1].split("[[libraries]]")[1].join(["[[libraries]]", ""])
+    with pytest.raises(ConfigError, match="'marl' appears twice"):
+        load_config(write(tmp_path, text.replace('data_dir = "data"', "")))
+
+
+def test_the_shipped_config_describes_the_eleven_libraries() -> None:
+    config = load_config(ROOT / "config.toml")
+    names = [lib.name for lib in config.libraries]
+    assert len(names) == 11
+    for town in (
+        "Castrop-Rauxel",
+        "Datteln",
+        "Dorsten",
+        "Gladbeck",
+        "Haltern am See",
+        "Herten",
+        "Marl",
+        "Oer-Erkenschwick",
+        "Recklinghausen",
+        "Waltrop",
+        "Kreis",
+    ):
+        assert any(town in name for name in names), town
+
+
+def test_every_key_is_documented_in_the_shipped_config() -> None:
+    text = (ROOT / "config.toml").read_text()
+    keys = [f.name for f in fields(SourceConfig)] + [f.name for f in fields(LibraryConfig)]
+    keys += [f.name for f in fields(HoldingsProfile)] + ["data_dir", "database_url", "profile"]
+    missing = [key for key in keys if not re.search(rf"\b{key}\b", text)]
+    assert not missing, f"config.toml does not mention {missing}"
