@@ -164,7 +164,9 @@ def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
     except RecordError as exc:
         return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
     fields = json.dumps(bib.to_dict(), ensure_ascii=False, separators=(",", ":"))
-    digest = hashlib.sha256(raw.data).hexdigest()
+    # raw record and normalised view together: a better mapping also counts as a change,
+    # so the next harvest carries it to the index
+    digest = hashlib.sha256(raw.data + b"\0" + fields.encode("utf-8")).hexdigest()
     return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields)
 
 

@@ -11,7 +11,7 @@ def book(
     title: str = "Die Vermessung der Welt",
     *,
     author: str = "Kehlmann, Daniel",
-    isbn: str = "978-3-498-03528-6",
+    isbn: str = "978-3-498-03528-0",
     year: str = "2005",
     items: tuple[tuple[str, str], ...] = (("Rom Keh", "0"),),
     leader: str = "00000cam a2200000 i 4500",

@@ -9,9 +9,13 @@ from pathlib import Path
 import pytest
 
 from libnet.store import RecordStore, open_store
+from tests.peers import missing_peer
 from tests.peers.postgres import PostgresServer, postgres_bin
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# fixtures of the OAI-PMH peers, for every test package
+pytest_plugins = ["tests.peers.oai_fixtures"]
 
 
 def _corpus() -> Path:
@@ -27,18 +31,11 @@ def corpus_dir() -> Path:
     return path
 
 
-def need(what: str) -> None:
-    """Skip for lack of a peer on a developer's machine; fail in CI, where make test installs it."""
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{what} is missing; `make test` installs it")
-    pytest.skip(f"{what} is not installed (make test installs it)")
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     bindir = postgres_bin()
     if bindir is None:
-        need("PostgreSQL (Debian package postgresql)")
+        missing_peer("PostgreSQL is not installed: apt-get install postgresql")
     server = PostgresServer(bindir)
     server.start()
     yield server

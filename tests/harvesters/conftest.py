@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -78,13 +77,3 @@ def fault_server() -> Iterator[FaultServer]:
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def corpus() -> Path:
-    """The shared corpus of real records and server answers; skip when it is not there."""
-    default = Path(__file__).parents[2].parent / "shared" / "corpus"
-    path = Path(os.environ.get("LIBNET_CORPUS", default))
-    if not path.is_dir():
-        pytest.skip(f"no shared corpus at {path} (set LIBNET_CORPUS)")
-    return path

@@ -27,7 +27,6 @@ from tests.peers.oai_faults import (
     refused_url,
     repository,
 )
-from tests.peers.oai_fixtures import oai_provider, scripted_oai  # noqa: F401
 from tests.peers.oai_provider import OaiProvider
 
 Scripted = Callable[[Script], ScriptedServer]
@@ -77,7 +76,7 @@ def moment(cursor: str) -> datetime:
 
 
 def test_a_full_harvest_delivers_every_record_once_and_the_deletions(
-    oai_provider: OaiProvider,  # noqa: F811
+    oai_provider: OaiProvider,
 ) -> None:
     live, deleted = fill(oai_provider)
     source = OaiSource(config(oai_provider.url))
@@ -99,7 +98,7 @@ def test_a_full_harvest_delivers_every_record_once_and_the_deletions(
 
 
 def test_an_incremental_harvest_from_the_cursor_gets_exactly_the_changes(
-    oai_provider: OaiProvider,  # noqa: F811
+    oai_provider: OaiProvider,
 ) -> None:
     fill(oai_provider)
     full = OaiSource(config(oai_provider.url))
@@ -129,7 +128,7 @@ def test_an_incremental_harvest_from_the_cursor_gets_exactly_the_changes(
 
 
 def test_nothing_changed_since_is_an_empty_harvest_not_an_error(
-    oai_provider: OaiProvider,  # noqa: F811
+    oai_provider: OaiProvider,
 ) -> None:
     fill(oai_provider)
     source = OaiSource(config(oai_provider.url), since="2099-01-01T00:00:00Z")
@@ -138,7 +137,7 @@ def test_nothing_changed_since_is_an_empty_harvest_not_an_error(
 
 
 def test_an_unknown_metadata_prefix_fails_naming_cannot_disseminate_format(
-    oai_provider: OaiProvider,  # noqa: F811
+    oai_provider: OaiProvider,
 ) -> None:
     fill(oai_provider)
     with pytest.raises(SourceError, match="cannotDisseminateFormat: unknown metadata format"):
@@ -146,7 +145,7 @@ def test_an_unknown_metadata_prefix_fails_naming_cannot_disseminate_format(
 
 
 def test_a_set_harvest_gets_that_sets_records_and_deletions_only(
-    oai_provider: OaiProvider,  # noqa: F811
+    oai_provider: OaiProvider,
 ) -> None:
     fill(oai_provider)
     good, gone, bad = split(list(OaiSource(config(oai_provider.url, set="kinder"))))
@@ -162,7 +161,7 @@ def test_a_set_on_a_repository_without_sets_fails_naming_no_set_hierarchy() -> N
 
 
 def test_a_record_with_broken_marcxml_is_a_problem_and_the_others_are_kept(
-    oai_provider: OaiProvider,  # noqa: F811
+    oai_provider: OaiProvider,
 ) -> None:
     fill(oai_provider)
     broken = etree.fromstring(
@@ -177,7 +176,7 @@ def test_a_record_with_broken_marcxml_is_a_problem_and_the_others_are_kept(
     assert "leader has 9 characters" in problem.reason and "too short" in problem.excerpt
 
 
-def test_the_provider_lists_its_sets(oai_provider: OaiProvider) -> None:  # noqa: F811
+def test_the_provider_lists_its_sets(oai_provider: OaiProvider) -> None:
     with Scythe(oai_provider.url) as scythe:
         specs = {s.setSpec for s in scythe.list_sets()}
     assert specs == {"kinder", "musik"}
@@ -194,7 +193,7 @@ def two_pages(args: dict[str, str]) -> Answer:
 
 
 def test_complete_list_size_is_expected_and_day_granularity_cuts_from_and_cursor(
-    scripted_oai: Scripted,  # noqa: F811
+    scripted_oai: Scripted,
 ) -> None:
     server = scripted_oai(repository(two_pages, granularity="YYYY-MM-DD"))
     source = OaiSource(config(server.url), since="2024-04-01T12:00:00Z")
@@ -211,14 +210,14 @@ def test_a_refused_connection_fails_the_source() -> None:
         list(OaiSource(config(url, retries=1)))
 
 
-def test_http_500_is_retried_and_then_fails_the_source(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_http_500_is_retried_and_then_fails_the_source(scripted_oai: Scripted) -> None:
     server = scripted_oai(lambda args: Answer(b"Internal Server Error", 500, "text/plain"))
     with pytest.raises(SourceError, match=r"^HTTP 500 Internal Server Error \(after 2 retries\)$"):
         list(OaiSource(config(server.url, retries=2)))
     assert server.verbs() == ["Identify"] * 3
 
 
-def test_a_passing_server_error_is_survived(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_a_passing_server_error_is_survived(scripted_oai: Scripted) -> None:
     failures = iter([Answer(b"busy", 503, "text/plain")])
     server = scripted_oai(repository(lambda args: next(failures, None) or two_pages(args)))
     good, _, _ = split(list(OaiSource(config(server.url, retries=1))))
@@ -237,7 +236,7 @@ def test_a_passing_server_error_is_survived(scripted_oai: Scripted) -> None:  # 
     ids=["html", "garbage", "empty", "other-xml-cut-off"],
 )  # fmt: skip
 def test_an_answer_that_is_not_oai_pmh_fails_the_source(
-    scripted_oai: Scripted,  # noqa: F811
+    scripted_oai: Scripted,
     answer: Answer,
     reason: str,
 ) -> None:
@@ -247,7 +246,7 @@ def test_an_answer_that_is_not_oai_pmh_fails_the_source(
     assert "\n" not in str(failure.value)
 
 
-def test_a_moved_repository_fails_naming_its_new_address(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_a_moved_repository_fails_naming_its_new_address(scripted_oai: Scripted) -> None:
     moved = Answer(b"", 301, "text/html", location="https://opac.example.org/oai")
     server = scripted_oai(lambda args: moved)
     with pytest.raises(SourceError, match=r"HTTP 301 Moved Permanently: .* to https://opac"):
@@ -255,7 +254,7 @@ def test_a_moved_repository_fails_naming_its_new_address(scripted_oai: Scripted)
 
 
 def test_a_truncated_page_fails_instead_of_ending_the_harvest_early(
-    scripted_oai: Scripted,  # noqa: F811
+    scripted_oai: Scripted,
 ) -> None:
     def cut_page_two(args: dict[str, str]) -> Answer:
         answer = two_pages(args)
@@ -268,7 +267,7 @@ def test_a_truncated_page_fails_instead_of_ending_the_harvest_early(
 
 
 def test_a_resumption_token_that_repeats_forever_stops_the_harvest(
-    scripted_oai: Scripted,  # noqa: F811
+    scripted_oai: Scripted,
 ) -> None:
     server = scripted_oai(repository(lambda args: list_records(marc_record("oai:s:1", "Eins"),
                                                                token="same")))  # fmt: skip
@@ -279,7 +278,7 @@ def test_a_resumption_token_that_repeats_forever_stops_the_harvest(
     assert source.cursor is None  # an incomplete harvest gives no start for the next one
 
 
-def test_fresh_tokens_without_end_stop_after_max_pages(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_fresh_tokens_without_end_stop_after_max_pages(scripted_oai: Scripted) -> None:
     pages = iter(range(1_000))
     server = scripted_oai(repository(lambda args: list_records("", token=f"t{next(pages)}")))
     with pytest.raises(SourceError, match="resumption token repeats without end: more than 5"):
@@ -287,13 +286,13 @@ def test_fresh_tokens_without_end_stop_after_max_pages(scripted_oai: Scripted) -
     assert server.verbs().count("ListRecords") == 5
 
 
-def test_dublin_core_instead_of_marc_fails_the_source(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_dublin_core_instead_of_marc_fails_the_source(scripted_oai: Scripted) -> None:
     server = scripted_oai(repository(lambda args: list_records(dc_record("oai:s:1", "Eins"))))
     with pytest.raises(SourceError, match=r"records are not MARC 21 but <\{http://www.openarch"):
         list(OaiSource(config(server.url, metadata_prefix="oai_dc")))
 
 
-def test_records_without_header_or_metadata_are_problems(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_records_without_header_or_metadata_are_problems(scripted_oai: Scripted) -> None:
     page = (
         marc_record("oai:s:1", "Eins")
         + "<record><header><identifier>oai:s:2</identifier></header></record>"
@@ -308,7 +307,7 @@ def test_records_without_header_or_metadata_are_problems(scripted_oai: Scripted)
     ]
 
 
-def test_an_oai_error_during_paging_fails_naming_the_code(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_an_oai_error_during_paging_fails_naming_the_code(scripted_oai: Scripted) -> None:
     def expired(args: dict[str, str]) -> Answer:
         if "resumptionToken" in args:
             inner = '<error code="badResumptionToken">token has expired</error>'
@@ -320,7 +319,7 @@ def test_an_oai_error_during_paging_fails_naming_the_code(scripted_oai: Scripted
         list(OaiSource(config(server.url)))
 
 
-def test_a_silent_server_times_out(scripted_oai: Scripted) -> None:  # noqa: F811
+def test_a_silent_server_times_out(scripted_oai: Scripted) -> None:
     released = threading.Event()
 
     def silent(args: dict[str, str]) -> Answer:

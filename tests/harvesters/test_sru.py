@@ -290,21 +290,21 @@ def test_a_server_error_is_tried_again_before_the_harvest_goes_on(
 
 @pytest.mark.corpus
 def test_a_recorded_answer_with_dublin_core_labelled_marcxml_is_refused(
-    fault_server: FaultServer, corpus: Path
+    fault_server: FaultServer, corpus_dir: Path
 ) -> None:
     """The recorded answer says recordSchema marcxml but carries Dublin Core in recordData."""
-    fault_server.serve_file(corpus / "sru" / "sruthi-test_searchretrieve_slice.xml")
+    fault_server.serve_file(corpus_dir / "sru" / "sruthi-test_searchretrieve_slice.xml")
     with pytest.raises(SourceError, match=r"records are not MARCXML .*marcxml-v1\.1.* <dc>"):
         list(SruSource(sru(fault_server.url)))
 
 
 @pytest.mark.corpus
 def test_real_marcxml_records_served_over_sru_are_harvested_as_read_from_file(
-    fault_server: FaultServer, corpus: Path
+    fault_server: FaultServer, corpus_dir: Path
 ) -> None:
     from_files = [
         item
-        for path in sorted((corpus / "marcxml").glob("*.xml"))
+        for path in sorted((corpus_dir / "marcxml").glob("*.xml"))
         for item in read_marc_file(path)
         if isinstance(item, RawRecord)
     ]

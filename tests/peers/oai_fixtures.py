@@ -1,7 +1,4 @@
-"""Fixtures for OAI-PMH harvest tests; import them explicitly where they are used:
-
-from tests.peers.oai_fixtures import oai_provider, scripted_oai  # noqa: F401
-"""
+"""Fixtures for OAI-PMH harvest tests (tests/conftest.py registers them as a plugin)."""
 
 from __future__ import annotations
 
