@@ -25,7 +25,7 @@ demo: install
 	@echo "The demo catalogue is harvested into var/. Try:"
 	@echo "  $(BIN)/libnet runs                      # what each harvest did"
 	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"
-	@echo "  $(BIN)/libnet records show marl MAR0000001 --json"
+	@echo "  $(BIN)/libnet records show marl 300002 --json"
 
 # Installs the Debian packages the tests use when they are missing (as root, with apt-get).
 system-deps:

@@ -17,6 +17,7 @@ from typing import Any
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
+from sqlalchemy.exc import SQLAlchemyError
 
 from libnet.config import Config, load_config
 from libnet.errors import ConfigError, LibnetError
@@ -70,7 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true")
 
-    demo = sub.add_parser("demo-data", help="generate the demo catalogue of the eleven libraries")
+    demo = sub.add_parser(
+        "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
+    )
     demo.add_argument("out_dir", metavar="OUT_DIR", type=Path)
     demo.add_argument("--titles", type=int, default=2000, help="distinct titles (default 2000)")
     demo.add_argument("--seed", type=int, default=1)
@@ -105,6 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except BrokenPipeError:
         return EXIT_OK
+    except SQLAlchemyError as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        print(f"libnet: the record store failed: {reason}", file=sys.stderr)
+        return EXIT_FAILED
+    except OSError as exc:
+        print(f"libnet: {exc}", file=sys.stderr)
+        return EXIT_FAILED
 
 
 def _open(config: Config) -> RecordStore:

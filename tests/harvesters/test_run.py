@@ -198,3 +198,12 @@ def test_the_demo_data_harvests_with_its_broken_records_reported(tmp_path: Path,
     assert stored + rejected == summary.records  # the summary counts broken records too
     assert rejected == summary.broken > 0
     assert load_config(config)
+
+
+def test_a_data_dir_that_cannot_be_written_is_a_clear_error(tmp_path: Path, capsys) -> None:
+    export(tmp_path, "marl.mrc", iso2709(book("m1")))
+    config = write_config(tmp_path, ("marl", "exports/marl.mrc"))
+    (tmp_path / "var").write_text("a file where the data directory belongs")
+    assert main(["harvest", "--config", str(config)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("libnet: ") and "Traceback" not in err
