@@ -11,16 +11,8 @@ from lxml import etree
 
 from harvesters.base import Source
 from harvesters.errors import SourceError
-from libnet.errors import RecordError
 from libnet.harvested import ISO2709, MARCXML, RawRecord, RecordProblem, excerpt
-from libnet.marc import (
-    MARC_NS,
-    RECORD_END,
-    marcxml_001,
-    marcxml_element_bytes,
-    parse_iso2709,
-    parse_marcxml,
-)
+from libnet.marc import MARC_NS, RECORD_END, decode, marcxml_element_bytes
 
 _BLOCK = 1 << 20
 _MAX_RECORD = 99_999  # the largest record ISO 2709's five-digit length can describe
@@ -43,12 +35,19 @@ class MarcFiles(Source):
         return files
 
     def __iter__(self) -> Iterator[RawRecord | RecordProblem]:
+        """Records cut out of the files but not decoded: prepare() decodes them, in parallel."""
         for path in self.files():
-            yield from read_marc_file(path)
+            yield from split_marc_file(path)
 
 
 def read_marc_file(path: Path) -> Iterator[RawRecord | RecordProblem]:
-    """Records of one file, ISO 2709 or MARCXML whatever its name says."""
+    """Records of one file, decoded; a broken one becomes a RecordProblem."""
+    for item in split_marc_file(path):
+        yield item if isinstance(item, RecordProblem) else decode(item)
+
+
+def split_marc_file(path: Path) -> Iterator[RawRecord | RecordProblem]:
+    """Records of one file, ISO 2709 or MARCXML whatever its name says, not yet decoded."""
     try:
         fh = path.open("rb")
     except OSError as exc:
@@ -71,7 +70,7 @@ def read_marc_file(path: Path) -> Iterator[RawRecord | RecordProblem]:
 
 
 def read_iso2709(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:
-    """Split a stream into records and decode each; a broken one is reported, reading goes on.
+    """Split a stream into records; one with a broken length costs only itself.
 
     A record is taken by the length in its leader when that length ends on a record
     terminator; otherwise up to the next terminator, so one broken length costs one record.
@@ -101,10 +100,7 @@ def read_iso2709(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]
         number += 1
         position = f"{name} #{number} (byte {offset})"
         offset += end
-        try:
-            yield RawRecord(chunk, ISO2709, parse_iso2709(chunk), position)
-        except RecordError as exc:
-            yield RecordProblem(position, str(exc), _control_001(chunk), excerpt(chunk))
+        yield RawRecord(chunk, ISO2709, None, position)
 
 
 def _record_end(buffer: bytes) -> int | None:
@@ -116,21 +112,6 @@ def _record_end(buffer: bytes) -> int | None:
             return length
     terminator = buffer.find(bytes([RECORD_END]))
     return None if terminator < 0 else terminator + 1
-
-
-def _control_001(chunk: bytes) -> str:
-    """The 001 of a broken record when it can still be found, for the reject list."""
-    try:
-        base = int(chunk[12:17])
-        directory = chunk[24 : base - 1]
-        for i in range(0, len(directory), 12):
-            if directory[i : i + 3] == b"001":
-                start = base + int(directory[i + 7 : i + 12])
-                length = int(directory[i + 3 : i + 7])
-                return chunk[start : start + length - 1].decode("ascii").strip()
-    except (ValueError, UnicodeDecodeError):
-        pass
-    return ""
 
 
 def read_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:
@@ -148,13 +129,7 @@ def read_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]
         for _event, element in parser:
             number += 1
             position = f"{name} #{number} (line {element.sourceline})"
-            try:
-                record = parse_marcxml(element)
-            except RecordError as exc:
-                data = marcxml_element_bytes(element)
-                yield RecordProblem(position, str(exc), marcxml_001(element), excerpt(data))
-            else:
-                yield RawRecord(marcxml_element_bytes(element), MARCXML, record, position)
+            yield RawRecord(marcxml_element_bytes(element), MARCXML, None, position)
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]

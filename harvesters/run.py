@@ -7,13 +7,21 @@ never holds the store's write lock, and a source that fails half-way changes not
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import hashlib
+import itertools
 import json
 import logging
+import multiprocessing
+import os
 import pickle
+import signal
 import tempfile
 import time
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -25,10 +33,14 @@ from harvesters.errors import SourceError
 from libnet.config import Config, LibraryConfig
 from libnet.errors import RecordError, StoreError
 from libnet.harvested import RawRecord, RecordProblem, excerpt
+from libnet.marc import decode
 from libnet.record import normalise, record_id
 from libnet.store import Counts, Prepared, RecordStore, SuspiciousDelete
 
 log = logging.getLogger("libnet.harvest")
+
+PARALLEL_FROM = 2000  # records; a smaller harvest is not worth starting processes for
+BATCH = 500  # records sent to a worker process at a time
 
 #: progress(library code, records read so far, records expected or None)
 Progress = Callable[[str, int, int | None], None]
@@ -106,7 +118,8 @@ def harvest_library(
         source = open_source(library, config.base_dir, since)
         spool_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=spool_dir, prefix=f"harvest-{library.code}-") as spool:
-            _fill_spool(spool, source, library, problems, progress)
+            workers = config.harvest.processes
+            _fill_spool(spool, source, library, workers, problems, progress)
             counts = store.apply_harvest(
                 run_id,
                 library.code,
@@ -151,8 +164,13 @@ def _failed(
 
 def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
     """Decode, identify and normalise one harvested record for the store."""
-    if raw.record is None:
+    if raw.deleted and not raw.data:  # an OAI-PMH deletion: a header, no record
         return Prepared("", raw.source_id, raw.syntax, b"", "", "", deleted=True)
+    decoded = decode(raw)
+    if isinstance(decoded, RecordProblem):
+        return decoded
+    raw = decoded
+    assert raw.record is not None
     local_id = record_id(raw.record, library.id_field) or ""
     if not local_id:
         reason = f"no record id in {library.id_field}"
@@ -174,14 +192,14 @@ def _fill_spool(
     spool: BinaryIO,
     source: Source,
     library: LibraryConfig,
+    workers: int,
     problems: list[RecordProblem],
     progress: Progress | None,
 ) -> None:
     pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
     count = 0
-    for item in source:
+    for entry in _prepared(source, library, workers):
         count += 1
-        entry = item if isinstance(item, RecordProblem) else prepare(item, library)
         if isinstance(entry, RecordProblem):
             problems.append(entry)  # kept for the reject list even if the source fails later
         pickler.dump(entry)
@@ -192,6 +210,59 @@ def _fill_spool(
         progress(library.code, count, source.expected or count)
     spool.flush()
     spool.seek(0)
+
+
+def _prepared(
+    source: Source, library: LibraryConfig, workers: int
+) -> Iterator[Prepared | RecordProblem]:
+    """The source's records prepared in order, by `workers` processes once the harvest is big.
+
+    Decoding and normalising take nearly all of a harvest's time and need nothing but the
+    record, so batches of records go to worker processes while this one reads on and spools.
+    At most a few batches are under way at once: memory stays flat however big the source.
+    """
+    items = iter(source)
+    head = list(itertools.islice(items, PARALLEL_FROM))
+    yield from _prepare_batch(head, library)
+    if workers < 2 or len(head) < PARALLEL_FROM:
+        yield from (_prepare_one(item, library) for item in items)
+        return
+    # fork: the workers start at once with everything imported; they run only
+    # _prepare_batch, which takes no lock another thread could have held at the fork
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_end_with_parent, initargs=(os.getpid(),)
+    ) as pool:
+        pending: deque[Future[list[Prepared | RecordProblem]]] = deque()
+        while batch := list(itertools.islice(items, BATCH)):
+            pending.append(pool.submit(_prepare_batch, batch, library))
+            if len(pending) > 2 * workers:
+                yield from pending.popleft().result()
+        while pending:
+            yield from pending.popleft().result()
+
+
+def _end_with_parent(parent: int) -> None:
+    """Have the kernel end this worker when the harvest that started it dies, kill -9 too."""
+    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere the broken
+        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # queue ends it later
+    if os.getppid() != parent:  # the harvest died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _prepare_one(
+    item: RawRecord | RecordProblem, library: LibraryConfig
+) -> Prepared | RecordProblem:
+    return item if isinstance(item, RecordProblem) else prepare(item, library)
+
+
+def _prepare_batch(
+    items: list[RawRecord | RecordProblem], library: LibraryConfig
+) -> list[Prepared | RecordProblem]:
+    return [_prepare_one(item, library) for item in items]
 
 
 def _read_spool(spool: BinaryIO) -> Iterator[Prepared | RecordProblem]:

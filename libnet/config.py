@@ -6,6 +6,7 @@ ConfigError whose message names the file and the key, one line, for the operator
 
 from __future__ import annotations
 
+import os
 import re
 import tomllib
 from dataclasses import dataclass, field, fields
@@ -66,10 +67,20 @@ class StorageConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class HarvestConfig:
+    workers: int = 0  # processes that decode and normalise records; 0: one per CPU core
+
+    @property
+    def processes(self) -> int:
+        return self.workers or os.cpu_count() or 1
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     storage: StorageConfig
     libraries: tuple[LibraryConfig, ...] = field(default_factory=tuple)
+    harvest: HarvestConfig = field(default_factory=HarvestConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -114,7 +125,12 @@ class _Reader:
         return value
 
     def config(self, data: dict[str, Any]) -> Config:
-        self.unknown(data, {"storage", "libraries"}, "")
+        self.unknown(data, {"storage", "harvest", "libraries"}, "")
+        harvest = self.table(data.get("harvest", {}), "harvest")
+        self.unknown(harvest, {"workers"}, "harvest")
+        workers = self.value(harvest, "workers", int, "harvest", default=0)
+        if workers < 0:
+            raise self.fail("harvest.workers", "must not be negative")
         storage = self.table(data.get("storage", {}), "storage")
         self.unknown(storage, {"data_dir", "database_url"}, "storage")
         data_dir = Path(self.value(storage, "data_dir", str, "storage", default="var"))
@@ -134,7 +150,7 @@ class _Reader:
         for code in codes:
             if codes.count(code) > 1:
                 raise self.fail("libraries", f"library code {code!r} appears twice")
-        return Config(self.path, StorageConfig(data_dir, url), libraries)
+        return Config(self.path, StorageConfig(data_dir, url), libraries, HarvestConfig(workers))
 
     def library(self, raw: dict[str, Any], key: str) -> LibraryConfig:
         allowed = {f.name for f in fields(LibraryConfig)}

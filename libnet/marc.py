@@ -11,7 +11,7 @@ when every character is valid MARC-8, else it is refused.
 from __future__ import annotations
 
 import copy
-import re
+import dataclasses
 from xml.etree import ElementTree
 
 import pymarc
@@ -20,15 +20,13 @@ from pymarc.marc8 import marc8_to_unicode
 from pymarc.marc8_mapping import CODESETS, ODD_MAP
 
 from libnet.errors import RecordError
+from libnet.harvested import ISO2709, RawRecord, RecordProblem, excerpt
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_END = 0x1D
 FIELD_END = 0x1E
 SUBFIELD_START = 0x1F
 MAX_FIELD_BYTES = 9999  # ISO 2709 cannot carry a longer field; longer means broken data
-
-_TAG = re.compile(r"^[0-9A-Za-z]{3}$")
-_CODE = re.compile(r"^[0-9a-z]$")
 
 
 def parse_iso2709(data: bytes) -> pymarc.Record:
@@ -51,58 +49,80 @@ def parse_iso2709(data: bytes) -> pymarc.Record:
     directory = data[24 : base - 1]
     if len(directory) % 12:
         raise RecordError("directory length is not a multiple of 12")
-    decode = _decoder(leader, data[base:])
+    utf8 = _is_utf8_record(leader, data[base:])
     record = pymarc.Record(leader=leader)
+    fields = record.fields
+    end_of_data = len(data) - 1
     for i in range(0, len(directory), 12):
         entry = directory[i : i + 12]
         tag = entry[:3].decode("ascii", "replace")
-        if not _TAG.match(tag) or not entry[3:].isdigit():
+        if (tag not in _TAGS and not _valid_tag(tag)) or not entry[3:].isdigit():
             raise RecordError(f"directory entry {i // 12 + 1} is broken ({_show(entry)})")
         start = base + int(entry[7:12])
         end = start + int(entry[3:7])
-        if end > len(data) - 1 or end <= start or data[end - 1] != FIELD_END:
+        if end > end_of_data or end <= start or data[end - 1] != FIELD_END:
             raise RecordError(f"field {tag}: directory points outside the field data")
-        record.add_field(_field(tag, data[start : end - 1], decode))
-    if not record.fields:
+        fields.append(_field(tag, data[start : end - 1], utf8))
+    if not fields:
         raise RecordError("record has no fields")
     return record
 
 
-def _field(tag: str, body: bytes, decode) -> pymarc.Field:
+_TAGS: set[str] = set()  # tags seen valid: most records repeat the same few dozen
+_CODES = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
+
+
+def _valid_tag(tag: str) -> bool:
+    if len(tag) == 3 and tag.isascii() and tag.isalnum():
+        _TAGS.add(tag)
+        return True
+    return False
+
+
+def _field(tag: str, body: bytes, utf8: bool) -> pymarc.Field:
     if tag < "010" and tag.isdigit():
-        return pymarc.Field(tag=tag, data=decode(body, tag))
-    parts = body.split(b"\x1f")
+        return pymarc.Field(tag=tag, data=_utf8(body, tag) if utf8 else _marc8(body))
+    if utf8:  # one decode per field; MARC-8 decodes per subfield, as its escapes do
+        parts: list = _utf8(body, tag).split("\x1f")
+    else:
+        parts = body.split(b"\x1f")
     indicators = parts[0]
     if len(indicators) != 2 or not indicators.isascii():
-        raise RecordError(f"field {tag}: indicators {_show(indicators)} are not two characters")
+        shown = _show(indicators) if isinstance(indicators, bytes) else repr(indicators)
+        raise RecordError(f"field {tag}: indicators {shown} are not two characters")
     subfields = []
     for part in parts[1:]:
-        code = part[:1].decode("ascii", "replace")
-        if not _CODE.match(code):
-            raise RecordError(f"field {tag}: bad subfield code {_show(part[:1])}")
-        subfields.append(pymarc.Subfield(code, decode(part[1:], tag)))
-    ind = indicators.decode("ascii")
+        code = part[:1] if utf8 else part[:1].decode("latin-1")
+        if code not in _CODES:
+            shown = repr(code) if utf8 else _show(part[:1])
+            raise RecordError(f"field {tag}: bad subfield code {shown}")
+        subfields.append(pymarc.Subfield(code, part[1:] if utf8 else _marc8(part[1:])))
+    ind = indicators if utf8 else indicators.decode("ascii")
     return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind[0], ind[1]), subfields=subfields)
 
 
-def _decoder(leader: str, body: bytes):
-    """Choose how the record's text decodes, from leader/09 and the bytes themselves."""
+def _utf8(raw: bytes, tag: str) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start : exc.start + 1].hex()
+        raise RecordError(f"field {tag}: invalid UTF-8 (byte 0x{bad})") from None
+
+
+def _marc8(raw: bytes) -> str:
+    return marc8_to_unicode(raw, hide_utf8_warnings=True)
+
+
+def _is_utf8_record(leader: str, body: bytes) -> bool:
+    """True for UTF-8, False for MARC-8, from leader/09 and the bytes; RecordError otherwise."""
     if leader[9] == "a" or (leader[9] == " " and _is_utf8(body) and b"\x1b" not in body):
-
-        def utf8(raw: bytes, tag: str) -> str:
-            try:
-                return raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad = raw[exc.start : exc.start + 1].hex()
-                raise RecordError(f"field {tag}: invalid UTF-8 (byte 0x{bad})") from None
-
-        return utf8
+        return True
     if leader[9] != " ":
         raise RecordError(f"unknown character coding in leader/09 ({leader[9]!r})")
     problem = marc8_problem(body)
     if problem:
         raise RecordError(f"text is neither UTF-8 nor MARC-8: {problem}")
-    return lambda raw, tag: marc8_to_unicode(raw, hide_utf8_warnings=True)
+    return False
 
 
 def _is_utf8(body: bytes) -> bool:
@@ -111,6 +131,21 @@ def _is_utf8(body: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return True
+
+
+def iso2709_001(data: bytes) -> str:
+    """The 001 of an ISO 2709 record, also of a broken one when it can be found; else ""."""
+    try:
+        base = int(data[12:17])
+        directory = data[24 : base - 1]
+        for i in range(0, len(directory), 12):
+            if directory[i : i + 3] == b"001":
+                start = base + int(directory[i + 7 : i + 12])
+                length = int(directory[i + 3 : i + 7])
+                return data[start : start + length - 1].decode("ascii").strip()
+    except (ValueError, UnicodeDecodeError):
+        pass
+    return ""
 
 
 _G0_SETS = {0x28, 0x2C, 0x24}  # ( , $  designate G0
@@ -166,47 +201,63 @@ def marc8_problem(body: bytes) -> str:
     return ""
 
 
+def _names(local: str) -> frozenset[str]:
+    return frozenset({local, f"{{{MARC_NS}}}{local}"})
+
+
+_LEADER, _CONTROL = _names("leader"), _names("controlfield")
+_DATA, _SUBFIELD = _names("datafield"), _names("subfield")
+
+
 def parse_marcxml(element: etree._Element) -> pymarc.Record:
     """Read one MARCXML <record> element (with or without the MARC namespace) or raise."""
     leader = None
     record = pymarc.Record()
+    fields = record.fields
     for child in element:
-        if not isinstance(child.tag, str):
-            continue  # comments and processing instructions
-        name = child.tag.rpartition("}")[2]
-        if name == "leader":
+        name = child.tag
+        if name in _DATA:
+            fields.append(_xml_datafield(child))
+        elif name in _CONTROL:
+            tag = child.get("tag", "")
+            if tag not in _TAGS and not _valid_tag(tag):
+                raise RecordError(f"controlfield with bad tag {tag!r}")
+            fields.append(pymarc.Field(tag=tag, data=_checked(tag, child.text or "")))
+        elif name in _LEADER:
             leader = (child.text or "").replace("#", " ")
             if len(leader) != 24:
                 raise RecordError(f"leader has {len(leader)} characters, not 24")
-        elif name in ("controlfield", "datafield"):
-            record.add_field(_xml_field(child, name))
-        else:
-            raise RecordError(f"unexpected element <{name}> in a MARCXML record")
+        elif isinstance(name, str):  # not a comment or processing instruction
+            local = name.rpartition("}")[2]
+            raise RecordError(f"unexpected element <{local}> in a MARCXML record")
     if leader is None:
         raise RecordError("record has no leader")
-    if not record.fields:
+    if not fields:
         raise RecordError("record has no fields")
     record.leader = pymarc.Leader(leader)
     return record
 
 
-def _xml_field(child: etree._Element, name: str) -> pymarc.Field:
+def _xml_datafield(child: etree._Element) -> pymarc.Field:
     tag = child.get("tag", "")
-    if not _TAG.match(tag):
-        raise RecordError(f"{name} with bad tag {tag!r}")
-    if name == "controlfield":
-        return pymarc.Field(tag=tag, data=_checked(tag, child.text or ""))
+    if tag not in _TAGS and not _valid_tag(tag):
+        raise RecordError(f"datafield with bad tag {tag!r}")
     ind1, ind2 = child.get("ind1", " "), child.get("ind2", " ")
     if len(ind1) != 1 or len(ind2) != 1:
         raise RecordError(f"field {tag}: indicators {ind1!r}, {ind2!r} are not one character")
     subfields = []
+    size = 0
     for sub in child:
-        if not isinstance(sub.tag, str):
-            continue
         code = sub.get("code", "")
-        if sub.tag.rpartition("}")[2] != "subfield" or not _CODE.match(code):
+        if sub.tag not in _SUBFIELD or code not in _CODES:
+            if not isinstance(sub.tag, str):
+                continue  # a comment
             raise RecordError(f"field {tag}: bad subfield (code {code!r})")
-        subfields.append(pymarc.Subfield(code, _checked(tag, sub.text or "")))
+        text = sub.text or ""
+        size += len(text)
+        subfields.append(pymarc.Subfield(code, text))
+    if size > MAX_FIELD_BYTES // 4:
+        _checked(tag, "".join(value for _code, value in subfields))
     return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind1, ind2), subfields=subfields)
 
 
@@ -216,16 +267,36 @@ def _checked(tag: str, text: str) -> str:
     return text
 
 
+def decode(raw: RawRecord) -> RawRecord | RecordProblem:
+    """A harvested record with its pymarc form, or the problem that keeps it out."""
+    if raw.record is not None or (raw.deleted and not raw.data):
+        return raw
+    parse = parse_iso2709 if raw.syntax == ISO2709 else parse_marcxml_bytes
+    try:
+        record = parse(raw.data)
+    except RecordError as exc:
+        local_id = iso2709_001(raw.data) if raw.syntax == ISO2709 else _xml_001(raw.data)
+        return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
+    return dataclasses.replace(raw, record=record)
+
+
+def _xml_001(data: bytes) -> str:
+    try:
+        return marcxml_001(etree.fromstring(data, _SAFE_PARSER))
+    except etree.XMLSyntaxError:
+        return ""
+
+
 def marcxml_element_bytes(element: etree._Element) -> bytes:
     """The <record> element as UTF-8 bytes, as kept in the record store.
 
     Cut out of its file or protocol answer: without the text after it and without the
     namespace declarations of the envelope that the record does not use.
     """
-    element = copy.deepcopy(element)
-    element.tail = None
-    etree.cleanup_namespaces(element)
-    return etree.tostring(element, encoding="utf-8")
+    if len(element.nsmap) > 1:  # inside a protocol envelope: drop what the record does not use
+        element = copy.deepcopy(element)
+        etree.cleanup_namespaces(element)
+    return etree.tostring(element, encoding="utf-8", with_tail=False)
 
 
 def marcxml_001(element: etree._Element) -> str:

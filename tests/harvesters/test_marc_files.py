@@ -11,7 +11,13 @@ from pymarc import Field, Indicators, Subfield
 from harvesters.errors import SourceError
 from harvesters.marc_files import MarcFiles, read_marc_file
 from libnet.harvested import RawRecord, RecordProblem
+from libnet.marc import decode
 from tests.builders import book, iso2709, marcxml, raw_book
+
+
+def decoded(items):
+    """What a harvest makes of a source's records: each decoded, or its problem."""
+    return [item if isinstance(item, RecordProblem) else decode(item) for item in items]
 
 
 def split(items):
@@ -37,7 +43,7 @@ def test_iso2709_records_are_read_with_their_exact_bytes(tmp_path: Path) -> None
 def test_the_format_is_recognised_by_content_not_by_name(tmp_path: Path) -> None:
     (tmp_path / "really-iso.xml").write_bytes(iso2709(book("i1")))
     (tmp_path / "really-xml.mrc").write_bytes(marcxml(book("x1"), book("x2")))
-    good, bad = split(list(MarcFiles("*", tmp_path)))
+    good, bad = split(decoded(MarcFiles("*", tmp_path)))
     assert sorted(ids(good)) == ["i1", "x1", "x2"] and not bad
     assert {r.syntax for r in good} == {"iso2709", "marcxml"}
 
@@ -50,7 +56,7 @@ def test_marcxml_without_namespace_and_a_lone_record_are_read(tmp_path: Path) ->
         + marcxml(book("l1")).split(b"<record>")[1].split(b"</collection>")[0]
     )
     (tmp_path / "lone.xml").write_bytes(lone)
-    good, bad = split(list(MarcFiles("*.xml", tmp_path)))
+    good, bad = split(decoded(MarcFiles("*.xml", tmp_path)))
     assert sorted(ids(good)) == ["l1", "p1"] and not bad
 
 

@@ -150,6 +150,22 @@ def _titles(config: Path) -> set[str]:
         return {title for (title,) in db.execute(query)}
 
 
+def _processes_of(config: Path, wait: float = 2.0) -> list[int]:
+    """Processes still running a harvest of this config (workers of a killed one, say)."""
+    deadline = time.monotonic() + wait
+    while True:
+        found = []
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                if str(config).encode() in cmdline.read_bytes():
+                    found.append(int(cmdline.parent.name))
+            except OSError:
+                continue  # ended while we looked
+        if not found or time.monotonic() > deadline:
+            return found
+        time.sleep(0.1)
+
+
 def test_kill_9_midway_loses_nothing_committed(tmp_path: Path) -> None:
     """A harvest killed at any moment leaves the old records or the new ones, never a mix."""
     count = 8_000
@@ -168,6 +184,7 @@ def test_kill_9_midway_loses_nothing_committed(tmp_path: Path) -> None:
             os.kill(process.pid, signal.SIGKILL)
             killed += 1
         process.wait()
+        assert _processes_of(config) == [], "worker processes outlived the killed harvest"
         titles = _titles(config)
         assert titles in ({"Alt"}, {"Neu"}), f"mixed state after kill at {delay}s: {titles}"
         if titles == {"Neu"}:

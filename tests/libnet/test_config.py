@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from libnet.config import LibraryConfig, SourceConfig, load_config
+from libnet.config import HarvestConfig, LibraryConfig, SourceConfig, load_config
 from libnet.errors import ConfigError
 from libnet.holdings import DE_924, KOHA, HoldingsProfile
 
@@ -120,6 +120,7 @@ def test_the_shipped_config_describes_the_eleven_libraries() -> None:
 def test_every_key_is_documented_in_the_shipped_config() -> None:
     text = (ROOT / "config.toml").read_text()
     keys = [f.name for f in fields(SourceConfig)] + [f.name for f in fields(LibraryConfig)]
-    keys += [f.name for f in fields(HoldingsProfile)] + ["data_dir", "database_url", "profile"]
+    keys += [f.name for f in fields(HoldingsProfile)] + [f.name for f in fields(HarvestConfig)]
+    keys += ["data_dir", "database_url", "profile"]
     missing = [key for key in keys if not re.search(rf"\b{key}\b", text)]
     assert not missing, f"config.toml does not mention {missing}"
