@@ -85,3 +85,58 @@ store_state = Table(
     Column("key", String(40), primary_key=True),
     Column("value", BigInteger, nullable=False),
 )
+
+# --- clusters: the same edition held by several libraries, one hit in the catalogue ---------
+
+# A cluster keeps its id as long as one of its members survives; a cluster that lost its
+# members is kept as a tombstone (members 0), one merged into another points there.
+clusters = Table(
+    "clusters",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+    Column("members", Integer, nullable=False),
+    Column("merged_into", Integer, ForeignKey("clusters.id")),
+    # position in the cluster change feed the index reads
+    Column("change_no", BigInteger, nullable=False),
+    Index("ix_clusters_change_no", "change_no"),
+)
+
+# Which cluster each live record belongs to, and which rule put it there.
+cluster_members = Table(
+    "cluster_members",
+    metadata,
+    Column("record_id", Integer, ForeignKey("records.id"), primary_key=True),
+    Column("cluster_id", Integer, ForeignKey("clusters.id"), nullable=False),
+    Column("rule", String(40), nullable=False),
+    Column("evidence", Text, nullable=False),
+    Index("ix_cluster_members_cluster_id", "cluster_id"),
+)
+
+# Blocking keys of live records: records sharing a key are compared, no others.
+match_keys = Table(
+    "match_keys",
+    metadata,
+    Column("key", String(300), nullable=False),
+    Column("record_id", Integer, ForeignKey("records.id"), nullable=False),
+    Index("ix_match_keys_key", "key"),
+    Index("ix_match_keys_record_id", "record_id"),
+)
+
+# Librarians' corrections: two records that must never share a cluster, or must.
+cluster_overrides = Table(
+    "cluster_overrides",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),  # never, always
+    Column("library_a", String(40), nullable=False),
+    Column("local_id_a", String(200), nullable=False),
+    Column("library_b", String(40), nullable=False),
+    Column("local_id_b", String(200), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("note", Text, nullable=False, default=""),
+    UniqueConstraint(
+        "library_a", "local_id_a", "library_b", "local_id_b", name="uq_cluster_overrides_pair"
+    ),
+)

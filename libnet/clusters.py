@@ -1,0 +1,305 @@
+"""The cluster tables of the record store: which records are one edition, and why.
+
+Deciding what belongs together is the union index's work (index/cluster.py); this module
+keeps the result so that cluster ids outlive re-harvests and re-indexes: permalinks and loan
+requests point at them. A regrouping hands each new group the id of the old cluster that
+gave it most members; an old cluster left without members is kept as a tombstone, and one
+whose members all went to another cluster points there (merged_into).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, insert, select, update
+
+from libnet.errors import StoreError
+from libnet.schema import (
+    cluster_members,
+    cluster_overrides,
+    clusters,
+    match_keys,
+    records,
+    store_state,
+)
+from libnet.store import utcnow
+
+NEVER, ALWAYS = "never", "always"
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One record of a cluster and the rule that joined it."""
+
+    record_id: int
+    library: str
+    local_id: str
+    rule: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Grouped:
+    """A record placed in a group by the matcher, with the rule and its one-line evidence."""
+
+    record_id: int
+    rule: str
+    evidence: str
+
+
+@dataclass(frozen=True, slots=True)
+class Override:
+    kind: str  # never, always
+    a: tuple[str, str]  # (library, local id)
+    b: tuple[str, str]
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterInfo:
+    id: int
+    members: int
+    merged_into: int | None
+    created_at: datetime
+    changed_at: datetime
+    change_no: int
+
+
+def state(conn: Connection, key: str) -> int:
+    return conn.execute(select(store_state.c.value).where(store_state.c.key == key)).scalar_one()
+
+
+def set_state(conn: Connection, key: str, value: int) -> None:
+    conn.execute(update(store_state).where(store_state.c.key == key).values(value=value))
+
+
+def cluster_of(conn: Connection, record_ids: Iterable[int]) -> dict[int, int]:
+    """record id -> cluster id, for those of the records that have a cluster."""
+    ids = list(record_ids)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        query = select(cluster_members.c.record_id, cluster_members.c.cluster_id).where(
+            cluster_members.c.record_id.in_(ids[start : start + 500])
+        )
+        found.update(dict(conn.execute(query).all()))
+    return found
+
+
+def members_of(conn: Connection, cluster_ids: Iterable[int]) -> dict[int, int]:
+    """record id -> cluster id for every member of these clusters."""
+    ids = list(cluster_ids)
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        query = select(cluster_members.c.record_id, cluster_members.c.cluster_id).where(
+            cluster_members.c.cluster_id.in_(ids[start : start + 500])
+        )
+        found.update(dict(conn.execute(query).all()))
+    return found
+
+
+def records_with_keys(conn: Connection, keys: Iterable[str], limit: int) -> dict[str, list[int]]:
+    """key -> live record ids holding it; a key held by more than `limit` records is cut off."""
+    found: dict[str, list[int]] = {}
+    for key in set(keys):
+        query = select(match_keys.c.record_id).where(match_keys.c.key == key).limit(limit + 1)
+        found[key] = list(conn.execute(query).scalars())
+    return found
+
+
+def replace_keys(conn: Connection, keys: Mapping[int, Iterable[str]]) -> None:
+    """Set the blocking keys of these records (none for a deleted record)."""
+    ids = list(keys)
+    for start in range(0, len(ids), 500):
+        conn.execute(delete(match_keys).where(match_keys.c.record_id.in_(ids[start : start + 500])))
+    rows = [
+        {"key": key, "record_id": rid} for rid, record_keys in keys.items() for key in record_keys
+    ]
+    if rows:
+        conn.execute(insert(match_keys), rows)
+
+
+def overrides(conn: Connection) -> list[Override]:
+    query = select(cluster_overrides).order_by(cluster_overrides.c.id)
+    return [
+        Override(
+            row.kind, (row.library_a, row.local_id_a), (row.library_b, row.local_id_b), row.note
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def add_override(conn: Connection, override: Override) -> None:
+    """Record a librarian's correction; the same pair said again replaces the earlier word."""
+    a, b = sorted((override.a, override.b))
+    conn.execute(
+        delete(cluster_overrides).where(
+            cluster_overrides.c.library_a == a[0], cluster_overrides.c.local_id_a == a[1],
+            cluster_overrides.c.library_b == b[0], cluster_overrides.c.local_id_b == b[1],
+        )
+    )  # fmt: skip
+    conn.execute(
+        insert(cluster_overrides).values(
+            kind=override.kind, library_a=a[0], local_id_a=a[1], library_b=b[0],
+            local_id_b=b[1], created_at=utcnow(), note=override.note,
+        )
+    )  # fmt: skip
+
+
+def assign_ids(groups: list[list[Grouped]], before: Mapping[int, int]) -> list[int | None]:
+    """Each group's cluster id: that of the old cluster giving it most members, or None (new).
+
+    Greedy over (members shared, older id first): an old cluster's id goes to one group only,
+    the one that kept most of it, so a split leaves the id with its larger part.
+    """
+    shares = Counter(
+        (index, before[g.record_id]) for index, group in enumerate(groups) for g in group
+        if g.record_id in before
+    )  # fmt: skip
+    result: list[int | None] = [None] * len(groups)
+    taken: set[int] = set()
+    for (index, cluster_id), _count in sorted(shares.items(), key=lambda s: (-s[1], s[0][1])):
+        if result[index] is None and cluster_id not in taken:
+            result[index] = cluster_id
+            taken.add(cluster_id)
+    return result
+
+
+def write_groups(
+    conn: Connection,
+    groups: list[list[Grouped]],
+    before: Mapping[int, int],
+    now: datetime | None = None,
+) -> set[int]:
+    """Store a regrouping; return the ids of the clusters whose members or rules changed.
+
+    `before` maps every member of the clusters being regrouped to its old cluster; `groups`
+    place every record that stays or arrives. An old member placed nowhere has left.
+    """
+    now = now or utcnow()
+    old_rules = {
+        row.record_id: (row.cluster_id, row.rule, row.evidence)
+        for start in range(0, len(before), 500)
+        for row in conn.execute(
+            select(cluster_members).where(
+                cluster_members.c.record_id.in_(list(before)[start : start + 500])
+            )
+        )
+    }
+    regrouped = [*before, *(g.record_id for group in groups for g in group)]
+    for start in range(0, len(regrouped), 500):
+        chunk = regrouped[start : start + 500]
+        conn.execute(delete(cluster_members).where(cluster_members.c.record_id.in_(chunk)))
+    feed = _Feed(conn)
+    changed: set[int] = set()
+    final: dict[int, int] = {}
+    for group, cluster_id in zip(groups, assign_ids(groups, before), strict=True):
+        if cluster_id is None:
+            cluster_id = conn.execute(
+                insert(clusters).values(
+                    created_at=now, changed_at=now, members=len(group), change_no=feed.next()
+                )
+            ).inserted_primary_key[0]
+            changed.add(cluster_id)
+        elif any(old_rules.get(g.record_id) != (cluster_id, g.rule, g.evidence) for g in group) or (
+            sum(1 for cid, _r, _e in old_rules.values() if cid == cluster_id) != len(group)
+        ):
+            conn.execute(
+                update(clusters)
+                .where(clusters.c.id == cluster_id)
+                .values(changed_at=now, members=len(group), merged_into=None, change_no=feed.next())
+            )
+            changed.add(cluster_id)
+        conn.execute(
+            insert(cluster_members),
+            [
+                {"record_id": g.record_id, "cluster_id": cluster_id, "rule": g.rule,
+                 "evidence": g.evidence}
+                for g in group
+            ],
+        )  # fmt: skip
+        final.update((g.record_id, cluster_id) for g in group)
+    for old_id in set(before.values()) - set(final.values()):
+        heirs = {final[rid] for rid, cid in before.items() if cid == old_id and rid in final}
+        conn.execute(
+            update(clusters).where(clusters.c.id == old_id).values(
+                changed_at=now, members=0, change_no=feed.next(),
+                merged_into=heirs.pop() if len(heirs) == 1 else None,
+            )
+        )  # fmt: skip
+        changed.add(old_id)
+    feed.save()
+    return changed
+
+
+class _Feed:
+    """Hands out cluster change numbers from the store-wide counter."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.value = state(conn, "cluster_change_no")
+
+    def next(self) -> int:
+        self.value += 1
+        return self.value
+
+    def save(self) -> None:
+        set_state(self.conn, "cluster_change_no", self.value)
+
+
+def changed_clusters(conn: Connection, since: int, limit: int = 1000) -> list[ClusterInfo]:
+    """Clusters whose members changed after cluster change number `since`, in order."""
+    query = (
+        select(clusters).where(clusters.c.change_no > since).order_by(clusters.c.change_no)
+        .limit(limit)
+    )  # fmt: skip
+    return [ClusterInfo(**row._mapping) for row in conn.execute(query)]
+
+
+def cluster_info(conn: Connection, cluster_id: int) -> ClusterInfo | None:
+    row = conn.execute(select(clusters).where(clusters.c.id == cluster_id)).first()
+    return ClusterInfo(**row._mapping) if row else None
+
+
+def current_id(conn: Connection, cluster_id: int) -> int | None:
+    """Where a cluster id leads now: itself, the cluster it was merged into, or None (gone)."""
+    seen: set[int] = set()
+    while cluster_id not in seen:
+        seen.add(cluster_id)
+        info = cluster_info(conn, cluster_id)
+        if info is None:
+            return None
+        if info.members:
+            return info.id
+        if info.merged_into is None:
+            return None
+        cluster_id = info.merged_into
+    raise StoreError(f"cluster {cluster_id} is merged into itself")
+
+
+def members(conn: Connection, cluster_id: int) -> list[Member]:
+    query = (
+        select(
+            cluster_members.c.record_id, records.c.library, records.c.local_id,
+            cluster_members.c.rule, cluster_members.c.evidence,
+        )
+        .join(records, records.c.id == cluster_members.c.record_id)
+        .where(cluster_members.c.cluster_id == cluster_id)
+        .order_by(records.c.library, records.c.local_id)
+    )  # fmt: skip
+    return [Member(*row) for row in conn.execute(query)]
+
+
+def record_ids(conn: Connection, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:
+    """(library, local id) -> record id, for those that exist."""
+    found = {}
+    for library, local_id in pairs:
+        query = select(records.c.id).where(
+            records.c.library == library, records.c.local_id == local_id
+        )
+        row_id = conn.execute(query).scalar()
+        if row_id is not None:
+            found[(library, local_id)] = row_id
+    return found
