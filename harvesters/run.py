@@ -196,14 +196,12 @@ def _fill_spool(
     problems: list[RecordProblem],
     progress: Progress | None,
 ) -> None:
-    pickler = pickle.Pickler(spool, protocol=pickle.HIGHEST_PROTOCOL)
     count = 0
     for entry in _prepared(source, library, workers):
         count += 1
         if isinstance(entry, RecordProblem):
             problems.append(entry)  # kept for the reject list even if the source fails later
-        pickler.dump(entry)
-        pickler.clear_memo()
+        pickle.dump(entry, spool, protocol=pickle.HIGHEST_PROTOCOL)
         if progress and count % 500 == 0:
             progress(library.code, count, source.expected)
     if progress:
@@ -266,10 +264,9 @@ def _prepare_batch(
 
 
 def _read_spool(spool: BinaryIO) -> Iterator[Prepared | RecordProblem]:
-    unpickler = pickle.Unpickler(spool)
     while True:
         try:
-            yield unpickler.load()
+            yield pickle.load(spool)  # one unpickler per entry: nothing it read stays alive
         except EOFError:
             return
 
