@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -115,7 +116,82 @@ def _record_end(buffer: bytes) -> int | None:
 
 
 def read_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:
-    """Stream <record> elements of a MARCXML collection (or a lone record), namespaced or not."""
+    """The records of a MARCXML file, cut out as bytes when the file is a plain collection.
+
+    Cutting is cheap and leaves the parsing to prepare(), in the worker processes of a big
+    harvest; it also confines a broken record to itself. Anything unusual (a DOCTYPE, a
+    root other than collection) is read with a full XML parser instead.
+    """
+    head = fh.read(_HEAD)
+    fh.seek(0)
+    layout = _collection_layout(head)
+    if layout is None:
+        yield from _parse_marcxml(fh, name)
+    else:
+        yield from _cut_marcxml(fh, name, *layout)
+
+
+_HEAD = 1 << 16
+_PROLOG = re.compile(
+    rb"\A(?:\xef\xbb\xbf)?\s*(<\?xml[^>]*\?>)?(?:\s|<!--.*?-->|<\?(?!xml)[^>]*\?>)*"
+    rb"(<((?:[\w.-]+:)?)collection(?:\s[^>]*)?>)",
+    re.S,
+)
+
+
+def _collection_layout(head: bytes) -> tuple[bytes, bytes, int] | None:
+    """(context, record tag, where the records start) of a plain MARCXML collection, else None."""
+    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+        return None  # entities could stand for anything: the parser must see the whole file
+    prolog = _PROLOG.match(head)
+    if prolog is None or prolog.group(2).endswith(b"/>"):
+        return None
+    declaration = prolog.group(1) or b""
+    first = re.compile(rb"<((?:[\w.-]+:)?)record[\s>]").search(head, prolog.end())
+    prefix = first.group(1) if first else prolog.group(3)
+    return declaration + prolog.group(2), prefix + b"record", prolog.end()
+
+
+def _cut_marcxml(
+    fh: BinaryIO, name: str, context: bytes, tag: bytes, start: int
+) -> Iterator[RawRecord | RecordProblem]:
+    opening = re.compile(b"<" + re.escape(tag) + rb"[\s>]")
+    closing = b"</" + tag + b">"
+    buffer = fh.read(_BLOCK)[start:] if start < _BLOCK else b""
+    offset, number, eof = start, 0, False
+    while True:
+        found = opening.search(buffer)
+        end = buffer.find(closing, found.start()) if found else -1
+        if end < 0:
+            if eof:
+                break
+            block = fh.read(_BLOCK)
+            eof = not block
+            if found:  # keep the unfinished record, drop what came before it
+                offset += found.start()
+                buffer = buffer[found.start() :]
+            elif len(buffer) > 64:
+                offset += len(buffer) - 64  # keep a tail in case a tag is cut in two
+                buffer = buffer[-64:]
+            buffer += block
+            continue
+        end += len(closing)
+        number += 1
+        position = f"{name} #{number} (byte {offset + found.start()})"
+        yield RawRecord(buffer[found.start() : end], MARCXML, None, position, context=context)
+        offset += end
+        buffer = buffer[end:]
+    if found:
+        yield RecordProblem(
+            f"{name} #{number + 1} (byte {offset + found.start()})",
+            "the file ends inside a record (cut off?)",
+            "",
+            excerpt(buffer[found.start() :]),
+        )
+
+
+def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:
+    """Stream <record> elements of any MARCXML document (or a lone record) with a parser."""
     parser = etree.iterparse(
         fh,
         events=("end",),

@@ -24,6 +24,9 @@ class RawRecord:
     position: str  # where it came from: "marl-0001.mrc #17", "page 3 record 12"
     source_id: str = ""  # the source's own identifier (OAI-PMH header), "" for files
     deleted: bool = False
+    # for a MARCXML record cut out of a file as bytes: the file's XML declaration and root
+    # start tag, whose namespaces and encoding the record's bytes need to be read
+    context: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from xml.etree import ElementTree
 
 import pymarc
@@ -271,6 +272,8 @@ def decode(raw: RawRecord) -> RawRecord | RecordProblem:
     """A harvested record with its pymarc form, or the problem that keeps it out."""
     if raw.record is not None or (raw.deleted and not raw.data):
         return raw
+    if raw.context:
+        return _decode_in_context(raw)
     parse = parse_iso2709 if raw.syntax == ISO2709 else parse_marcxml_bytes
     try:
         record = parse(raw.data)
@@ -278,6 +281,22 @@ def decode(raw: RawRecord) -> RawRecord | RecordProblem:
         local_id = iso2709_001(raw.data) if raw.syntax == ISO2709 else _xml_001(raw.data)
         return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
     return dataclasses.replace(raw, record=record)
+
+
+def _decode_in_context(raw: RawRecord) -> RawRecord | RecordProblem:
+    """A record cut out of a MARCXML file: read inside the file's root, then kept standalone."""
+    root = re.match(rb"(?:<\?xml[^>]*\?>\s*)?<([^\s>/]+)", raw.context)
+    document = raw.context + raw.data + b"</" + (root.group(1) if root else b"collection") + b">"
+    try:
+        element = etree.fromstring(document, _SAFE_PARSER)[0]
+    except (etree.XMLSyntaxError, IndexError) as exc:
+        reason = f"not well-formed XML: {exc}" if str(exc) else "not well-formed XML"
+        return RecordProblem(raw.position, reason, "", excerpt(raw.data))
+    try:
+        record = parse_marcxml(element)
+    except RecordError as exc:
+        return RecordProblem(raw.position, str(exc), marcxml_001(element), excerpt(raw.data))
+    return dataclasses.replace(raw, data=marcxml_element_bytes(element), record=record, context=b"")
 
 
 def _xml_001(data: bytes) -> str:

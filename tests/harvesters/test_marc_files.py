@@ -11,7 +11,7 @@ from pymarc import Field, Indicators, Subfield
 from harvesters.errors import SourceError
 from harvesters.marc_files import MarcFiles, read_marc_file
 from libnet.harvested import RawRecord, RecordProblem
-from libnet.marc import decode
+from libnet.marc import decode, parse_marcxml_bytes
 from tests.builders import book, iso2709, marcxml, raw_book
 
 
@@ -111,7 +111,7 @@ def test_xml_that_breaks_mid_file_keeps_the_records_before(tmp_path: Path) -> No
     (tmp_path / "cut.xml").write_bytes(data)
     good, bad = split(list(read_marc_file(tmp_path / "cut.xml")))
     assert ids(good) == ["x1", "x2"]
-    assert "not well-formed" in bad[0].reason
+    assert "the file ends inside a record" in bad[0].reason
 
 
 def test_a_marcxml_record_with_a_bad_field_is_reported(tmp_path: Path) -> None:
@@ -155,3 +155,36 @@ def test_reading_a_large_file_keeps_memory_flat(tmp_path: Path) -> None:
     assert count == 1_500
     assert path.stat().st_size > 10 * 2**20
     assert peak < 4 * 2**20  # two read blocks and one record, whatever the file's size
+
+
+def test_a_broken_record_in_a_collection_costs_only_itself(tmp_path: Path) -> None:
+    data = marcxml(book("z1"), book("z2"), book("z3"))
+    data = data.replace(b'<subfield code="a">Kehlmann', b'<subfield code="a"><b>Kehlmann', 1)
+    (tmp_path / "cut.xml").write_bytes(data)
+    good, bad = split(list(read_marc_file(tmp_path / "cut.xml")))
+    assert ids(good) == ["z2", "z3"]
+    assert bad[0].position.startswith("cut.xml #1") and "not well-formed" in bad[0].reason
+
+
+def test_prefixed_and_latin1_collections_are_read_and_stored_standalone(tmp_path: Path) -> None:
+    body = marcxml(book("p1", title="Grün")).decode().split("<collection", 1)[1].split(">", 1)[1]
+    body = body.replace("</collection>", "").replace("<", "<marc:").replace("<marc:/", "</marc:")
+    latin1 = (
+        '<?xml version="1.0" encoding="ISO-8859-1"?>\n'
+        '<marc:collection xmlns:marc="http://www.loc.gov/MARC21/slim">'
+        + body + "</marc:collection>\n"
+    ).encode("latin-1")  # fmt: skip
+    (tmp_path / "latin1.xml").write_bytes(latin1)
+    good, bad = split(list(read_marc_file(tmp_path / "latin1.xml")))
+    assert not bad and good[0].record.get("245").get("a") == "Grün"
+    assert good[0].data.startswith(b'<marc:record xmlns:marc="http://www.loc.gov/MARC21/slim"')
+    assert parse_marcxml_bytes(good[0].data).get("001").data == "p1"
+
+
+def test_a_collection_with_a_doctype_is_read_by_the_full_parser(tmp_path: Path) -> None:
+    data = marcxml(book("d1")).replace(
+        b"<collection", b'<!DOCTYPE collection [<!ENTITY ort "Reinbek">]>\n<collection', 1
+    )
+    (tmp_path / "doctype.xml").write_bytes(data)
+    good, bad = split(list(read_marc_file(tmp_path / "doctype.xml")))
+    assert ids(good) == ["d1"] and not bad
