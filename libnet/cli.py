@@ -71,6 +71,24 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true")
 
+    clusters = sub.add_parser("clusters", parents=[common], help="the union catalogue's clusters")
+    clusters_sub = clusters.add_subparsers(dest="clusters_command", required=True)
+    update = clusters_sub.add_parser("update", parents=[common], help="bring clusters up to date")
+    update.add_argument("--full", action="store_true", help="regroup every record")
+    show_cluster = clusters_sub.add_parser(
+        "show", parents=[common], help="a cluster's members and why each belongs"
+    )
+    show_cluster.add_argument("cluster", metavar="ID|CODE:ID", help="a cluster id or a record")
+    show_cluster.add_argument("--json", action="store_true")
+    for name, help_text in (
+        ("split", "two records must never share a cluster"),
+        ("join", "two records must share a cluster"),
+    ):
+        correction = clusters_sub.add_parser(name, parents=[common], help=help_text)
+        correction.add_argument("a", metavar="CODE:ID", type=_record_ref)
+        correction.add_argument("b", metavar="CODE:ID", type=_record_ref)
+        correction.add_argument("--note", default="", help="why, for the next librarian")
+
     demo = sub.add_parser(
         "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
     )
@@ -94,6 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_records_show(store, args)
             if args.command == "records":
                 return cmd_records_stats(config, store, args)
+            if args.command == "clusters":
+                return cmd_clusters(store, args)
             return cmd_runs(store, args)
         finally:
             store.close()
@@ -371,6 +391,72 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
         for r in runs
     ]
     _print_table("Harvest runs (UTC)", columns.split(), rows)
+    return EXIT_OK
+
+
+def _record_ref(text: str) -> tuple[str, str]:
+    library, sep, local_id = text.partition(":")
+    if not sep or not library or not local_id:
+        raise argparse.ArgumentTypeError(f"{text!r} is not CODE:ID, e.g. marl:300002")
+    return library, local_id
+
+
+def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
+    from index.cluster import apply_override, update_clusters
+    from libnet import clusters
+    from libnet.clusters import ALWAYS, NEVER, Override
+
+    if args.clusters_command == "update":
+        report = update_clusters(store, full=args.full)
+        print(f"{report.records} changed records regrouped, {len(report.changed)} clusters changed")
+        return EXIT_OK
+    if args.clusters_command in ("split", "join"):
+        kind = NEVER if args.clusters_command == "split" else ALWAYS
+        try:
+            changed = apply_override(store, Override(kind, args.a, args.b, args.note))
+        except LookupError as exc:
+            print(f"libnet: {exc.args[0]}", file=sys.stderr)
+            return EXIT_FAILED
+        word = "kept apart" if kind == NEVER else "joined"
+        print(
+            f"{args.a[0]}:{args.a[1]} and {args.b[0]}:{args.b[1]} are {word} from now on; "
+            f"clusters changed: {', '.join(map(str, sorted(changed))) or 'none'}"
+        )
+        return EXIT_OK
+    with store.engine.connect() as conn:
+        if ":" in args.cluster:
+            ref = _record_ref(args.cluster)
+            record_id = clusters.record_ids(conn, [ref]).get(ref)
+            found = clusters.cluster_of(conn, [record_id]) if record_id else {}
+            wanted = found.get(record_id) if record_id else None
+        else:
+            wanted = (
+                clusters.current_id(conn, int(args.cluster)) if args.cluster.isdigit() else None
+            )
+        if wanted is None:
+            print(f"libnet: no cluster {args.cluster}", file=sys.stderr)
+            return EXIT_FAILED
+        info = clusters.cluster_info(conn, wanted)
+        members = clusters.members(conn, wanted)
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "id": wanted,
+                    "asked": args.cluster,
+                    "changed_at": info.changed_at.isoformat(),
+                    "members": [asdict(m) for m in members],
+                },
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return EXIT_OK
+    if str(wanted) != args.cluster and ":" not in args.cluster:
+        print(f"cluster {args.cluster} was merged into cluster {wanted}")
+    print(f"cluster {wanted}: {len(members)} records")
+    for m in members:
+        print(f"  {m.library}:{m.local_id}  [{m.rule}] {m.evidence}")
     return EXIT_OK
 
 

@@ -1,0 +1,191 @@
+"""Clusters: the records of all libraries that are one edition, kept up to date from the store.
+
+`update_clusters` reads the store's change feed since the last run. For each batch of changed
+records it finds the candidates that share a blocking key with them (never the whole
+catalogue), regroups the clusters those records touch with the matching rules of
+index/match.py and the librarians' overrides, and writes the result in one transaction. Cluster
+ids stay stable (libnet/clusters.py), so permalinks and loan requests keep working.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, select
+
+from index.match import MAX_BLOCK, cluster, match_keys
+from libnet import clusters as store_clusters
+from libnet.clusters import ALWAYS, NEVER, Grouped, Override
+from libnet.record import BibRecord
+from libnet.schema import records
+from libnet.store import RecordStore
+
+log = logging.getLogger("libnet.cluster")
+
+BATCH = 2000  # changed records regrouped per transaction
+
+#: progress(records done, records to do)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterReport:
+    records: int = 0  # changed records looked at
+    changed: frozenset[int] = field(default_factory=frozenset)  # cluster ids changed
+    skipped_keys: int = 0  # keys too common to block on
+
+
+def update_clusters(
+    store: RecordStore, *, full: bool = False, progress: Progress | None = None
+) -> ClusterReport:
+    """Bring the clusters up to the store's latest change; `full` regroups every record."""
+    with store.write() as conn:
+        since = 0 if full else store_clusters.state(conn, "clustered_change_no")
+        target = store_clusters.state(conn, "change_no")
+        if full:
+            store_clusters.set_state(conn, "clustered_change_no", 0)
+    todo = _count_changes(store, since, target)
+    done, changed, skipped = 0, set(), 0
+    while since < target:
+        with store.write() as conn:
+            batch = _changed_records(conn, since, target)
+            if not batch:
+                break
+            result = _regroup(conn, batch)
+            changed |= result[0]
+            skipped += result[1]
+            since = batch[-1][0]
+            store_clusters.set_state(conn, "clustered_change_no", since)
+        done += len(batch)
+        if progress:
+            progress(done, todo)
+    return ClusterReport(done, frozenset(changed), skipped)
+
+
+def _count_changes(store: RecordStore, since: int, target: int) -> int:
+    from sqlalchemy import func
+
+    with store.engine.connect() as conn:
+        return conn.execute(
+            select(func.count()).where(records.c.change_no > since, records.c.change_no <= target)
+        ).scalar_one()
+
+
+def _changed_records(conn: Connection, since: int, target: int) -> list[tuple[int, int, bool]]:
+    """(change number, record id, deleted) of the next batch of changed records."""
+    query = (
+        select(records.c.change_no, records.c.id, records.c.deleted)
+        .where(records.c.change_no > since, records.c.change_no <= target)
+        .order_by(records.c.change_no)
+        .limit(BATCH)
+    )
+    return [tuple(row) for row in conn.execute(query)]
+
+
+def _regroup(conn: Connection, batch: list[tuple[int, int, bool]]) -> tuple[set[int], int]:
+    changed_ids = [rid for _no, rid, _deleted in batch]
+    live = [rid for _no, rid, deleted in batch if not deleted]
+    bibs = _bibs(conn, live)
+    keys = {rid: match_keys(bibs[rid]) for rid in live}
+    store_clusters.replace_keys(conn, {rid: keys.get(rid, ()) for rid in changed_ids})
+    holders = store_clusters.records_with_keys(
+        conn, {key for record_keys in keys.values() for key in record_keys}, MAX_BLOCK
+    )
+    skipped = {key for key, ids in holders.items() if len(ids) > MAX_BLOCK}
+    candidates = {rid for key, ids in holders.items() if key not in skipped for rid in ids}
+    touched = store_clusters.cluster_of(conn, [*changed_ids, *candidates])
+    before = store_clusters.members_of(conn, set(touched.values()))
+    deleted = {rid for _no, rid, is_deleted in batch if is_deleted}
+    universe = (set(before) | set(live) | candidates) - deleted
+    bibs.update(_bibs(conn, universe - set(bibs)))
+    groups = group(bibs, _pairs(conn, store_clusters.overrides(conn), universe))
+    return store_clusters.write_groups(conn, groups, before), len(skipped)
+
+
+def _bibs(conn: Connection, record_ids: Iterable[int]) -> dict[int, BibRecord]:
+    ids = list(record_ids)
+    found = {}
+    for start in range(0, len(ids), 500):
+        query = select(records.c.id, records.c.fields).where(
+            records.c.id.in_(ids[start : start + 500]), records.c.deleted.is_(False)
+        )
+        for rid, fields in conn.execute(query):
+            found[rid] = BibRecord.from_dict(json.loads(fields))
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class Pairs:
+    """The librarians' overrides among the records being grouped, as record-id pairs."""
+
+    never: frozenset[frozenset[int]] = frozenset()
+    always: tuple[tuple[int, int, str], ...] = ()  # (a, b, note)
+
+
+def _pairs(conn: Connection, overrides: list[Override], universe: set[int]) -> Pairs:
+    ids = store_clusters.record_ids(conn, {o.a for o in overrides} | {o.b for o in overrides})
+    never, always = set(), []
+    for override in overrides:
+        a, b = ids.get(override.a), ids.get(override.b)
+        if a is None or b is None or (a not in universe and b not in universe):
+            continue
+        if override.kind == NEVER:
+            never.add(frozenset((a, b)))
+        elif override.kind == ALWAYS and a in universe and b in universe:
+            always.append((a, b, override.note))
+    return Pairs(frozenset(never), tuple(always))
+
+
+def group(bibs: Mapping[int, BibRecord], pairs: Pairs = Pairs()) -> list[list[Grouped]]:
+    """Group records (by record id) with the matching rules and the librarians' overrides.
+
+    The group's first record is its seed ("first"); every other member keeps the rule and
+    evidence of the match that reached it (index/match.py's cluster()).
+    """
+    ids = sorted(bibs)
+    position = {rid: index for index, rid in enumerate(ids)}
+    never = [
+        frozenset(position[rid] for rid in pair)
+        for pair in pairs.never
+        if all(rid in position for rid in pair)
+    ]
+    always = [
+        (position[a], position[b], note)
+        for a, b, note in pairs.always
+        if a in position and b in position
+    ]
+    result = cluster([bibs[rid] for rid in ids], never=never, always=always)
+    groups = []
+    for found in result.clusters:
+        first = ids[found.members[0]]
+        if len(found.members) == 1:
+            groups.append([Grouped(first, "alone", "no other library's record matches")])
+            continue
+        joins = {join.record: join for join in found.joins}
+        group_members = [Grouped(first, "first", "the first record of this cluster")]
+        for member in found.members[1:]:
+            join = joins[member]
+            other = bibs[ids[join.matched]]
+            evidence = f"{join.decision.reason} (with {other.library} {other.local_id})"
+            group_members.append(Grouped(ids[member], join.decision.rule, evidence))
+        groups.append(group_members)
+    return groups
+
+
+def apply_override(store: RecordStore, override: Override) -> set[int]:
+    """Keep a librarian's correction and regroup the two records' clusters at once."""
+    with store.write() as conn:
+        ids = store_clusters.record_ids(conn, [override.a, override.b])
+        for pair in (override.a, override.b):
+            if pair not in ids:
+                raise LookupError(f"no record {pair[1]!r} of library {pair[0]!r}")
+        store_clusters.add_override(conn, override)
+        touched = store_clusters.cluster_of(conn, ids.values())
+        before = store_clusters.members_of(conn, set(touched.values()))
+        universe = set(before) | set(ids.values())
+        bibs = _bibs(conn, universe)
+        groups = group(bibs, _pairs(conn, store_clusters.overrides(conn), universe))
+        return store_clusters.write_groups(conn, groups, before)
