@@ -75,44 +75,38 @@ def read_iso2709(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]
 
     A record is taken by the length in its leader when that length ends on a record
     terminator; otherwise up to the next terminator, so one broken length costs one record.
+    The buffer is read by position and compacted only when it is refilled: cutting records off
+    its front would copy it once per record.
     """
-    buffer = b""
-    offset = 0  # file offset of buffer[0]
-    number = 0
-    eof = False
+    buffer, pos, base = b"", 0, 0  # base: the file offset of buffer[0]
+    number, eof = 0, False
     while True:
-        if not eof and len(buffer) < _MAX_RECORD + 1:
+        pos = _PADDING.match(buffer, pos).end()  # newlines and padding between records
+        if not eof and len(buffer) - pos <= _MAX_RECORD:
             block = fh.read(_BLOCK)
             eof = not block
-            buffer += block
-        stripped = buffer.lstrip(b" \t\r\n\x00\x1a")  # padding and newlines between records
-        offset += len(buffer) - len(stripped)
-        buffer = stripped
-        if not buffer:
-            if eof:
-                return
+            buffer, base, pos = buffer[pos:] + block, base + pos, 0
             continue
-        end = _record_end(buffer)
-        if end is None:
-            if not eof and len(buffer) <= _MAX_RECORD:
-                continue  # the record goes on in the next block
-            end = len(buffer)
-        chunk, buffer = buffer[:end], buffer[end:]
+        if pos >= len(buffer):
+            return
+        end = _record_end(buffer, pos)
         number += 1
-        position = f"{name} #{number} (byte {offset})"
-        offset += end
-        yield RawRecord(chunk, ISO2709, None, position)
+        yield RawRecord(buffer[pos:end], ISO2709, None, f"{name} #{number} (byte {base + pos})")
+        pos = end
 
 
-def _record_end(buffer: bytes) -> int | None:
-    """Where the first record in the buffer ends, or None when it is not all there yet."""
-    head = buffer[:5]
+_PADDING = re.compile(rb"[ \t\r\n\x00\x1a]*")
+
+
+def _record_end(buffer: bytes, pos: int) -> int:
+    """Where the record starting at pos ends: by its length, else at the next terminator."""
+    head = buffer[pos : pos + 5]
     if head.isdigit():
-        length = int(head)
-        if 24 < length <= len(buffer) and buffer[length - 1] == RECORD_END:
-            return length
-    terminator = buffer.find(bytes([RECORD_END]))
-    return None if terminator < 0 else terminator + 1
+        end = pos + int(head)
+        if pos + 24 < end <= len(buffer) and buffer[end - 1] == RECORD_END:
+            return end
+    terminator = buffer.find(b"\x1d", pos)
+    return len(buffer) if terminator < 0 else terminator + 1
 
 
 def read_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:
@@ -157,37 +151,29 @@ def _cut_marcxml(
 ) -> Iterator[RawRecord | RecordProblem]:
     opening = re.compile(b"<" + re.escape(tag) + rb"[\s>]")
     closing = b"</" + tag + b">"
-    buffer = fh.read(_BLOCK)[start:] if start < _BLOCK else b""
-    offset, number, eof = start, 0, False
+    buffer, pos, base = fh.read(_BLOCK), start, 0
+    number, eof = 0, False
     while True:
-        found = opening.search(buffer)
+        found = opening.search(buffer, pos)
         end = buffer.find(closing, found.start()) if found else -1
         if end < 0:
             if eof:
                 break
             block = fh.read(_BLOCK)
             eof = not block
-            if found:  # keep the unfinished record, drop what came before it
-                offset += found.start()
-                buffer = buffer[found.start() :]
-            elif len(buffer) > 64:
-                offset += len(buffer) - 64  # keep a tail in case a tag is cut in two
-                buffer = buffer[-64:]
-            buffer += block
+            keep = found.start() if found else max(pos, len(buffer) - 64)  # a tag cut in two
+            buffer, base, pos = buffer[keep:] + block, base + keep, 0
             continue
         end += len(closing)
         number += 1
-        position = f"{name} #{number} (byte {offset + found.start()})"
+        position = f"{name} #{number} (byte {base + found.start()})"
         yield RawRecord(buffer[found.start() : end], MARCXML, None, position, context=context)
-        offset += end
-        buffer = buffer[end:]
+        pos = end
     if found:
         yield RecordProblem(
-            f"{name} #{number + 1} (byte {offset + found.start()})",
-            "the file ends inside a record (cut off?)",
-            "",
-            excerpt(buffer[found.start() :]),
-        )
+            f"{name} #{number + 1} (byte {base + found.start()})",
+            "the file ends inside a record (cut off?)", "", excerpt(buffer[found.start() :]),
+        )  # fmt: skip
 
 
 def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:

@@ -39,7 +39,7 @@ from libnet.store import Counts, Prepared, RecordStore, SuspiciousDelete
 
 log = logging.getLogger("libnet.harvest")
 
-PARALLEL_FROM = 2000  # records; a smaller harvest is not worth starting processes for
+PARALLEL_FROM = 500  # records; a smaller harvest is not worth starting processes for
 BATCH = 500  # records sent to a worker process at a time
 
 #: progress(library code, records read so far, records expected or None)

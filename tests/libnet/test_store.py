@@ -187,3 +187,14 @@ def test_concurrent_harvests_hand_out_change_numbers_in_commit_order(store: Reco
     numbers = [c.change_no for c in store.iter_changes(0)]
     assert numbers == sorted(set(numbers))
     assert len(numbers) == 40 and store.last_change_no() == 120
+
+
+def test_timestamps_are_stored_as_given(store: RecordStore) -> None:
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 11, 25, 2, 0, 3, 123456, tzinfo=UTC)
+    run = store.start_run("marl", full=True, now=moment)
+    store.apply_harvest(run, "marl", [entry("m1")], snapshot=True, max_delete_share=0.3, now=moment)
+    stored = store.get("marl", "m1")
+    assert stored.first_seen == stored.last_changed == stored.last_seen == moment
+    assert store.run(run).started_at == moment
