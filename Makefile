@@ -1,4 +1,4 @@
-# libnet: `make demo` runs the union catalogue on demo data, `make test` runs every test.
+# libnet: `make demo` builds the union catalogue from demo data, `make test` runs every test.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -21,11 +21,13 @@ demo: install
 	$(BIN)/libnet demo-data --titles $(DEMO_TITLES) demo-data
 	$(BIN)/libnet harvest --config config.toml
 	$(BIN)/libnet records stats --config config.toml
+	$(BIN)/libnet clusters update --config config.toml
 	@echo
-	@echo "The demo catalogue is harvested into var/. Try:"
+	@echo "The demo catalogue is harvested into var/ and grouped into clusters. Try:"
 	@echo "  $(BIN)/libnet runs                      # what each harvest did"
 	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"
 	@echo "  $(BIN)/libnet records show marl 300002 --json"
+	@echo "  $(BIN)/libnet clusters show marl:300002  # the libraries that hold the same edition"
 
 # Installs the Debian packages the tests use when they are missing (as root, with apt-get).
 system-deps:
@@ -54,6 +56,7 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/harvest.py
+	$(BIN)/python bench/dedup.py
 
 clean:
 	rm -rf var demo-data .pytest_cache
