@@ -19,6 +19,49 @@ from xml.sax.saxutils import escape
 
 from pymarc import Field, Indicators, Record, Subfield
 
+from libnet.demo_words import (
+    ADJ,
+    ADJF,
+    ALBUMS,
+    BANDS,
+    BY_GENRE,
+    CATS,
+    CHILD_NAMES,
+    CHILD_SUBJECTS,
+    CHILD_SUMMARY,
+    CHILD_TITLES,
+    CHILD_TWIST,
+    CRIME_SUMMARY,
+    CRIME_TITLES,
+    CRIME_TWIST,
+    DOES,
+    EN_FIRST,
+    EN_SURNAMES,
+    EN_TITLES,
+    FEMALE,
+    FILM_TITLES,
+    FILMS,
+    GENERIC_TITLES,
+    LABELS,
+    MALE,
+    MULTIPART,
+    NONFICTION,
+    NOUN,
+    NOUNF,
+    NOVEL_SUBJECTS,
+    NOVEL_SUMMARY,
+    NOVEL_TITLES,
+    NOVEL_TWIST,
+    PLACES,
+    PUBLISHERS,
+    RUHR,
+    SERIES,
+    SERIES_BY_NAME,
+    SONGS,
+    SURNAMES,
+    parse_table,
+)
+
 _MARC_NS = "http://www.loc.gov/MARC21/slim"
 
 
@@ -44,18 +87,9 @@ class DemoSummary:
     per_library: dict[str, int]
 
 
-def _table(text: str) -> list[list[str]]:
-    """Rows of a "|"-separated table written in the source, cells stripped."""
-    return [[cell.strip() for cell in line.split("|")] for line in text.strip().splitlines()]
-
-
-def _words(text: str) -> tuple[str, ...]:
-    return tuple(word.strip() for word in text.split("|"))
-
-
 DEMO_LIBRARIES: tuple[DemoLibrary, ...] = tuple(
     DemoLibrary(*row)
-    for row in _table("""
+    for row in parse_table("""
 castrop-rauxel   | Stadtbibliothek Castrop-Rauxel   | iso2709 | utf-8  | koha | DE-Demo-CAS
 datteln          | Stadtbibliothek Datteln          | marcxml | utf-8  | koha | DE-Demo-DAT
 dorsten          | Stadtbibliothek Dorsten          | iso2709 | marc-8 | koha | DE-Demo-DOR
@@ -135,302 +169,6 @@ _ISO_BREAKS = ("directory_past_end", "wrong_length", "invalid_utf8", "no_001")
 _MARC8_BREAKS = ("directory_past_end", "wrong_length", "marc8_labelled_utf8", "no_001")
 _XML_BREAKS = ("datafield_without_tag", "no_001", "junk_element")
 
-# --------------------------------------------------------------------------- word lists
-
-_FEMALE = _words(
-    "Anna | Bärbel | Christine | Doris | Elke | Frauke | Gisela | Hanna | Inge | Jana | Käthe | "
-    "Lena | Maren | Nicole | Renate | Sabine | Ulrike | Zoë | Hélène | Özlem | Jördis | "
-    "Marlene | Charlotte | Katrin | Mareike | Sünje | Dörte | Françoise | Agnieszka | Ayşe"
-)
-_MALE = _words(
-    "Andreas | Bernd | Björn | Dieter | Frank | Günter | Hans-Jürgen | Jörg | Jürgen | Klaus | "
-    "Lars | Matthias | Norbert | Ralf | Sören | Stefan | Thomas | Uwe | Volker | Wolfgang | "
-    "René | François | Mehmet | Till | Jörn | Malte | Hüseyin | Krzysztof | Torsten | Ömer"
-)
-_SURNAMES = _words(
-    "Müller | Schäfer | Groß | Köhler | Weiß | Schröder | Krüger | Böhm | Jäger | Hoffmann | "
-    "Schulz | Becker | Wagner | Koch | Richter | Klein | Wolf | Neumann | Schwarz | Zimmermann | "
-    "Braun | Hartmann | Lange | Schmitt | Werner | Krause | Meier | Lehmann | König | Walter | "
-    "Huber | Kaiser | Fuchs | Peters | Scholz | Möller | Jung | Hahn | Vogel | Keller | "
-    "Günther | Frank | Berger | Winkler | Roth | Lorenz | Baumann | Krämer | Vogt | Stein | "
-    "Sommer | Seidel | Brandt | Haas | Schulte | Dietrich | Kühn | Pohl | Engel | Horn | Busch | "
-    "Bergmann | Voß | Sauer | Pfeiffer | Kowalski | Nowak | Schimanski | Wischnewski | Öztürk | "
-    "Yıldız | Demir | Şahin | Çelik | Gößling | Düsterhöft | Lüdenscheidt | Brüggemann | "
-    "Große-Wächter | Tölle | Heßling | Schürmann | Overbeck | Rüther | Wübbeling | Kötter | "
-    "Dreßler | Fröhlich | Märtens | Lefèvre | Brühl | Strauß"
-)
-_EN_FIRST = _words(
-    "Emma | Oliver | Sophie | James | Charlotte | Harry | Amelia | George | Grace | Daniel | "
-    "Ruth | Michael | Siobhan | Liam | Chloé"
-)
-_EN_SURNAMES = _words(
-    "Smith | Miller | Taylor | Brown | O'Connor | Walsh | Hughes | Clarke | Fletcher | "
-    "Whitaker | Donovan | Harris | Ashworth | Pemberton"
-)
-_RUHR = _words(
-    "Recklinghausen | Marl | Dorsten | Gladbeck | Herten | Datteln | Waltrop | Haltern am See | "
-    "Castrop-Rauxel | Oer-Erkenschwick | Bochum | Gelsenkirchen | Essen | Dortmund | Bottrop | "
-    "Herne"
-)
-
-# key | name as RDA records give it | as RAK records give it | place | ISBN prefixes
-# (a publisher's next prefix is used when one runs out)
-_PUBLISHERS = {
-    row[0]: (
-        (row[1], row[2]),
-        row[3],
-        tuple(tuple(prefix.split("-")) for prefix in row[4].split()),
-    )
-    for row in _table("""
-rowohlt          | Rowohlt                    | Rowohlt-Verl.             | Hamburg    | 3-498
-rowohlt-tb       | Rowohlt Taschenbuch Verlag | Rowohlt-Taschenbuch-Verl. | Reinbek    | 3-499
-carlsen          | Carlsen                    | Carlsen                   | Hamburg    | 3-551
-dtv              | dtv                        | Dt. Taschenbuch-Verl.     | München    | 3-423
-suhrkamp         | Suhrkamp                   | Suhrkamp                  | Berlin     | 3-518
-ravensburger     | Ravensburger               | Ravensburger Buchverl.    | Ravensburg | 3-473
-hanser           | Hanser                     | Hanser                    | München    | 3-446
-oetinger         | Verlag Friedrich Oetinger  | Oetinger                  | Hamburg    | 3-7891 3-7512
-kiwi             | Kiepenheuer & Witsch       | Kiepenheuer und Witsch    | Köln       | 3-462
-fischer          | Fischer Taschenbuch        | Fischer-Taschenbuch-Verl. | Frankfurt  | 3-596
-diogenes         | Diogenes                   | Diogenes                  | Zürich     | 3-257
-kosmos           | Kosmos                     | Franckh-Kosmos            | Stuttgart  | 3-440
-gu               | Gräfe und Unzer            | Gräfe und Unzer           | München    | 3-8338
-arena            | Arena                      | Arena                     | Würzburg   | 3-401
-loewe            | Loewe                      | Loewe                     | Bindlach   | 3-7855 3-7432
-heyne            | Heyne                      | Heyne                     | München    | 3-453
-goldmann         | Goldmann                   | Goldmann                  | München    | 3-442
-piper            | Piper                      | Piper                     | München    | 3-492
-klartext         | Klartext                   | Klartext-Verl.            | Essen      | 3-8375 3-89861
-emons            | Emons                      | Emons                     | Köln       | 3-89705 3-95451 3-7408
-grafit           | Grafit                     | Grafit                    | Dortmund   | 3-89425 3-89426
-gmeiner          | Gmeiner                    | Gmeiner                   | Meßkirch   | 3-8392
-beltz            | Beltz & Gelberg            | Beltz und Gelberg         | Weinheim   | 3-407
-aufbau           | Aufbau                     | Aufbau-Verl.              | Berlin     | 3-351
-hoerverlag       | Der Hörverlag              | Der Hörverl.              | München    | 3-8445 3-89940
-argon            | Argon                      | Argon-Verl.               | Berlin     | 3-8398 3-7324
-hoerbuch-hamburg | Hörbuch Hamburg            | Hörbuch Hamburg           | Hamburg    | 3-89903 3-95713
-penguin          | Penguin Books              | Penguin                   | London     | 0-14
-bloomsbury       | Bloomsbury                 | Bloomsbury Publishing     | London     | 1-4088
-""")  # noqa: E501
-}
-# key | RDA form | RAK form | MARC country code (008/15-17)
-_PLACES = {
-    row[0]: (row[1], row[2], f"{row[3]:<3}")
-    for row in _table("""
-Hamburg    | Hamburg             | Hamburg            | gw
-Reinbek    | Reinbek bei Hamburg | Reinbek b. Hamburg | gw
-München    | München             | München            | gw
-Berlin     | Berlin              | Berlin             | gw
-Ravensburg | Ravensburg          | Ravensburg         | gw
-Köln       | Köln                | Köln               | gw
-Frankfurt  | Frankfurt am Main   | Frankfurt, M.      | gw
-Zürich     | Zürich              | Zürich             | sz
-Stuttgart  | Stuttgart           | Stuttgart          | gw
-Würzburg   | Würzburg            | Würzburg           | gw
-Bindlach   | Bindlach            | Bindlach           | gw
-Essen      | Essen               | Essen              | gw
-Dortmund   | Dortmund            | Dortmund           | gw
-Meßkirch   | Meßkirch            | Meßkirch           | gw
-Weinheim   | Weinheim            | Weinheim           | gw
-London     | London              | London             | enk
-""")
-}
-# DVD and CD labels carry EANs, not ISBNs: the first four make DVDs, the last two CDs
-_LABELS = tuple(
-    (row[0], row[1])
-    for row in _table("""
-Universum Film              | München
-Studiocanal                 | Berlin
-Warner Home Video           | Hamburg
-Concorde Home Entertainment | München
-Sony Music                  | Berlin
-Universal Music             | Berlin
-""")
-)
-_BY_GENRE = {
-    "crime": _words("emons | grafit | gmeiner | kiwi | rowohlt | piper | goldmann"),
-    "novel": _words("kiwi | hanser | suhrkamp | rowohlt | diogenes | aufbau | piper | dtv"),
-    "paperback": _words("dtv | fischer | rowohlt-tb | heyne | goldmann"),
-    "english": _words("penguin | bloomsbury"),
-    "children": _words("carlsen | oetinger | ravensburger | arena | loewe | beltz"),
-    "nonfiction": _words("gu | kosmos | klartext | dtv | rowohlt-tb | hanser"),
-    "audio": _words("hoerverlag | argon | hoerbuch-hamburg"),
-}
-
-_CRIME_TITLES = _words(
-    "Tod am Kanal | Tod in der Zeche | Mord auf der Halde | Tod an der Lippe | Schwarzes Gold | "
-    "Kalte Asche | Tödliche Schicht | Stilles Revier | Grubengold | Zechenblut | "
-    "Der Tote vom Förderturm | Mord im Stadthafen | Die Frau am Wehr | "
-    "Schatten über der Emscher | Bittere Kohle | Letzte Schicht | Tiefer Schacht | "
-    "Das Schweigen der Halde | Mord unter Tage | Kumpeltod | Der Schrei am Baggersee | "
-    "Dunkle Wasser | Tod im Kreishaus | Totenruhe | Sturmflut im Revier"
-)
-_NOVEL_TITLES = _words(
-    "Die Tochter des Uhrmachers | Das Haus am See | Der Sommer der Schwalben | "
-    "Wo die Kraniche ziehen | Was wir uns verschwiegen | Die Frauen vom Lindenhof | "
-    "Ein Winter in Münster | Das Lied der Lerchen | Die Apothekerin | Der Fährmann | "
-    "Zwischen den Jahren | Das Erbe der Bergmannsfrau | Die Rosen von Herten | "
-    "Unter dem Förderturm | Die Schwestern vom Kanal | Jahre des Lichts | "
-    "Der lange Weg nach Hause | Das Glück der späten Jahre | Die Kinder der Kolonie | "
-    "Eine Straße in Bottrop | Nachtzug nach Triest | Das Leuchten über der Stadt | "
-    "Die Gärten von Haltern | Der Brief aus Danzig | Ein Haus voller Stimmen"
-)
-_EN_TITLES = _words(
-    "The Silent Harbour | The Hidden Garden | The Last Letter | A Winter in Yorkshire | "
-    "The Promise Keeper | A Summer in Cornwall | The Lighthouse Keeper's Daughter | "
-    "Small Mercies | The Glass House | Northern Lights | The Orchard | Salt and Iron"
-)
-# the deduplicator's trap: one short title, many different books
-_GENERIC_TITLES = _words(
-    "Gedichte | Erzählungen | Kochbuch | Briefe | Tagebuch | Geschichten | Märchen | "
-    "Aufzeichnungen | Poems"
-)
-_CHILD_TITLES = _words(
-    "{name} und der kleine Drache | {name} und das Geheimnis im Garten | "
-    "Die Bande vom Zechenplatz | {name} findet einen Freund | Das geheime Baumhaus | "
-    "{name} und die Glitzerfee | Ein Pony für {name} | {name} rettet den Wald | "
-    "Die Piraten vom Baggersee | Der mutige kleine Fuchs | {name} hat keine Angst | "
-    "Die wilde Jagd nach dem Schatz | {name} und der verschwundene Hund | "
-    "Gute Nacht, kleiner Bär | {name} im Zauberwald | Fußballfieber in {place}"
-)
-_CHILD_NAMES = _words(
-    "Lotta | Paul | Mia | Ben | Emma | Jonas | Leni | Mats | Zeynep | Jürgen | Käthe | Björn | "
-    "Ömer | Lene"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Series:
-    """A numbered series: each volume its own work, with the series and $v in 490/830."""
-
-    name: str
-    publisher: str
-    pages: tuple[int, int]
-    age: int | None
-    subjects: tuple[str, ...]
-    audio: bool
-    patterns: tuple[str, ...]
-
-
-# series | publisher | pages | age (- for adults) | subjects | audiobook of every volume |
-# title patterns ("/"-separated)
-_SERIES = tuple(
-    _Series(row[0], row[1], (int(row[2].split("-")[0]), int(row[2].split("-")[1])),
-            None if row[3] == "-" else int(row[3]), _words(row[4].replace("/", "|")),
-            row[5] == "yes", _words(row[6].replace("/", "|")))
-    for row in _table("""
-Die drei ???                    | kosmos  | 120-160 | 10 | Detektiv / Abenteuer        | yes | Die drei ??? und der {adj} {noun} / Die drei ??? und die {adjf} {nounf}
-Conni                           | carlsen | 24-64   | 4  | Alltag / Kindergarten       | no  | Conni {does}
-Warrior Cats                    | beltz   | 260-340 | 12 | Katze / Fantasy             | no  | {phrase}
-Die Kohlenpott-Kids             | arena   | 96-160  | 8  | Detektiv / Ruhrgebiet       | yes | Die Kohlenpott-Kids und der {adj} {noun}
-Emil & Ella                     | loewe   | 48-72   | 6  | Freundschaft / Erstlesebuch | no  | Emil & Ella {does}
-Ein Fall für Kommissarin Köhler | grafit  | 280-400 | -  | Kriminalroman / Ruhrgebiet  | no  | {crime}
-""")  # noqa: E501
-)  # fmt: skip
-_SERIES_BY_NAME = {series.name: series for series in _SERIES}
-_ADJ = _words(
-    "schwarze | singende | verschwundene | geheime | tanzende | flüsternde | gläserne | "
-    "unheimliche | rote | stumme"
-)
-_NOUN = _words(
-    "Papagei | Geist | Schatz | Drache | Spiegel | Fluch | Kobold | Schlüssel | Förderturm | Teufel"
-)
-_ADJF = _words("schwarze | verlorene | flüsternde | rätselhafte | gläserne | stumme")
-_NOUNF = _words("Maske | Insel | Spur | Mumie | Zeche | Geisterbahn | Höhle | Uhr")
-_DOES = _words(
-    "geht zum Zahnarzt | lernt schwimmen | fährt ans Meer | hat Geburtstag | backt Plätzchen | "
-    "zieht um | kommt in die Schule | macht Musik | im Krankenhaus | und der Schnee | "
-    "geht in den Zoo | fährt Fahrrad | auf dem Bauernhof"
-)
-_CATS = _words(
-    "In die Wildnis | Feuer und Eis | Geheimnis des Waldes | Vor dem Sturm | "
-    "Gefährliche Spuren | Stunde der Finsternis | Mitternacht | Mondschein | Morgenröte | "
-    "Sternenglanz | Dämmerung | Sonnenuntergang"
-)
-# titles ("/"-separated) | subjects | call number notation | subtitles
-_NONFICTION = tuple(
-    (
-        _words(row[0].replace("/", "|")),
-        _words(row[1].replace("/", "|")),
-        row[2],
-        _words(row[3].replace("/", "|")),
-    )
-    for row in _table("""
-Kochen für Einsteiger / Vegetarisch kochen / Schnelle Küche / Die Ruhrpott-Küche / Backen mit Kindern / Suppen und Eintöpfe | Kochen / Rezept | Xh 1 | Mit 120 Rezepten / Schritt für Schritt erklärt
-Gärtnern auf dem Balkon / Der Naturgarten / Gemüse im Hochbeet / Obstbäume schneiden | Gartenbau / Balkon / Gemüsebau | Xkg | Das Praxisbuch / Ein Ratgeber
-Radwandern im Ruhrgebiet / Industriekultur im Revier / Zechen und Halden / Ausflüge zwischen Lippe und Emscher / Das Vest Recklinghausen | Ruhrgebiet / Industriekultur / Reiseführer | Emw 6 | Touren, Karten, Tipps
-Gesund durch den Winter / Yoga für den Rücken / Besser schlafen / Heilpflanzen für jeden Tag | Gesundheit / Yoga / Naturheilkunde | Vbf | Ein Ratgeber / Das Übungsbuch
-Windows 11 / Das Smartphone-Buch / Fotografieren mit dem Handy / Programmieren lernen mit Python / Excel im Büro | Computer / Smartphone / Programmierung | Nmz | Für Einsteiger / Das Handbuch
-Das Jahrhundert der Kohle / Kleine Geschichte Westfalens / Die Römer an der Lippe / Frauen im Bergbau | Geschichte / Bergbau / Westfalen | Ego | Eine Spurensuche / Von den Anfängen bis heute
-Wandern im Sauerland / Mit dem Rad durch das Münsterland / Nordseeküste / Städtereise Amsterdam | Reiseführer / Wandern / Radwandern | Ere | Touren, Karten, Tipps
-Das Trotzalter verstehen / Wenn Kinder trauern / Gelassen durch die Pubertät | Erziehung / Kind / Pubertät | Dp | Ein Ratgeber für Eltern
-Vögel im Garten / Pilze sammeln / Bäume bestimmen / Insekten entdecken | Vögel / Pilze / Bäume / Insekten | Ukm | Der Naturführer
-""")  # noqa: E501
-)
-# a work in volumes: title | volume titles | subjects
-_MULTIPART = tuple(
-    (row[0], _words(row[1].replace("/", "|")), _words(row[2].replace("/", "|")))
-    for row in _table("""
-Geschichte des Ruhrgebiets   | Von den Anfängen bis 1850 / Das Zeitalter der Industrie / Strukturwandel nach 1958 | Ruhrgebiet / Geschichte
-Lexikon der Heilpflanzen     | A - K / L - Z                                                                    | Heilpflanzen / Lexikon
-Handbuch Vest Recklinghausen | Städte und Gemeinden / Kultur und Freizeit                                       | Vest Recklinghausen / Landeskunde
-Westfälische Geschichte      | Mittelalter / Frühe Neuzeit / Das 19. Jahrhundert / Das 20. Jahrhundert          | Westfalen / Geschichte
-""")  # noqa: E501
-)
-_FILMS = (("Komödie", "Kom"), ("Drama", "Dra"), ("Thriller", "Thr"), ("Krimi", "Kri"),
-          ("Dokumentarfilm", "Dok"), ("Liebesfilm", "Lie"))  # fmt: skip
-_FILM_TITLES = _words(
-    "Sommer in Herne | Die Nacht der Füchse | Kohle und Liebe | Revierflüstern | "
-    "Der Schwimmmeister | Wir sind Zeche | Himmel über dem Pott | Tor zur Welt | Die Rückkehr | "
-    "Grenzgänger | Halbe Sachen | Das große Schweigen"
-)
-_BANDS = _words(
-    "Die Zechenbarone | Kohlenstaub | Lippe-Trio | Schachtzeichen | Die Förderräder | Halde 7 | "
-    "Grubenlicht"
-)
-_ALBUMS = _words(
-    "Glück auf | Live in Bochum | Unter Tage | Nachtschicht | Revierlieder | Herz aus Kohle | "
-    "Flutlicht | Heimweh nach Herne"
-)
-_SONGS = _words(
-    "Glück auf, Kumpel | Wenn der Pott brennt | Kanalblau | Letzte Schicht | Halde im Nebel | "
-    "Mein Revier | Flutlicht | Nachtschicht | Grubengold | Zurück nach Marl"
-)
-_CRIME_SUMMARY = _words(
-    "Ein Bergmann wird tot am Fuß des Förderturms gefunden. | "
-    "Auf der Halde liegt eine Leiche, und niemand will etwas gesehen haben. | "
-    "Eine Lehrerin verschwindet spurlos aus ihrer Wohnung. | Im Kanal treibt ein toter Juwelier."
-)
-_CRIME_TWIST = _words(
-    "Die Spur führt zurück in die Zeit, als die Zechen schlossen. | "
-    "Bald gerät die Kommissarin selbst ins Visier des Täters. | "
-    "Doch das Viertel hält zusammen und schweigt."
-)
-_NOVEL_SUMMARY = _words(
-    "kehrt nach Jahren zurück nach | erbt ein altes Haus in | beginnt ein neues Leben in | sucht in"
-)
-_NOVEL_TWIST = _words(
-    "Dort stößt sie auf ein Familiengeheimnis, das alles verändert. | "
-    "Eine Begegnung stellt ihr Leben auf den Kopf. | "
-    "Zwischen Vergangenheit und Gegenwart muss sie sich entscheiden."
-)
-_CHILD_SUMMARY = _words(
-    "ist neu in der Klasse. | hat einen großen Wunsch. | "
-    "findet im Garten ein geheimnisvolles Ei. | will unbedingt mutig sein."
-)
-_CHILD_TWIST = _words(
-    "Zusammen mit den Freunden beginnt ein aufregendes Abenteuer. | "
-    "Dabei lernt man, was Freundschaft bedeutet. | "
-    "Eine spannende Geschichte zum Vorlesen und Selberlesen."
-)
-_NOVEL_SUBJECTS = _words(
-    "Familie | Liebe | Freundschaft | Frau | Heimat | Ruhrgebiet | Geschichte 1950-1980"
-)
-_CHILD_SUBJECTS = _words(
-    "Freundschaft | Abenteuer | Tiere | Schule | Pferd | Fußball | Geschwister | Mut | Hexe | "
-    "Drache"
-)
-
 
 # --------------------------------------------------------------------------- the catalogue
 
@@ -484,8 +222,8 @@ class _Edition:
     work: _Work
     carrier: str  # book ebook audiobook dvd music
     year: int
-    publisher: str  # key into _PUBLISHERS, or a label name for DVDs and CDs
-    place: str  # key into _PLACES
+    publisher: str  # key into PUBLISHERS, or a label name for DVDs and CDs
+    place: str  # key into PLACES
     isbn: str | None  # 13 digits
     prefix_len: int  # digits of group + publisher in the ISBN-10, for hyphens
     dnb_id: str | None
@@ -517,10 +255,10 @@ class _Numbers:
         A small publisher's ranges run out in big runs; its books then go to another
         publisher of the same language group, so no ISBN is ever given twice.
         """
-        group = _PUBLISHERS[publisher][2][0][0]
-        others = [p for p, row in _PUBLISHERS.items() if p != publisher and row[2][0][0] == group]
+        group = PUBLISHERS[publisher][2][0][0]
+        others = [p for p, row in PUBLISHERS.items() if p != publisher and row[2][0][0] == group]
         for candidate in (publisher, *others):
-            for prefix in _PUBLISHERS[candidate][2]:
+            for prefix in PUBLISHERS[candidate][2]:
                 digits = 9 - len(prefix[0]) - len(prefix[1])
                 number = self._next.get(prefix, self._rng.randrange(10**digits // 20 + 1))
                 if number < 10**digits:
@@ -569,9 +307,9 @@ class _Catalogue:
         self.numbers = _Numbers(rng)
         self.work_count = 0
         self.edition_count = 0
-        self.series_next = {series.name: rng.randint(1, 180) for series in _SERIES}
-        self.authors = [self._person(_FEMALE + _MALE, _SURNAMES) for _ in range(500)]
-        self.en_authors = [self._person(_EN_FIRST, _EN_SURNAMES) for _ in range(60)]
+        self.series_next = {series.name: rng.randint(1, 180) for series in SERIES}
+        self.authors = [self._person(FEMALE + MALE, SURNAMES) for _ in range(500)]
+        self.en_authors = [self._person(EN_FIRST, EN_SURNAMES) for _ in range(60)]
 
     def _person(self, forenames: tuple[str, ...], surnames: tuple[str, ...]) -> _Person:
         rng = self.rng
@@ -602,10 +340,10 @@ class _Catalogue:
     def _crime(self, work_id: str) -> _Work:
         rng = self.rng
         author = self._author()
-        place = rng.choice(_RUHR)
+        place = rng.choice(RUHR)
         summary = (
-            f"Kommissarin {rng.choice(_SURNAMES)} ermittelt in {place}: "
-            f"{rng.choice(_CRIME_SUMMARY)} {rng.choice(_CRIME_TWIST)}"
+            f"Kommissarin {rng.choice(SURNAMES)} ermittelt in {place}: "
+            f"{rng.choice(CRIME_SUMMARY)} {rng.choice(CRIME_TWIST)}"
         )
         subtitle = rng.choice(
             ("Kriminalroman", "Ein Ruhrgebietskrimi", f"Ein {place}-Krimi", "Kriminalroman")
@@ -613,7 +351,7 @@ class _Catalogue:
         return _Work(
             work_id,
             "crime",
-            rng.choice(_CRIME_TITLES),
+            rng.choice(CRIME_TITLES),
             authors=(author,),
             subtitle=subtitle,
             summary=summary,
@@ -625,20 +363,20 @@ class _Catalogue:
         rng = self.rng
         translated = rng.random() < 0.2
         author = self._author(english=translated)
-        place = rng.choice((*_RUHR, "Münster", "Triest", "Danzig", "Amsterdam"))
-        heroine = rng.choice(_FEMALE)
-        summary = f"{heroine} {rng.choice(_NOVEL_SUMMARY)} {place}. {rng.choice(_NOVEL_TWIST)}"
+        place = rng.choice((*RUHR, "Münster", "Triest", "Danzig", "Amsterdam"))
+        heroine = rng.choice(FEMALE)
+        summary = f"{heroine} {rng.choice(NOVEL_SUMMARY)} {place}. {rng.choice(NOVEL_TWIST)}"
         authors = (author,) if rng.random() < 0.92 else (author, self._author())
         return _Work(
             work_id,
             "novel",
-            rng.choice(_NOVEL_TITLES),
+            rng.choice(NOVEL_TITLES),
             authors=authors,
             subtitle="Roman" if rng.random() < 0.8 else "Roman in drei Teilen",
             translated_from="eng" if translated else None,
             translator=self._author() if translated else None,
             summary=summary,
-            subjects=tuple(rng.sample(_NOVEL_SUBJECTS, 2)),
+            subjects=tuple(rng.sample(NOVEL_SUBJECTS, 2)),
         )
 
     def _english(self, work_id: str) -> _Work:
@@ -646,7 +384,7 @@ class _Catalogue:
         return _Work(
             work_id,
             "english",
-            rng.choice(_EN_TITLES),
+            rng.choice(EN_TITLES),
             authors=(self._author(english=True),),
             subtitle="A Novel" if rng.random() < 0.4 else None,
             language="eng",
@@ -657,7 +395,7 @@ class _Catalogue:
     def _generic(self, work_id: str) -> _Work:
         # the deduplicator's trap: one short title, many different books
         rng = self.rng
-        title = rng.choice(_GENERIC_TITLES)
+        title = rng.choice(GENERIC_TITLES)
         english = title == "Poems"
         lit = {
             "Gedichte": "p",
@@ -681,10 +419,10 @@ class _Catalogue:
 
     def _children(self, work_id: str) -> _Work:
         rng = self.rng
-        name = rng.choice(_CHILD_NAMES)
-        title = rng.choice(_CHILD_TITLES).format(name=name, place=rng.choice(_RUHR))
+        name = rng.choice(CHILD_NAMES)
+        title = rng.choice(CHILD_TITLES).format(name=name, place=rng.choice(RUHR))
         age = rng.choice((3, 4, 5, 6, 8, 8, 10, 12))
-        subjects = tuple(rng.sample(_CHILD_SUBJECTS, 2))
+        subjects = tuple(rng.sample(CHILD_SUBJECTS, 2))
         illustrator = self._author()
         bilingual = age <= 5 and rng.random() < 0.15
         return _Work(
@@ -696,7 +434,7 @@ class _Catalogue:
             age=age,
             subjects=subjects,
             call_group="Bi" if age <= 5 else f"J {subjects[0]}",
-            summary=f"{name} {rng.choice(_CHILD_SUMMARY)} {rng.choice(_CHILD_TWIST)}",
+            summary=f"{name} {rng.choice(CHILD_SUMMARY)} {rng.choice(CHILD_TWIST)}",
             parallel=f"{name} ve ejderha" if bilingual else None,
             second_language="tur" if bilingual else None,
             contributors=((illustrator, "Illustrator", "ill"),),
@@ -704,14 +442,14 @@ class _Catalogue:
 
     def _series(self, work_id: str) -> _Work:
         rng = self.rng
-        series = rng.choice(_SERIES)
+        series = rng.choice(SERIES)
         name, age, subjects = series.name, series.age, series.subjects
         volume = self.series_next[name]
         self.series_next[name] += 1
         title = rng.choice(series.patterns).format(
-            adj=rng.choice(_ADJ), noun=rng.choice(_NOUN), adjf=rng.choice(_ADJF),
-            nounf=rng.choice(_NOUNF), does=rng.choice(_DOES), phrase=rng.choice(_CATS),
-            crime=rng.choice(_CRIME_TITLES),
+            adj=rng.choice(ADJ), noun=rng.choice(NOUN), adjf=rng.choice(ADJF),
+            nounf=rng.choice(NOUNF), does=rng.choice(DOES), phrase=rng.choice(CATS),
+            crime=rng.choice(CRIME_TITLES),
         )  # fmt: skip
         adult = age is None
         return _Work(
@@ -728,7 +466,7 @@ class _Catalogue:
 
     def _nonfiction(self, work_id: str) -> _Work:
         rng = self.rng
-        titles, subjects, notation, subtitles = rng.choice(_NONFICTION)
+        titles, subjects, notation, subtitles = rng.choice(NONFICTION)
         topic = rng.choice(titles)
         return _Work(
             work_id,
@@ -747,7 +485,7 @@ class _Catalogue:
 
     def _multipart(self, work_id: str) -> _Work:
         rng = self.rng
-        title, _parts, subjects = rng.choice(_MULTIPART)
+        title, _parts, subjects = rng.choice(MULTIPART)
         editor = self._author()
         return _Work(
             work_id,
@@ -761,14 +499,14 @@ class _Catalogue:
 
     def _film(self, work_id: str) -> _Work:
         rng = self.rng
-        genre, group = rng.choice(_FILMS)
+        genre, group = rng.choice(FILMS)
         children = rng.random() < 0.25
         director = self._author()
         actors = tuple((self._author(), "Darsteller", "act") for _ in range(rng.randint(1, 3)))
         return _Work(
             work_id,
             "film",
-            rng.choice(_FILM_TITLES),
+            rng.choice(FILM_TITLES),
             audience="j" if children else " ",
             age=rng.choice((0, 6)) if children else rng.choice((6, 12, 12, 16)),
             subjects=(genre, "Spielfilm"),
@@ -779,11 +517,11 @@ class _Catalogue:
 
     def _music(self, work_id: str) -> _Work:
         rng = self.rng
-        band = rng.choice(_BANDS) if rng.random() < 0.6 else None
+        band = rng.choice(BANDS) if rng.random() < 0.6 else None
         return _Work(
             work_id,
             "music",
-            rng.choice(_ALBUMS),
+            rng.choice(ALBUMS),
             authors=() if band else (self._author(),),
             band=band,
             subjects=("Rockmusik",) if band else ("Popmusik",),
@@ -799,9 +537,9 @@ class _Catalogue:
         rng = self.rng
         self.edition_count += 1
         isbn, prefix_len = None, 0
-        if publisher in _PUBLISHERS:
+        if publisher in PUBLISHERS:
             isbn, prefix_len, publisher = self.numbers.isbn(publisher)
-            place = _PUBLISHERS[publisher][1]
+            place = PUBLISHERS[publisher][1]
         german = isbn is not None and isbn[3] == "3"
         kw.setdefault("height", rng.choice((19, 21, 22, 24)))
         kw.setdefault("price", f"{rng.randint(8, 28)}.{rng.choice(('00', '95', '99', '90'))}")
@@ -819,16 +557,16 @@ class _Catalogue:
             "multipart": (300, 700),
         }.get(work.genre, (220, 560))
         if work.series:
-            low, high = _SERIES_BY_NAME[work.series].pages
+            low, high = SERIES_BY_NAME[work.series].pages
         return self.rng.randint(low, high)
 
     def _formats(self, work: _Work, year: int) -> list[_Edition]:
         rng = self.rng
         genre = work.genre
         if work.series:
-            publisher = _SERIES_BY_NAME[work.series].publisher
+            publisher = SERIES_BY_NAME[work.series].publisher
         else:
-            publisher = rng.choice(_BY_GENRE.get(genre, _BY_GENRE["novel"]))
+            publisher = rng.choice(BY_GENRE.get(genre, BY_GENRE["novel"]))
         pages = self._pages(work)
         first = self._new(
             work,
@@ -856,13 +594,13 @@ class _Catalogue:
                     price=f"{rng.randint(4, 19)}.99",
                 )
             )
-        has_audio = work.series is not None and _SERIES_BY_NAME[work.series].audio
+        has_audio = work.series is not None and SERIES_BY_NAME[work.series].audio
         if (fiction or genre == "children") and (has_audio or rng.random() < 0.15):
             minutes = pages * rng.randint(9, 14) // 10
             abridged = rng.random() < 0.4
             if abridged:
                 minutes = minutes * 6 // 10
-            label = "hoerverlag" if work.language == "eng" else rng.choice(_BY_GENRE["audio"])
+            label = "hoerverlag" if work.language == "eng" else rng.choice(BY_GENRE["audio"])
             editions.append(
                 self._new(
                     work,
@@ -883,7 +621,7 @@ class _Catalogue:
                     work,
                     "book",
                     later,
-                    rng.choice(_BY_GENRE["paperback"]),
+                    rng.choice(BY_GENRE["paperback"]),
                     extent=pages + rng.randint(-20, 20),
                     binding="kart.",
                     edition=rng.choice(
@@ -916,7 +654,7 @@ class _Catalogue:
         return editions
 
     def _parts(self, work: _Work, year: int) -> list[_Edition]:
-        parts = next(p for t, p, _s in _MULTIPART if t == work.title)
+        parts = next(p for t, p, _s in MULTIPART if t == work.title)
         publisher = self.rng.choice(("klartext", "kosmos", "hanser"))
         return [
             self._new(
@@ -935,7 +673,7 @@ class _Catalogue:
     def _media(self, work: _Work, year: int) -> _Edition:
         rng = self.rng
         if work.genre == "film":
-            label, place = rng.choice(_LABELS[:4])
+            label, place = rng.choice(LABELS[:4])
             return self._new(
                 work,
                 "dvd",
@@ -946,7 +684,7 @@ class _Catalogue:
                 discs=1,
                 ean=self.numbers.ean(),
             )
-        label, place = rng.choice(_LABELS[4:6])
+        label, place = rng.choice(LABELS[4:6])
         return self._new(
             work,
             "music",
@@ -1088,7 +826,7 @@ class _RecordMaker:
 
     def _f008(self, ed: _Edition, entered: datetime) -> str:
         work = ed.work
-        head = f"{entered:%y%m%d}s{ed.year}    {_PLACES.get(ed.place, ('', '', 'gw '))[2]}"
+        head = f"{entered:%y%m%d}s{ed.year}    {PLACES.get(ed.place, ('', '', 'gw '))[2]}"
         aud = work.audience
         if ed.carrier in ("book", "ebook"):
             ill = "a   " if work.audience == "j" else "    "
@@ -1221,17 +959,17 @@ class _RecordMaker:
 
     def _narrator(self, ed: _Edition) -> _Person:
         # the same reader in every library's record of one audiobook
-        forename = (_FEMALE + _MALE)[int(ed.edition_id[1:]) % (len(_FEMALE) + len(_MALE))]
-        return _Person(_SURNAMES[int(ed.edition_id[1:]) * 7 % len(_SURNAMES)], forename, None)
+        forename = (FEMALE + MALE)[int(ed.edition_id[1:]) % (len(FEMALE) + len(MALE))]
+        return _Person(SURNAMES[int(ed.edition_id[1:]) * 7 % len(SURNAMES)], forename, None)
 
     def _imprint(self, ed: _Edition, rda: bool, isbd: bool) -> list[Field]:
         rng = self.rng
-        if ed.publisher in _PUBLISHERS:
-            names = _PUBLISHERS[ed.publisher][0]
+        if ed.publisher in PUBLISHERS:
+            names = PUBLISHERS[ed.publisher][0]
             name = names[0] if rda or rng.random() < 0.5 else names[1]
         else:
             name = ed.publisher
-        rda_place, rak_place, _country = _PLACES.get(ed.place, (ed.place, ed.place, ""))
+        rda_place, rak_place, _country = PLACES.get(ed.place, (ed.place, ed.place, ""))
         place = rda_place if rda else rak_place
         # RDA records an unstated year as "[2023]" and the copyright year in 264 _4
         bracketed = rda and rng.random() < 0.15
@@ -1295,7 +1033,7 @@ class _RecordMaker:
             if ed.abridged:
                 fields.append(_df("500", "  ", [("a", "Gekürzte Lesung")]))
         if ed.carrier == "music" and rng.random() < 0.6:
-            songs = " ; ".join(rng.sample(_SONGS, rng.randint(4, 8)))
+            songs = " ; ".join(rng.sample(SONGS, rng.randint(4, 8)))
             fields.append(_df("505", "0 ", [("a", songs)]))
         if ed.carrier == "dvd":
             cast = ", ".join(p.direct for p, _e, code in work.contributors if code == "act")
