@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Connection, delete, insert, select, update
 
@@ -78,23 +79,21 @@ def set_state(conn: Connection, key: str, value: int) -> None:
 
 def cluster_of(conn: Connection, record_ids: Iterable[int]) -> dict[int, int]:
     """record id -> cluster id, for those of the records that have a cluster."""
-    ids = list(record_ids)
-    found: dict[int, int] = {}
-    for start in range(0, len(ids), 500):
-        query = select(cluster_members.c.record_id, cluster_members.c.cluster_id).where(
-            cluster_members.c.record_id.in_(ids[start : start + 500])
-        )
-        found.update(dict(conn.execute(query).all()))
-    return found
+    return _membership(conn, cluster_members.c.record_id, record_ids)
 
 
 def members_of(conn: Connection, cluster_ids: Iterable[int]) -> dict[int, int]:
     """record id -> cluster id for every member of these clusters."""
-    ids = list(cluster_ids)
+    return _membership(conn, cluster_members.c.cluster_id, cluster_ids)
+
+
+def _membership(conn: Connection, column: Any, values: Iterable[int]) -> dict[int, int]:
+    """record id -> cluster id of the members whose `column` is one of `values`."""
+    wanted = list(values)
     found: dict[int, int] = {}
-    for start in range(0, len(ids), 500):
+    for start in range(0, len(wanted), 500):  # SQLite allows only so many parameters
         query = select(cluster_members.c.record_id, cluster_members.c.cluster_id).where(
-            cluster_members.c.cluster_id.in_(ids[start : start + 500])
+            column.in_(wanted[start : start + 500])
         )
         found.update(dict(conn.execute(query).all()))
     return found
