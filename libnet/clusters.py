@@ -101,10 +101,15 @@ def _membership(conn: Connection, column: Any, values: Iterable[int]) -> dict[in
 
 def records_with_keys(conn: Connection, keys: Iterable[str], limit: int) -> dict[str, list[int]]:
     """key -> live record ids holding it; a key held by more than `limit` records is cut off."""
-    found: dict[str, list[int]] = {}
-    for key in set(keys):
-        query = select(match_keys.c.record_id).where(match_keys.c.key == key).limit(limit + 1)
-        found[key] = list(conn.execute(query).scalars())
+    wanted = sorted(set(keys))
+    found: dict[str, list[int]] = {key: [] for key in wanted}
+    for start in range(0, len(wanted), 500):
+        query = select(match_keys.c.key, match_keys.c.record_id).where(
+            match_keys.c.key.in_(wanted[start : start + 500])
+        )
+        for key, record_id in conn.execute(query):
+            if len(found[key]) <= limit:
+                found[key].append(record_id)
     return found
 
 
@@ -187,6 +192,7 @@ def write_groups(
             )
         )
     }
+    old_sizes = Counter(cluster_id for cluster_id, _rule, _evidence in old_rules.values())
     regrouped = [*before, *(g.record_id for group in groups for g in group)]
     for start in range(0, len(regrouped), 500):
         chunk = regrouped[start : start + 500]
@@ -202,8 +208,8 @@ def write_groups(
                 )
             ).inserted_primary_key[0]
             changed.add(cluster_id)
-        elif any(old_rules.get(g.record_id) != (cluster_id, g.rule, g.evidence) for g in group) or (
-            sum(1 for cid, _r, _e in old_rules.values() if cid == cluster_id) != len(group)
+        elif old_sizes[cluster_id] != len(group) or any(
+            old_rules.get(g.record_id) != (cluster_id, g.rule, g.evidence) for g in group
         ):
             conn.execute(
                 update(clusters)
