@@ -1,0 +1,379 @@
+"""The union index: one Whoosh document per cluster, searched with filters and facet counts.
+
+Everything that touches Whoosh lives here, behind ClusterDoc, UnionIndex and SearchResult, so
+the web pages never see a Whoosh object and a faster search can replace this one later.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, fields
+from itertools import pairwise
+from pathlib import Path
+
+from whoosh import index, query, sorting
+from whoosh.analysis import RegexTokenizer
+from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
+from whoosh.qparser import AndGroup, FieldAliasPlugin, MultifieldParser
+from whoosh.qparser.common import QueryParserError
+
+from index.analysis import (
+    exact_title,
+    fold,
+    isbn_analyzer,
+    isbn_terms,
+    keyword_analyzer,
+    name_analyzer,
+    text_analyzer,
+    words,
+)
+from libnet.record import BibRecord
+
+SEARCH_FIELDS = ("title", "subtitle", "authors", "subjects", "series", "publisher", "isbn")
+FILTER_FIELDS = ("library", "format", "language", "decade", "available")
+FACET_FIELDS = {"library": "library", "format": "format", "language": "language",
+                "decade": "decade", "subject": "subject_facet"}  # fmt: skip
+SUBJECT_FACET_SIZE = 20
+SORTS = ("relevance", "year_desc", "year_asc", "title")
+EXACT_TITLE_BOOST = 50.0  # far above any BM25 score of a short title, so the exact title leads
+
+_OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
+_NOT_WORDS = _OPERATORS | {"TO"}  # dropped from a mistyped query
+_ONLY_ISBN = re.compile(r"[\dXx\s-]+")
+_EMPTY_FIELD = re.compile(r"\w:(?:\s|$)")
+_FIELD_NAME = re.compile(r"\w+:")
+_COMPLETENESS_SKIP = frozenset(("library", "local_id", "items"))
+
+
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """One library's copies of a cluster member with one call number and status."""
+
+    library: str
+    local_id: str
+    call_number: str
+    status: str  # one of libnet.holdings.ITEM_STATUSES
+    copies: int
+
+
+@dataclass(frozen=True, slots=True)
+class ClusterDoc:
+    """What the index stores for one cluster: one hit."""
+
+    id: int
+    title: str
+    subtitle: str
+    authors: tuple[str, ...]
+    subjects: tuple[str, ...]
+    series: tuple[str, ...]
+    publisher: str
+    isbns: tuple[str, ...]
+    year: int | None
+    format: str
+    language: str
+    holdings: tuple[Holding, ...]
+
+    @property
+    def libraries(self) -> tuple[str, ...]:
+        """The holding libraries, each once, in the order of the holdings."""
+        return tuple(dict.fromkeys(h.library for h in self.holdings))
+
+    @property
+    def available_at(self) -> tuple[str, ...]:
+        """The libraries with at least one copy on the shelf."""
+        return tuple(dict.fromkeys(h.library for h in self.holdings if h.status == "available"))
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One cluster in a result list; holdings ordered for the patron's home library."""
+
+    id: int
+    title: str
+    authors: tuple[str, ...]
+    year: int | None
+    format: str
+    isbns: tuple[str, ...]
+    holdings: tuple[Holding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One page of hits, the number of all hits and facet counts over all of them."""
+
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, list[tuple[str, int]]]
+
+
+def cluster_doc(cluster_id: int, members: Sequence[BibRecord]) -> ClusterDoc:
+    """Merge a cluster's records: the most complete one describes it, lists are united."""
+    best = max(members, key=_completeness)  # max keeps the first of equals
+    holdings: list[Holding] = []
+    for member in members:
+        copies: dict[tuple[str, str], int] = {}
+        for item in member.items:
+            key = (item.call_number, item.status)
+            copies[key] = copies.get(key, 0) + 1
+        if not copies:
+            holdings.append(Holding(member.library, member.local_id, "", "unknown", 0))
+        holdings.extend(
+            Holding(member.library, member.local_id, call_number, status, count)
+            for (call_number, status), count in copies.items()
+        )
+    return ClusterDoc(
+        id=cluster_id,
+        title=best.title,
+        subtitle=best.subtitle,
+        authors=_united(m.authors for m in members),
+        subjects=_united(m.subjects for m in members),
+        series=_united(tuple(title for title, _ in m.series) for m in members),
+        publisher=best.publisher,
+        isbns=_united(m.isbns for m in members),
+        year=best.year,
+        format=best.format,
+        language=best.language,
+        holdings=tuple(holdings),
+    )
+
+
+def _completeness(record: BibRecord) -> int:
+    return sum(
+        1
+        for f in fields(record)
+        if f.name not in _COMPLETENESS_SKIP and getattr(record, f.name) not in (None, "", ())
+    )
+
+
+def _united(lists: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
+    seen: dict[str, str] = {}
+    for values in lists:
+        for value in values:
+            seen.setdefault(fold(value), value)
+    return tuple(seen.values())
+
+
+def schema() -> Schema:
+    """The union index's fields; analyzers come from index.analysis, an importable module."""
+    return Schema(
+        id=ID(stored=True, unique=True),
+        title=TEXT(analyzer=text_analyzer(), field_boost=2.0),
+        title_exact=TEXT(analyzer=keyword_analyzer(), phrase=False),
+        subtitle=TEXT(analyzer=text_analyzer()),
+        authors=TEXT(analyzer=name_analyzer()),
+        subjects=TEXT(analyzer=text_analyzer()),
+        series=TEXT(analyzer=text_analyzer()),
+        publisher=TEXT(analyzer=name_analyzer()),
+        isbn=TEXT(analyzer=isbn_analyzer(), phrase=False),
+        # an undated record sorts as year 0: last when newest come first
+        year=NUMERIC(int, bits=32, sortable=True, default=0),
+        decade=ID(sortable=True),
+        format=ID(sortable=True),
+        language=ID(sortable=True),
+        library=KEYWORD(lowercase=False, scorable=False),
+        available=KEYWORD(lowercase=False, scorable=False),
+        # whole subject headings, one a line, for the subject facet
+        subject_facet=TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False),
+        title_sort=ID(sortable=True),
+        doc=STORED(),
+    )
+
+
+class UnionIndex:
+    """The Whoosh index in one folder: write clusters in one commit, search them."""
+
+    def __init__(self, path: Path) -> None:
+        if index.exists_in(path):
+            self._index = index.open_dir(path)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._index = index.create_in(path, schema())
+        self._parser = MultifieldParser(SEARCH_FIELDS, self._index.schema, group=AndGroup)
+        self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "subjects": ["subject"]}))
+
+    def write(self, docs: Iterable[ClusterDoc], delete: Iterable[int] = ()) -> int:
+        """Delete ids, then add or replace docs, in one commit; returns the docs written.
+
+        Deletions come first, so a cluster both deleted and given stays. An exception cancels
+        the writer and the index keeps its last commit.
+        """
+        writer = self._index.writer()
+        written = 0
+        try:
+            for cluster_id in delete:
+                writer.delete_by_term("id", str(cluster_id))
+            seen: set[int] = set()
+            for doc in docs:
+                # update_document deletes only committed documents: a repeat would be kept twice
+                if doc.id in seen:
+                    raise ValueError(f"cluster {doc.id} given twice in one write")
+                seen.add(doc.id)
+                writer.update_document(**_fields(doc))
+                written += 1
+        except BaseException:
+            writer.cancel()
+            raise
+        writer.commit()
+        return written
+
+    def count(self) -> int:
+        """The number of clusters in the index."""
+        return self._index.doc_count()
+
+    def search(
+        self,
+        text: str,
+        *,
+        filters: Mapping[str, Sequence[str]] = {},
+        sort: str = "relevance",
+        page: int = 1,
+        page_size: int = 20,
+        home: str = "",
+    ) -> SearchResult:
+        """One page of clusters matching the patron's query, with facet counts over all hits."""
+        if sort not in SORTS:
+            raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+        unknown = set(filters) - set(FILTER_FIELDS)
+        if unknown:
+            raise ValueError(f"cannot filter on {', '.join(sorted(unknown))}")
+        if page < 1 or page_size < 1:
+            raise ValueError("page and page_size start at 1")
+        q = self._query(text)
+        if q is None:
+            return SearchResult(0, (), {name: [] for name in FACET_FIELDS})
+        allow = query.And(
+            [
+                query.Or([query.Term(name, value) for value in values])
+                for name, values in filters.items()
+                if values
+            ]
+        )
+        facets = {
+            name: sorting.FieldFacet(field, allow_overlap=name in ("library", "subject"))
+            for name, field in FACET_FIELDS.items()
+        }
+        # a new searcher each time: refresh() after update_document shows replaced docs twice
+        with self._index.searcher() as searcher:
+            results = searcher.search(
+                q,
+                limit=page * page_size,
+                sortedby=_sort_facet(sort),
+                groupedby=facets,
+                maptype=sorting.Count,
+                filter=allow if allow.subqueries else None,
+                optimize=False,  # block skipping would leave hits out of the facet counts
+            )
+            hits = tuple(
+                _hit(json.loads(stored["doc"]), home)
+                for stored in results[(page - 1) * page_size : page * page_size]
+            )
+            return SearchResult(
+                total=len(results),
+                hits=hits,
+                facets={name: _counts(results.groups(name), name) for name in FACET_FIELDS},
+            )
+
+    def _query(self, text: str) -> query.Query | None:
+        """The patron's query, or None when it has no word to search for."""
+        text = text.strip()
+        if _ONLY_ISBN.fullmatch(text):
+            terms = isbn_terms(text)
+            if terms:
+                return query.Or([query.Term("isbn", term) for term in terms])
+        parsed = None
+        if not _mistyped(text):
+            try:
+                parsed = self._parser.parse(text)
+            except (QueryParserError, ValueError):  # e.g. year:[abc TO 2010]
+                parsed = None
+        if parsed is None or parsed is query.NullQuery:
+            plain = " ".join(
+                match.group().lower()
+                for match in words(_FIELD_NAME.sub(" ", text))
+                if match.group() not in _NOT_WORDS
+            )
+            if not plain:
+                return None
+            # lower case: and, or, not are words, not operators
+            parsed = self._parser.parse(plain)
+            if parsed is query.NullQuery:
+                return None
+        exact = query.Term("title_exact", exact_title(text), boost=EXACT_TITLE_BOOST)
+        return query.AndMaybe(parsed, exact)
+
+
+def _mistyped(text: str) -> bool:
+    """Whether the query has syntax a person got wrong: Whoosh would guess what was meant."""
+    if text.count('"') % 2 or any(text.count(a) != text.count(b) for a, b in ("()", "[]", "{}")):
+        return True
+    if _EMPTY_FIELD.search(text):
+        return True
+    tokens = text.split()
+    if not tokens or tokens[-1] in _OPERATORS or tokens[0] in _OPERATORS - {"NOT"}:
+        return True
+    return any(a in _OPERATORS and b in _OPERATORS for a, b in pairwise(tokens))
+
+
+def _fields(doc: ClusterDoc) -> dict[str, object]:
+    values: dict[str, object] = {
+        "id": str(doc.id),
+        "title": doc.title,
+        "title_exact": doc.title,
+        "subtitle": doc.subtitle,
+        "authors": "\n".join(doc.authors),
+        "subjects": "\n".join(doc.subjects),
+        "series": "\n".join(doc.series),
+        "publisher": doc.publisher,
+        "isbn": " ; ".join(doc.isbns),
+        "library": " ".join(doc.libraries),
+        "available": " ".join(doc.available_at),
+        "subject_facet": "\n".join(doc.subjects),
+        "title_sort": fold(doc.title),
+        "doc": json.dumps(asdict(doc), ensure_ascii=False),
+    }
+    if doc.year is not None:
+        values["year"] = doc.year
+        values["decade"] = str(doc.year // 10 * 10)
+    if doc.format:
+        values["format"] = doc.format
+    if doc.language:
+        values["language"] = doc.language
+    return {name: value for name, value in values.items() if value != ""}
+
+
+def _hit(data: dict, home: str) -> Hit:
+    holdings = [Holding(**h) for h in data["holdings"]]
+    available = {h.library for h in holdings if h.status == "available"}
+    libraries = list(dict.fromkeys(h.library for h in holdings))
+    libraries.sort(key=lambda lib: 0 if lib == home else 1 if lib in available else 2)
+    rank = {lib: n for n, lib in enumerate(libraries)}
+    return Hit(
+        id=data["id"],
+        title=data["title"],
+        authors=tuple(data["authors"]),
+        year=data["year"],
+        format=data["format"],
+        isbns=tuple(data["isbns"]),
+        holdings=tuple(sorted(holdings, key=lambda h: rank[h.library])),  # sort is stable
+    )
+
+
+def _sort_facet(sort: str) -> sorting.FacetType | None:
+    by_title = sorting.FieldFacet("title_sort")
+    if sort == "year_desc":
+        return sorting.MultiFacet([sorting.FieldFacet("year", reverse=True), by_title])
+    if sort == "year_asc":
+        return sorting.MultiFacet([sorting.FieldFacet("year"), by_title])
+    if sort == "title":
+        return sorting.MultiFacet([by_title, sorting.FieldFacet("year")])
+    return None
+
+
+def _counts(groups: Mapping, name: str) -> list[tuple[str, int]]:
+    counts = sorted(
+        ((str(value), count) for value, count in groups.items() if value not in (None, "")),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+    return counts[:SUBJECT_FACET_SIZE] if name == "subject" else counts

@@ -1,0 +1,257 @@
+"""The union index on a real Whoosh index in tmp_path: clusters in, hits and facets out."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from index.engine import ClusterDoc, Holding, UnionIndex, cluster_doc
+from libnet.record import BibRecord, normalise
+from tests.builders import book
+
+THREE_COPIES = (("Rom Keh", "0"), ("Rom Keh", "0"), ("Rom Keh", "0"))
+
+
+def record(library: str, local_id: str, **fields) -> BibRecord:
+    items = fields.pop("items", (("Rom", "0"),))
+    extra = {k: fields.pop(k) for k in ("subjects", "format", "language") if k in fields}
+    bib = normalise(book(local_id, items=items, **fields), library)
+    return replace(bib, **extra)
+
+
+def on_loan(bib: BibRecord) -> BibRecord:
+    return replace(bib, items=tuple(replace(i, status="on_loan") for i in bib.items))
+
+
+@pytest.fixture
+def kehlmann() -> ClusterDoc:
+    marl = record("marl", "m1", items=THREE_COPIES, subjects=("Gauß, Carl Friedrich",))
+    herten = on_loan(record("herten", "h7", isbn="3-498-03528-2"))
+    return cluster_doc(1, [marl, herten])
+
+
+@pytest.fixture
+def catalogue(tmp_path: Path, kehlmann: ClusterDoc) -> UnionIndex:
+    docs = [
+        kehlmann,
+        cluster_doc(
+            2,
+            [
+                record(
+                    "dorsten",
+                    "d1",
+                    title="Die Straße der Ölsardinen",
+                    author="Steinbeck, John",
+                    isbn="",
+                    year="1986",
+                    subjects=("Kalifornien",),
+                )
+            ],
+        ),
+        cluster_doc(
+            3,
+            [
+                record(
+                    "herten",
+                    "h2",
+                    title="Das Haus am See",
+                    author="Müller, Hans",
+                    isbn="3-89864-247-X",
+                    year="2012",
+                    language="eng",
+                )
+            ],
+        ),
+        cluster_doc(
+            4,
+            [
+                record(
+                    "marl",
+                    "m9",
+                    title="Die Welt",
+                    author="Weltmann, Anna",
+                    isbn="",
+                    year="2015",
+                    format="ebook",
+                )
+            ],
+        ),
+    ]
+    union = UnionIndex(tmp_path / "index")
+    assert union.write(docs) == 4
+    return union
+
+
+def ids(result) -> list[int]:
+    return [hit.id for hit in result.hits]
+
+
+def test_records_of_two_libraries_are_one_hit_with_both_libraries(
+    catalogue: UnionIndex, kehlmann: ClusterDoc
+) -> None:
+    result = catalogue.search("kehlmann")
+    assert result.total == 1
+    assert kehlmann.libraries == ("marl", "herten")
+    assert {h.library for h in result.hits[0].holdings} == {"marl", "herten"}
+
+
+def test_copies_with_one_call_number_and_status_collapse(kehlmann: ClusterDoc) -> None:
+    assert kehlmann.holdings[0] == Holding("marl", "m1", "Rom Keh", "available", 3)
+    assert kehlmann.available_at == ("marl",)
+
+
+def test_member_without_items_has_one_unknown_holding() -> None:
+    doc = cluster_doc(9, [record("marl", "m1", items=())])
+    assert doc.holdings == (Holding("marl", "m1", "", "unknown", 0),)
+
+
+def test_most_complete_member_describes_the_cluster_and_lists_are_united() -> None:
+    sparse = replace(record("marl", "m1", title="Vermessung"), publisher="", subjects=())
+    full = record("herten", "h1", author="KEHLMANN, Daniel", subjects=("Roman",))
+    full = replace(full, authors=(*full.authors, "Gauss, Carl"))
+    doc = cluster_doc(5, [sparse, full])
+    assert doc.title == "Die Vermessung der Welt"
+    assert doc.authors == ("Kehlmann, Daniel", "Gauss, Carl")
+    assert doc.subjects == ("Roman",)
+
+
+def test_home_library_comes_first_then_libraries_with_a_copy_on_the_shelf(
+    tmp_path: Path,
+) -> None:
+    members = [
+        on_loan(record("dorsten", "d1")),
+        record("marl", "m1"),
+        on_loan(record("herten", "h1")),
+        record("gladbeck", "g1"),
+    ]
+    union = UnionIndex(tmp_path / "index")
+    union.write([cluster_doc(1, members)])
+    order = [h.library for h in union.search("kehlmann", home="herten").hits[0].holdings]
+    assert order == ["herten", "marl", "gladbeck", "dorsten"]
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("Müller", [3]),
+        ("Mueller", [3]),
+        ("Muller", [3]),
+        ("Straße", [2]),
+        ("Strasse", [2]),
+        ("3-498-03528-2", [1]),  # the ISBN-10 of herten's record, with hyphens
+        ("9783498035280", [1]),
+        ("978-3-498-03528-0", [1]),
+        ("3 89864 247 X", [3]),
+        ('"vermessung der welt"', [1]),
+        ('"welt der vermessung"', []),
+        ("author:kehlmann", [1]),
+        ("title:welt", [4, 1]),
+        ("subject:gauss", [1]),
+        ("isbn:3-89864-247-X", [3]),
+        ("year:[2000 TO 2013]", [1, 3]),
+        ("steinbeck OR müller", [2, 3]),
+        ("welt NOT kehlmann", [4]),
+        ("vermess*", [1]),
+        ("Die Welt", [4, 1]),
+    ],
+)
+def test_query_finds(catalogue: UnionIndex, query: str, expected: list[int]) -> None:
+    assert sorted(ids(catalogue.search(query))) == sorted(expected)
+
+
+@pytest.mark.parametrize("query", ["Die Welt", "die welt", "title:welt", "welt"])
+def test_exact_title_ranks_first(catalogue: UnionIndex, query: str) -> None:
+    assert ids(catalogue.search(query)) == [4, 1]
+
+
+@pytest.mark.parametrize(
+    "query",
+    ['"vermessung der', "(welt", "welt)", "[2000 TO", "AND", "welt OR", "NOT", "title:",
+     "OR OR", ":", "year:[abc TO 2010]", "year:abc", "", "   ", "*", '"', "AND kehlmann"],
+)  # fmt: skip
+def test_mistyped_query_never_raises(catalogue: UnionIndex, query: str) -> None:
+    result = catalogue.search(query)
+    assert result.total == len(result.hits)
+
+
+def test_mistyped_query_falls_back_to_its_words(catalogue: UnionIndex) -> None:
+    assert ids(catalogue.search('"vermessung der')) == [1]
+    assert ids(catalogue.search("kehlmann OR")) == [1]
+    assert catalogue.search("title:").total == 0
+
+
+def test_filters_and_within_and_across_facets(catalogue: UnionIndex) -> None:
+    assert sorted(ids(catalogue.search("*", filters={"library": ["herten", "dorsten"]}))) == [
+        1,
+        2,
+        3,
+    ]
+    assert ids(catalogue.search("*", filters={"library": ["marl"], "format": ["ebook"]})) == [4]
+    assert ids(catalogue.search("*", filters={"decade": ["1980"]})) == [2]
+    assert ids(catalogue.search("*", filters={"language": ["eng"]})) == [3]
+    assert ids(catalogue.search("*", filters={"available": ["herten"]})) == [3]
+    with pytest.raises(ValueError):
+        catalogue.search("*", filters={"colour": ["red"]})
+
+
+def test_facets_count_all_hits_not_only_the_page(catalogue: UnionIndex) -> None:
+    result = catalogue.search("*", page_size=1)
+    assert len(result.hits) == 1
+    assert result.facets["library"] == [("herten", 2), ("marl", 2), ("dorsten", 1)]
+    assert result.facets["format"] == [("book", 3), ("ebook", 1)]
+    assert result.facets["language"] == [("ger", 3), ("eng", 1)]
+    assert result.facets["decade"] == [("2010", 2), ("1980", 1), ("2000", 1)]
+    assert result.facets["subject"] == [("Gauß, Carl Friedrich", 1), ("Kalifornien", 1)]
+
+
+def test_sorting(catalogue: UnionIndex) -> None:
+    assert ids(catalogue.search("*", sort="year_desc")) == [4, 3, 1, 2]
+    assert ids(catalogue.search("*", sort="year_asc")) == [2, 1, 3, 4]
+    assert ids(catalogue.search("*", sort="title")) == [3, 2, 1, 4]
+
+
+def test_undated_cluster_comes_last_when_newest_come_first(tmp_path: Path) -> None:
+    undated = replace(record("marl", "m1"), year=None)
+    union = UnionIndex(tmp_path / "index")
+    union.write([cluster_doc(1, [undated]), cluster_doc(2, [record("marl", "m2")])])
+    assert ids(union.search("kehlmann", sort="year_desc")) == [2, 1]
+    assert union.search("kehlmann").facets["decade"] == [("2000", 1)]
+
+
+def test_paging_is_one_based_and_total_counts_all(catalogue: UnionIndex) -> None:
+    pages = [ids(catalogue.search("*", sort="year_asc", page=n, page_size=3)) for n in (1, 2, 3)]
+    assert pages == [[2, 1, 3], [4], []]
+    assert catalogue.search("*", page=2, page_size=3).total == 4
+
+
+def test_updated_doc_replaces_the_old_one(tmp_path: Path, kehlmann: ClusterDoc) -> None:
+    union = UnionIndex(tmp_path / "index")
+    union.write([kehlmann])
+    union.search("kehlmann")
+    union.write([replace(kehlmann, title="Ruhm")])
+    assert union.count() == 1
+    assert [h.title for h in union.search("kehlmann").hits] == ["Ruhm"]
+    assert union.search("vermessung").total == 0
+
+
+def test_deleted_id_leaves_the_index(catalogue: UnionIndex) -> None:
+    assert catalogue.write([], delete=[1, 99]) == 0
+    assert catalogue.count() == 3
+    assert catalogue.search("kehlmann").total == 0
+
+
+def test_failed_write_changes_nothing(catalogue: UnionIndex, kehlmann: ClusterDoc) -> None:
+    with pytest.raises(ValueError):
+        catalogue.write([replace(kehlmann, title="Ruhm"), kehlmann], delete=[2])
+    assert catalogue.count() == 4
+    assert ids(catalogue.search("vermessung")) == [1]
+
+
+def test_index_reopens_from_disk(catalogue: UnionIndex, tmp_path: Path) -> None:
+    again = UnionIndex(tmp_path / "index")
+    assert again.count() == 4
+    hit = again.search("kehlmann", home="herten").hits[0]
+    assert hit.holdings[0] == Holding("herten", "h7", "Rom", "on_loan", 1)
+    assert hit.isbns == ("9783498035280",)
