@@ -71,6 +71,20 @@ def build_parser() -> argparse.ArgumentParser:
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true")
 
+    index = sub.add_parser("index", parents=[common], help="bring the union index up to date")
+    index.add_argument("--full", action="store_true", help="rebuild from all clusters")
+
+    search = sub.add_parser("search", parents=[common], help="search the union catalogue")
+    search.add_argument("query", metavar="QUERY", nargs="+")
+    search.add_argument("--json", action="store_true", help="the hits as JSON (the web API's)")
+    search.add_argument("--library", metavar="CODE", default="", help="your library: first")
+    search.add_argument("--format", metavar="F", action="append", default=[], help="only F")
+    search.add_argument("--held-by", metavar="CODE", action="append", default=[],
+                        help="only titles this library holds")  # fmt: skip
+    search.add_argument("--sort", default="relevance",
+                        choices=("relevance", "year_desc", "year_asc", "title"))  # fmt: skip
+    search.add_argument("--page", type=int, default=1)
+
     clusters = sub.add_parser("clusters", parents=[common], help="the union catalogue's clusters")
     clusters_sub = clusters.add_subparsers(dest="clusters_command", required=True)
     update = clusters_sub.add_parser("update", parents=[common], help="bring clusters up to date")
@@ -106,6 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = load_config(getattr(args, "config", "config.toml"))
         if args.command == "harvest":
             return cmd_harvest(config, args)
+        if args.command == "index":
+            return cmd_index(config, args)
+        if args.command == "search":
+            return cmd_search(config, args)
         store = _open(config)
         try:
             if args.command == "records" and args.records_command == "show":
@@ -392,6 +410,74 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
     ]
     _print_table("Harvest runs (UTC)", columns.split(), rows)
     return EXIT_OK
+
+
+def cmd_index(config: Config, args: argparse.Namespace) -> int:
+    from index.update import update_index
+
+    setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
+    with data_dir_lock(config.storage.data_dir):
+        store = _open(config)
+        try:
+            report = update_index(store, config.storage.data_dir, full=args.full)
+        finally:
+            store.close()
+    print(
+        f"{report.records} changed records regrouped; {report.written} clusters written, "
+        f"{report.removed} removed; {report.total} clusters in the index ({report.seconds:.1f} s)"
+    )
+    return EXIT_OK
+
+
+def cmd_search(config: Config, args: argparse.Namespace) -> int:
+    from index.engine import UnionIndex
+    from index.update import index_path
+
+    path = index_path(config.storage.data_dir)
+    if not path.exists():
+        print("libnet: there is no index yet: run `libnet index`", file=sys.stderr)
+        return EXIT_FAILED
+    filters = {"format": args.format, "library": args.held_by}
+    result = UnionIndex(path).search(
+        " ".join(args.query), filters={k: v for k, v in filters.items() if v}, sort=args.sort,
+        page=max(args.page, 1), home=args.library,
+    )  # fmt: skip
+    if args.json:
+        print(json.dumps(search_json(result), ensure_ascii=False, indent=2))
+        return EXIT_OK
+    hits = f"{result.total} hit" + ("" if result.total == 1 else "s")
+    print(hits + (f", page {args.page}" if args.page > 1 else ""))
+    for hit in result.hits:
+        year = f" ({hit.year})" if hit.year else ""
+        print(f"\n[{hit.id}] {hit.title}{year} — {hit.format}")
+        if hit.authors:
+            print(f"    {'; '.join(hit.authors)}")
+        for holding in hit.holdings:
+            copies = f"{holding.copies} copies" if holding.copies > 1 else ""
+            print(f"    {holding.library:<18}{holding.call_number:<20}{holding.status:<14}{copies}")
+    return EXIT_OK
+
+
+def search_json(result: Any) -> dict[str, Any]:
+    """A search result in the field names the web API shares with `libnet search --json`."""
+    return {
+        "total": result.total,
+        "hits": [
+            {
+                "id": hit.id, "title": hit.title, "authors": list(hit.authors), "year": hit.year,
+                "format": hit.format, "isbns": list(hit.isbns),
+                "holdings": [
+                    {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
+                     "status": h.status, "copies": h.copies}
+                    for h in hit.holdings
+                ],
+            }
+            for hit in result.hits
+        ],
+        "facets": {name: [[value, count] for value, count in counts]
+                   for name, counts in result.facets.items()},
+        "suggestion": None,
+    }  # fmt: skip
 
 
 def _record_ref(text: str) -> tuple[str, str]:

@@ -1,0 +1,131 @@
+"""Keep the Whoosh index in step with the clusters: only what changed, never half of it.
+
+The clusters' change feed says which clusters changed since the index last took them; each
+batch is written in one Whoosh commit, and only then does the index note how far it got (in
+a small file inside its folder, so a new index starts from zero). A crash between the two
+makes the next run write the same batch again, which changes nothing. A full rebuild goes into
+a new folder that replaces the old one in one rename of the `index` link, so searchers never
+see a half-built index.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from index.cluster import update_clusters
+from index.engine import ClusterDoc, UnionIndex, cluster_doc
+from libnet import clusters
+from libnet.record import BibRecord
+from libnet.schema import cluster_members, records
+from libnet.store import RecordStore
+
+BATCH = 1000  # clusters per Whoosh commit
+CURSOR = "libnet-index.json"
+
+#: progress(clusters done, clusters to do)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexReport:
+    records: int  # changed records regrouped into clusters
+    written: int  # cluster documents added or replaced
+    removed: int  # clusters that left the index
+    seconds: float
+    total: int  # clusters in the index now
+
+
+def index_path(data_dir: Path) -> Path:
+    """Where searchers open the index: a link to the folder of the current build."""
+    return data_dir / "index"
+
+
+def update_index(
+    store: RecordStore, data_dir: Path, *, full: bool = False, progress: Progress | None = None
+) -> IndexReport:
+    """Regroup changed records, then bring the index up to the clusters' latest change."""
+    started = time.monotonic()
+    regrouped = update_clusters(store, full=full)
+    link = index_path(data_dir)
+    if full or not link.exists():
+        folder = data_dir / f"index-{time.time_ns()}"
+        written, removed = _apply(store, UnionIndex(folder), folder, progress)
+        _switch(link, folder)
+    else:
+        folder = link.resolve()
+        written, removed = _apply(store, UnionIndex(folder), folder, progress)
+    total = UnionIndex(link).count()
+    return IndexReport(regrouped.records, written, removed, time.monotonic() - started, total)
+
+
+def _apply(
+    store: RecordStore, index: UnionIndex, folder: Path, progress: Progress | None
+) -> tuple[int, int]:
+    since = _cursor(folder)
+    with store.engine.connect() as conn:
+        todo = clusters.state(conn, "cluster_change_no") - since
+    written = removed = done = 0
+    while True:
+        with store.engine.connect() as conn:
+            changed = clusters.changed_clusters(conn, since, BATCH)
+            if not changed:
+                break
+            docs = _documents(conn, [c.id for c in changed if c.members])
+        gone = [c.id for c in changed if not c.members]
+        written += index.write(docs, delete=gone)
+        removed += len(gone)
+        since = changed[-1].change_no
+        _save_cursor(folder, since)
+        done += len(changed)
+        if progress:
+            progress(done, max(todo, done))
+    return written, removed
+
+
+def _documents(conn: Connection, cluster_ids: list[int]) -> list[ClusterDoc]:
+    """The index documents of these clusters, from their members' normalised records."""
+    members: dict[int, list[BibRecord]] = {cid: [] for cid in cluster_ids}
+    for start in range(0, len(cluster_ids), 500):
+        query = (
+            select(cluster_members.c.cluster_id, records.c.fields)
+            .join(records, records.c.id == cluster_members.c.record_id)
+            .where(cluster_members.c.cluster_id.in_(cluster_ids[start : start + 500]))
+            .order_by(cluster_members.c.cluster_id, records.c.id)
+        )
+        for cluster_id, fields in conn.execute(query):
+            members[cluster_id].append(BibRecord.from_dict(json.loads(fields)))
+    return [cluster_doc(cid, bibs) for cid, bibs in members.items() if bibs]
+
+
+def _cursor(folder: Path) -> int:
+    try:
+        return json.loads((folder / CURSOR).read_text())["cluster_change_no"]
+    except FileNotFoundError:
+        return 0
+
+
+def _save_cursor(folder: Path, change_no: int) -> None:
+    temporary = folder / f"{CURSOR}.tmp"
+    temporary.write_text(json.dumps({"cluster_change_no": change_no}))
+    os.replace(temporary, folder / CURSOR)  # atomic: the old cursor or the new one
+
+
+def _switch(link: Path, folder: Path) -> None:
+    """Point the index link at a new build in one rename, then remove the old build."""
+    old = link.resolve() if link.is_symlink() else None
+    if link.exists() and not link.is_symlink():
+        raise OSError(f"{link} is a folder, not the index link libnet keeps; move it away")
+    temporary = link.with_name(f"{link.name}.new")
+    temporary.unlink(missing_ok=True)
+    temporary.symlink_to(folder.name)
+    os.replace(temporary, link)
+    if old is not None and old != folder.resolve():
+        shutil.rmtree(old, ignore_errors=True)  # open searchers keep their files until closed
