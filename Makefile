@@ -21,9 +21,10 @@ demo: install
 	$(BIN)/libnet demo-data --titles $(DEMO_TITLES) demo-data
 	$(BIN)/libnet harvest --config config.toml
 	$(BIN)/libnet records stats --config config.toml
-	$(BIN)/libnet clusters update --config config.toml
+	$(BIN)/libnet index --config config.toml
 	@echo
-	@echo "The demo catalogue is harvested into var/ and grouped into clusters. Try:"
+	@echo "The demo catalogue is harvested into var/, grouped into clusters and indexed. Try:"
+	@echo "  $(BIN)/libnet search glück auf --library marl   # one hit per edition, Marl's copies first"
 	@echo "  $(BIN)/libnet runs                      # what each harvest did"
 	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"
 	@echo "  $(BIN)/libnet records show marl 300002 --json"
