@@ -6,10 +6,11 @@ from pathlib import Path
 
 import pymarc
 import pytest
+from sqlalchemy import select
 
 from harvesters.run import harvest_all
-from index.cluster import apply_override, update_clusters
-from libnet import clusters
+from index.cluster import ClusterReport, apply_override, update_clusters
+from libnet import clusters, schema
 from libnet.cli import main
 from libnet.clusters import ALWAYS, NEVER, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
@@ -40,7 +41,7 @@ class Catalogue:
     def export(self, library: str, *records: pymarc.Record) -> None:
         self.exports[library] = list(records)
 
-    def harvest(self) -> None:
+    def harvest(self, one_pass: bool | None = None) -> ClusterReport:
         libraries = []
         for code, records in self.exports.items():
             path = self.dir / f"{code}.mrc"
@@ -49,7 +50,7 @@ class Catalogue:
                                            max_delete_share=1.0))  # fmt: skip
         config = Config(self.dir / "config.toml", StorageConfig(self.dir), tuple(libraries))
         assert all(r.ok for r in harvest_all(config, self.store))
-        update_clusters(self.store)
+        return update_clusters(self.store, one_pass=one_pass)
 
     def cluster_of(self, library: str, local_id: str) -> int | None:
         with self.store.engine.connect() as conn:
@@ -59,6 +60,23 @@ class Catalogue:
     def members(self, cluster_id: int) -> list[tuple[str, str, str]]:
         with self.store.engine.connect() as conn:
             return [(m.library, m.local_id, m.rule) for m in clusters.members(conn, cluster_id)]
+
+    def membership(self) -> dict[tuple[str, str], tuple[int, str, str]]:
+        """(library, local id) -> (cluster id, rule, evidence) of every clustered record."""
+        with self.store.engine.connect() as conn:
+            members, records = schema.cluster_members, schema.records
+            query = select(
+                records.c.library, records.c.local_id, members.c.cluster_id, members.c.rule,
+                members.c.evidence,
+            ).join(records, records.c.id == members.c.record_id)  # fmt: skip
+            return {(row[0], row[1]): tuple(row[2:]) for row in conn.execute(query)}
+
+    def groups(self) -> set[frozenset[tuple[str, str, str]]]:
+        """The clusters as sets of (library, local id, rule), whatever their ids."""
+        by_id: dict[int, set[tuple[str, str, str]]] = {}
+        for (library, local_id), (cluster_id, rule, _evidence) in self.membership().items():
+            by_id.setdefault(cluster_id, set()).add((library, local_id, rule))
+        return {frozenset(members) for members in by_id.values()}
 
 
 @pytest.fixture
@@ -115,6 +133,66 @@ def test_cluster_ids_survive_a_full_regrouping(catalogue: Catalogue) -> None:
     report = update_clusters(catalogue.store, full=True)
     assert report.records == 5 and report.changed == frozenset()
     assert {key: catalogue.cluster_of(*key) for key in before} == before
+
+
+def isbn(n: int) -> str:
+    """The n-th valid ISBN-13 of a made-up publisher."""
+    body = f"978316{n:06d}"
+    return body + str(-sum(int(d) * (3 if i % 2 else 1) for i, d in enumerate(body)) % 10)
+
+
+def shelf(library: str, editions: range) -> list[pymarc.Record]:
+    """A library's copies of numbered editions: with an ISBN, every third without."""
+    return [
+        book(f"{library[0]}-{n}", f"Roman Nummer {n}", author=f"Autor{n % 37}, Anna",
+             isbn="" if n % 3 == 0 else isbn(n), year=str(1950 + n % 70))
+        for n in editions
+    ]  # fmt: skip
+
+
+def test_a_full_regrouping_in_one_pass_keeps_the_incremental_clusters_and_ids(
+    catalogue: Catalogue,
+) -> None:
+    catalogue.export("marl", *shelf("marl", range(0, 40)), audiobook("m-audio"))
+    catalogue.export("herten", *shelf("herten", range(20, 60)))
+    assert not catalogue.harvest(one_pass=False).one_pass
+    catalogue.export("datteln", *shelf("datteln", range(30, 50)), book("d1"))
+    catalogue.export("marl", *shelf("marl", range(0, 30)), book("m1", isbn=KEHLMANN_10))
+    catalogue.harvest(one_pass=False)
+    apply_override(catalogue.store, Override(NEVER, ("marl", "m-25"), ("herten", "h-25")))
+    apply_override(catalogue.store, Override(ALWAYS, ("datteln", "d-31"), ("herten", "h-55")))
+    before = catalogue.membership()
+    report = update_clusters(catalogue.store, full=True)
+    assert report.one_pass and report.changed == frozenset()
+    assert catalogue.membership() == before
+    assert catalogue.cluster_of("marl", "m1") == catalogue.cluster_of("datteln", "d1")
+    assert catalogue.cluster_of("marl", "m-25") != catalogue.cluster_of("herten", "h-25")
+    assert catalogue.cluster_of("marl", "m-35") is None  # left marl's second export
+
+
+def test_first_clustering_of_a_big_store_is_one_pass_and_agrees_with_batches(
+    tmp_path: Path,
+) -> None:
+    # more records than one batch (BATCH), so the batch path really works batch by batch
+    alone, batched = Catalogue(tmp_path / "one"), Catalogue(tmp_path / "batched")
+    for each in (alone, batched):
+        each.export("marl", *shelf("marl", range(0, 900)))
+        each.export("herten", *shelf("herten", range(600, 1500)))
+        each.export("datteln", *shelf("datteln", range(300, 1200)))
+    first = alone.harvest()
+    assert first.one_pass and first.records == 2700
+    assert not batched.harvest(one_pass=False).one_pass
+    assert alone.groups() == batched.groups()
+    assert len(alone.groups()) == 1500
+
+
+def test_a_small_change_to_a_clustered_store_goes_batch_by_batch(catalogue: Catalogue) -> None:
+    catalogue.export("marl", *shelf("marl", range(0, 10)))
+    catalogue.export("herten", *shelf("herten", range(0, 10)))
+    assert catalogue.harvest().one_pass
+    catalogue.export("herten", *shelf("herten", range(0, 9)))
+    report = catalogue.harvest()
+    assert not report.one_pass and report.records == 1
 
 
 def test_a_librarian_splits_and_joins_and_it_survives_reharvest(catalogue: Catalogue) -> None:
