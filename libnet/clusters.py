@@ -200,6 +200,7 @@ def write_groups(
     feed = _Feed(conn)
     changed: set[int] = set()
     final: dict[int, int] = {}
+    rows: list[dict[str, object]] = []
     for group, cluster_id in zip(groups, assign_ids(groups, before), strict=True):
         if cluster_id is None:
             cluster_id = conn.execute(
@@ -217,17 +218,19 @@ def write_groups(
                 .values(changed_at=now, members=len(group), merged_into=None, change_no=feed.next())
             )
             changed.add(cluster_id)
-        conn.execute(
-            insert(cluster_members),
-            [
-                {"record_id": g.record_id, "cluster_id": cluster_id, "rule": g.rule,
-                 "evidence": g.evidence}
-                for g in group
-            ],
+        rows.extend(
+            {"record_id": g.record_id, "cluster_id": cluster_id, "rule": g.rule,
+             "evidence": g.evidence}
+            for g in group
         )  # fmt: skip
         final.update((g.record_id, cluster_id) for g in group)
-    for old_id in set(before.values()) - set(final.values()):
-        heirs = {final[rid] for rid, cid in before.items() if cid == old_id and rid in final}
+    for start in range(0, len(rows), 5000):
+        conn.execute(insert(cluster_members), rows[start : start + 5000])
+    old_members: dict[int, list[int]] = {}
+    for record_id, old_id in before.items():
+        old_members.setdefault(old_id, []).append(record_id)
+    for old_id in set(old_members) - set(final.values()):
+        heirs = {final[rid] for rid in old_members[old_id] if rid in final}
         conn.execute(
             update(clusters).where(clusters.c.id == old_id).values(
                 changed_at=now, members=0, change_no=feed.next(),
