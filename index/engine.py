@@ -18,6 +18,8 @@ from whoosh.analysis import RegexTokenizer
 from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.qparser import AndGroup, FieldAliasPlugin, MultifieldParser
 from whoosh.qparser.common import QueryParserError
+from whoosh.reading import IndexReader
+from whoosh.searching import Searcher
 
 from index.analysis import (
     exact_title,
@@ -38,6 +40,11 @@ FACET_FIELDS = {"library": "library", "format": "format", "language": "language"
 SUBJECT_FACET_SIZE = 20
 SORTS = ("relevance", "year_desc", "year_asc", "title")
 EXACT_TITLE_BOOST = 50.0  # far above any BM25 score of a short title, so the exact title leads
+SUGGEST_BELOW = 3  # a search with fewer hits may get a "did you mean"
+# completion keys are cut here: a title has one key per word, each as long as the rest of it;
+# complete() checks a longer prefix against the display form
+COMPLETION_KEY_CHARS = 60
+_UNIT_SEPARATOR = "\x1f"  # between folded key and display form; str.split() drops it
 
 _OPERATORS = frozenset(("AND", "OR", "NOT", "ANDNOT", "ANDMAYBE"))
 _NOT_WORDS = _OPERATORS | {"TO"}  # dropped from a mistyped query
@@ -45,6 +52,7 @@ _ONLY_ISBN = re.compile(r"[\dXx\s-]+")
 _EMPTY_FIELD = re.compile(r"\w:(?:\s|$)")
 _FIELD_NAME = re.compile(r"\w+:")
 _COMPLETENESS_SKIP = frozenset(("library", "local_id", "items"))
+_LONGEST_CORRECTED = 30  # letters; a longer word is no typo we can fix cheaply
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +114,7 @@ class SearchResult:
     total: int
     hits: tuple[Hit, ...]
     facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None = None  # the query with misspelt words corrected, when it finds more
 
 
 def cluster_doc(cluster_id: int, members: Sequence[BibRecord]) -> ClusterDoc:
@@ -176,6 +185,10 @@ def schema() -> Schema:
         available=KEYWORD(lowercase=False, scorable=False),
         # whole subject headings, one a line, for the subject facet
         subject_facet=TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False),
+        # words of title, authors and subjects, folded but not stemmed: what "did you mean" offers
+        spell=TEXT(analyzer=name_analyzer(), phrase=False),
+        # one line per completion: folded key, unit separator, title or author as catalogued
+        complete=TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False),
         title_sort=ID(sortable=True),
         doc=STORED(),
     )
@@ -269,11 +282,77 @@ class UnionIndex:
                 _hit(json.loads(stored["doc"]), home)
                 for stored in results[(page - 1) * page_size : page * page_size]
             )
+            total = len(results)
+            suggestion = None
+            if total < SUGGEST_BELOW:
+                suggestion = self._suggestion(searcher, text, total, allow)
             return SearchResult(
-                total=len(results),
+                total=total,
                 hits=hits,
                 facets={name: _counts(results.groups(name), name) for name in FACET_FIELDS},
+                suggestion=suggestion,
             )
+
+    def complete(self, prefix: str, limit: int = 10) -> list[str]:
+        """Titles and authors as catalogued that start with prefix, most clusters first.
+
+        A title also completes from any of its words ("vermess", "welt" and "der w" give "Die
+        Vermessung der Welt"), an author only from the heading's start ("kehl" gives "Kehlmann,
+        Daniel"). Folded, so "mü", "mu" and "mue" give "Müller, Hans"; spellings that fold alike
+        are one completion, shown in their most frequent form.
+        """
+        key = exact_title(prefix)
+        if not key or limit < 1:
+            return []
+        # display form -> (clusters, a term of it); all keys of one title share their clusters
+        found: dict[str, tuple[int, bytes]] = {}
+        with self._index.searcher() as searcher:
+            reader = searcher.reader()
+            for term, info in reader.iter_prefix("complete", key[:COMPLETION_KEY_CHARS]):
+                display = term.decode("utf-8").partition(_UNIT_SEPARATOR)[2]
+                if display not in found or found[display][0] < info.doc_frequency():
+                    found[display] = (info.doc_frequency(), term)
+            if len(key) > COMPLETION_KEY_CHARS:
+                found = {
+                    display: value
+                    for display, value in found.items()
+                    if any(k.startswith(key) for k in _completion_keys(display))
+                }
+            spellings: dict[str, list[tuple[int, str, bytes]]] = {}
+            for display, (clusters, term) in found.items():
+                spellings.setdefault(fold(display), []).append((clusters, display, term))
+            # ties alphabetically by the folded form, so Ö sorts with O and not after Z
+            ranked = sorted(
+                (
+                    -sum(clusters for clusters, _, _ in group),
+                    folded,
+                    min((-clusters, display) for clusters, display, _ in group)[1],
+                    [term for _, _, term in group],
+                )
+                for folded, group in spellings.items()
+            )
+            # doc frequencies still count deleted documents until their segment is merged
+            live = not reader.has_deletions()
+            completions: list[str] = []
+            for _, _, display, terms in ranked:
+                if live or any(reader.postings("complete", t).is_active() for t in terms):
+                    completions.append(display)
+                    if len(completions) == limit:
+                        break
+            return completions
+
+    def _suggestion(
+        self, searcher: Searcher, text: str, total: int, allow: query.And
+    ) -> str | None:
+        """The query with misspelt words replaced by the nearest indexed ones, if it finds more."""
+        corrected = _corrected(searcher.reader(), text)
+        if corrected is None:
+            return None
+        q = self._query(corrected)
+        if q is None:
+            return None
+        more = searcher.search(q, limit=1, filter=allow if allow.subqueries else None)
+        return corrected if len(more) > total else None
 
     def _query(self, text: str) -> query.Query | None:
         """The patron's query, or None when it has no word to search for."""
@@ -316,6 +395,67 @@ def _mistyped(text: str) -> bool:
     return any(a in _OPERATORS and b in _OPERATORS for a, b in pairwise(tokens))
 
 
+def _corrected(reader: IndexReader, text: str) -> str | None:
+    """text with each word missing from the spell field replaced by its nearest one there.
+
+    Operators, field names, numbers and wildcard words stay as typed; a replacement takes the
+    case of the word it replaces. None when no word changed.
+    """
+    corrector = reader.corrector("spell")
+    changes: list[tuple[int, int, str]] = []
+    for match in words(text):
+        word, start, end = match.group(), match.start(), match.end()
+        if (
+            word in _NOT_WORDS
+            or text[end : end + 1] in (":", "*", "?")
+            or text[start - 1 : start] in ("*", "?")
+            or any(c.isdigit() for c in word)
+            or len(word) > _LONGEST_CORRECTED
+        ):
+            continue
+        folded = fold(word)
+        if reader.doc_frequency("spell", folded):
+            continue
+        for maxdist in (1, 2) if len(folded) > 4 else (1,):
+            # most misspellings keep the first letter; the prefix also keeps the search short
+            nearest = corrector.suggest(folded, limit=1, maxdist=maxdist, prefix=1)
+            if nearest:
+                changes.append((start, end, _same_case(nearest[0], word)))
+                break
+    for start, end, replacement in reversed(changes):
+        text = text[:start] + replacement + text[end:]
+    return text if changes else None
+
+
+def _same_case(replacement: str, word: str) -> str:
+    if word.isupper() and len(word) > 1:
+        return replacement.upper()
+    if word[0].isupper():
+        return replacement.capitalize()
+    return replacement
+
+
+def _completion_keys(title: str) -> list[str]:
+    """The folded title from each of its words on: a title completes from any word."""
+    folded = exact_title(title).split()
+    return [" ".join(folded[n:]) for n in range(len(folded))]
+
+
+def _completions(doc: ClusterDoc) -> str:
+    """The complete field's value: one line per key, each key with its display form."""
+    lines: set[str] = set()
+    title = " ".join(doc.title.split())  # no line break or unit separator in a display form
+    lines.update(
+        f"{key[:COMPLETION_KEY_CHARS]}{_UNIT_SEPARATOR}{title}" for key in _completion_keys(title)
+    )
+    for author in doc.authors:
+        author = " ".join(author.split())
+        key = exact_title(author)
+        if key:
+            lines.add(f"{key[:COMPLETION_KEY_CHARS]}{_UNIT_SEPARATOR}{author}")
+    return "\n".join(sorted(lines))
+
+
 def _fields(doc: ClusterDoc) -> dict[str, object]:
     values: dict[str, object] = {
         "id": str(doc.id),
@@ -330,6 +470,8 @@ def _fields(doc: ClusterDoc) -> dict[str, object]:
         "library": " ".join(doc.libraries),
         "available": " ".join(doc.available_at),
         "subject_facet": "\n".join(doc.subjects),
+        "spell": "\n".join((doc.title, *doc.authors, *doc.subjects)),
+        "complete": _completions(doc),
         "title_sort": fold(doc.title),
         "doc": json.dumps(asdict(doc), ensure_ascii=False),
     }

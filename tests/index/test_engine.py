@@ -255,3 +255,144 @@ def test_index_reopens_from_disk(catalogue: UnionIndex, tmp_path: Path) -> None:
     hit = again.search("kehlmann", home="herten").hits[0]
     assert hit.holdings[0] == Holding("herten", "h7", "Rom", "on_loan", 1)
     assert hit.isbns == ("9783498035280",)
+
+
+@pytest.mark.parametrize(
+    ("query", "suggestion"),
+    [
+        ("Vermesung der Welt", "Vermessung der Welt"),
+        ("vermesung der welt", "vermessung der welt"),
+        ("Kehlman", "Kehlmann"),
+        ("KEHLMAN", "KEHLMANN"),
+        ("author:kehlman", "author:kehlmann"),
+        ("Ölsardinnen", "Olsardinen"),  # folded: the index keeps no umlaut to give back
+    ],
+)
+def test_misspelt_query_suggests_the_indexed_words(
+    catalogue: UnionIndex, query: str, suggestion: str
+) -> None:
+    result = catalogue.search(query)
+    assert result.total == 0
+    assert result.suggestion == suggestion
+    assert catalogue.search(suggestion).total > 0
+
+
+def test_suggestion_finds_the_misspelt_book(catalogue: UnionIndex) -> None:
+    suggestion = catalogue.search("Vermesung der Welt").suggestion
+    assert suggestion is not None
+    assert ids(catalogue.search(suggestion)) == [1]
+
+
+def test_query_with_enough_hits_gets_no_suggestion(catalogue: UnionIndex) -> None:
+    assert catalogue.search("die").total >= 3
+    assert catalogue.search("die").suggestion is None
+    assert catalogue.search("kehlmann").suggestion is None  # one hit, every word indexed
+
+
+def test_suggestion_must_find_more_than_the_query(catalogue: UnionIndex) -> None:
+    # "kehlman" would become kehlmann, but no Kehlmann is in Dorsten either
+    assert catalogue.search("kehlman", filters={"library": ["dorsten"]}).suggestion is None
+    assert catalogue.search("xyzzy").suggestion is None
+    assert catalogue.search("vermess*").suggestion is None
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["", "   ", "*", '"vermesung der', "AND", "title:", "vermesung AND OR", "Ωμέγα", "東京",
+     "a" * 300, "kehlman " * 40, "3-498-03528-9", "year:[abc TO 2010]", "ve?mesung", "x:y:z"],
+)  # fmt: skip
+def test_suggestion_never_raises(catalogue: UnionIndex, query: str) -> None:
+    result = catalogue.search(query)
+    assert result.suggestion is None or result.suggestion != query
+
+
+@pytest.mark.parametrize(
+    ("prefix", "expected"),
+    [
+        ("vermess", ["Die Vermessung der Welt"]),
+        ("Die Verm", ["Die Vermessung der Welt"]),
+        ("der w", ["Die Vermessung der Welt"]),
+        ("kehl", ["Kehlmann, Daniel"]),
+        ("kehlmann, d", ["Kehlmann, Daniel"]),
+        ("mü", ["Müller, Hans"]),
+        ("mu", ["Müller, Hans"]),
+        ("mue", ["Müller, Hans"]),
+        ("MUELLER", ["Müller, Hans"]),
+        ("strasse", ["Die Straße der Ölsardinen"]),
+        ("olsard", ["Die Straße der Ölsardinen"]),
+        ("daniel", []),  # an author completes from the start of the heading only
+        ("", []),
+        ("  ,; ", []),
+        ("zzz", []),
+    ],
+)
+def test_prefix_completes_titles_and_authors_as_catalogued(
+    catalogue: UnionIndex, prefix: str, expected: list[str]
+) -> None:
+    assert catalogue.complete(prefix) == expected
+
+
+def test_completions_come_most_clusters_first_then_alphabetically(
+    catalogue: UnionIndex,
+) -> None:
+    assert catalogue.complete("welt") == ["Die Vermessung der Welt", "Die Welt", "Weltmann, Anna"]
+    catalogue.write([cluster_doc(5, [record("dorsten", "d5", title="Die Welt", isbn="")])])
+    assert catalogue.complete("welt") == ["Die Welt", "Die Vermessung der Welt", "Weltmann, Anna"]
+    assert catalogue.complete("d") == [
+        "Die Welt",
+        "Das Haus am See",
+        "Die Straße der Ölsardinen",
+        "Die Vermessung der Welt",
+    ]
+    assert catalogue.complete("ol") == ["Die Straße der Ölsardinen"]
+
+
+def test_completion_limit_is_respected(catalogue: UnionIndex) -> None:
+    assert catalogue.complete("welt", limit=2) == ["Die Vermessung der Welt", "Die Welt"]
+    assert catalogue.complete("welt", limit=0) == []
+
+
+def test_spellings_that_fold_alike_are_one_completion(tmp_path: Path) -> None:
+    union = UnionIndex(tmp_path / "index")
+    union.write(
+        [
+            cluster_doc(1, [record("marl", "m1", title="Ruhm", author="Mueller, Hans")]),
+            cluster_doc(2, [record("marl", "m2", title="Ruhm", author="Müller, Hans")]),
+            cluster_doc(3, [record("marl", "m3", title="Ruhe", author="Müller, Hans")]),
+        ]
+    )
+    assert union.complete("mul") == ["Müller, Hans"]
+    assert union.complete("ruh") == ["Ruhm", "Ruhe"]
+
+
+def test_completions_of_equal_count_sort_by_folded_form(tmp_path: Path) -> None:
+    union = UnionIndex(tmp_path / "index")
+    union.write(
+        [
+            cluster_doc(1, [record("marl", "m1", title="Das Pferd")]),
+            cluster_doc(2, [record("marl", "m2", title="Das Öl")]),
+        ]
+    )
+    assert union.complete("das") == ["Das Öl", "Das Pferd"]
+
+
+def test_deleted_cluster_leaves_the_completions(catalogue: UnionIndex) -> None:
+    catalogue.write([], delete=[4])
+    assert catalogue.complete("welt") == ["Die Vermessung der Welt"]
+    catalogue.write([cluster_doc(1, [record("marl", "m1", title="Ruhm")])])
+    assert catalogue.complete("vermess") == []
+    assert catalogue.complete("ruhm") == ["Ruhm"]
+
+
+def test_long_prefix_is_compared_beyond_the_stored_key(tmp_path: Path) -> None:
+    long_title = "Ein sehr langer Titel " * 5
+    union = UnionIndex(tmp_path / "index")
+    union.write(
+        [
+            cluster_doc(1, [record("marl", "m1", title=long_title + "über Bücher")]),
+            cluster_doc(2, [record("marl", "m2", title=long_title + "über Briefe")]),
+        ]
+    )
+    assert union.complete(long_title + "über Bü") == [
+        " ".join((long_title + "über Bücher").split())
+    ]
