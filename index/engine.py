@@ -164,6 +164,11 @@ def _united(lists: Iterable[tuple[str, ...]]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
+# Raise when the schema changes: `libnet index` then rebuilds instead of writing into an
+# index whose fields no longer fit.
+SCHEMA_VERSION = 2
+
+
 def schema() -> Schema:
     """The union index's fields; analyzers come from index.analysis, an importable module."""
     return Schema(

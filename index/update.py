@@ -5,7 +5,7 @@ batch is written in one Whoosh commit, and only then does the index note how far
 a small file inside its folder, so a new index starts from zero). A crash between the two
 makes the next run write the same batch again, which changes nothing. A full rebuild goes into
 a new folder that replaces the old one in one rename of the `index` link, so searchers never
-see a half-built index.
+see a half-built index; an index built with another schema version is rebuilt the same way.
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from pathlib import Path
 from sqlalchemy import Connection, select
 
 from index.cluster import update_clusters
-from index.engine import ClusterDoc, UnionIndex, cluster_doc
+from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex, cluster_doc
 from libnet import clusters
 from libnet.record import BibRecord
 from libnet.schema import cluster_members, records
@@ -55,7 +55,7 @@ def update_index(
     started = time.monotonic()
     regrouped = update_clusters(store, full=full)
     link = index_path(data_dir)
-    if full or not link.exists():
+    if full or not link.exists() or _schema_of(link.resolve()) != SCHEMA_VERSION:
         folder = data_dir / f"index-{time.time_ns()}"
         written, removed = _apply(store, UnionIndex(folder), folder, progress)
         _switch(link, folder)
@@ -105,16 +105,24 @@ def _documents(conn: Connection, cluster_ids: list[int]) -> list[ClusterDoc]:
     return [cluster_doc(cid, bibs) for cid, bibs in members.items() if bibs]
 
 
-def _cursor(folder: Path) -> int:
+def _state(folder: Path) -> dict:
     try:
-        return json.loads((folder / CURSOR).read_text())["cluster_change_no"]
+        return json.loads((folder / CURSOR).read_text())
     except FileNotFoundError:
-        return 0
+        return {}
+
+
+def _cursor(folder: Path) -> int:
+    return _state(folder).get("cluster_change_no", 0)
+
+
+def _schema_of(folder: Path) -> int | None:
+    return _state(folder).get("schema")
 
 
 def _save_cursor(folder: Path, change_no: int) -> None:
     temporary = folder / f"{CURSOR}.tmp"
-    temporary.write_text(json.dumps({"cluster_change_no": change_no}))
+    temporary.write_text(json.dumps({"cluster_change_no": change_no, "schema": SCHEMA_VERSION}))
     os.replace(temporary, folder / CURSOR)  # atomic: the old cursor or the new one
 
 

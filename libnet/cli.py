@@ -447,6 +447,8 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
         return EXIT_OK
     hits = f"{result.total} hit" + ("" if result.total == 1 else "s")
     print(hits + (f", page {args.page}" if args.page > 1 else ""))
+    if result.suggestion:
+        print(f"Did you mean: {result.suggestion}")
     for hit in result.hits:
         year = f" ({hit.year})" if hit.year else ""
         print(f"\n[{hit.id}] {hit.title}{year} — {hit.format}")
@@ -476,7 +478,7 @@ def search_json(result: Any) -> dict[str, Any]:
         ],
         "facets": {name: [[value, count] for value, count in counts]
                    for name, counts in result.facets.items()},
-        "suggestion": None,
+        "suggestion": result.suggestion,
     }  # fmt: skip
 
 

@@ -74,3 +74,24 @@ def test_libnet_search_json_has_the_contract_fields(tmp_path: Path, capsys) -> N
     assert {"library", "local_id", "call_number", "status"} <= set(hit["holdings"][0])
     assert main(["search", "Kehlmann", "--config", config]) == 0
     assert capsys.readouterr().out.startswith("1 hit\n")
+
+
+def test_an_index_of_another_schema_version_is_rebuilt(tmp_path: Path) -> None:
+    catalogue = Catalogue(tmp_path)
+    catalogue.export("marl", book("m1"))
+    catalogue.harvest()
+    update_index(catalogue.store, tmp_path)
+    folder = index_path(tmp_path).resolve()
+    cursor = folder / "libnet-index.json"
+    cursor.write_text(json.dumps({"cluster_change_no": 99, "schema": 1}))
+    update_index(catalogue.store, tmp_path)
+    assert index_path(tmp_path).resolve() != folder
+    assert search(catalogue, "Kehlmann").total == 1
+
+
+def test_search_suggests_when_it_finds_little(tmp_path: Path, capsys) -> None:
+    catalogue = Catalogue(tmp_path)
+    catalogue.export("marl", book("m1"))
+    catalogue.harvest()
+    update_index(catalogue.store, tmp_path)
+    assert search(catalogue, "Kehlman").suggestion == "Kehlmann"
