@@ -211,13 +211,17 @@ class UnionIndex:
         self._parser = MultifieldParser(SEARCH_FIELDS, self._index.schema, group=AndGroup)
         self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "subjects": ["subject"]}))
 
-    def write(self, docs: Iterable[ClusterDoc], delete: Iterable[int] = ()) -> int:
+    def write(
+        self, docs: Iterable[ClusterDoc], delete: Iterable[int] = (), *, fresh: bool = False
+    ) -> int:
         """Delete ids, then add or replace docs, in one commit; returns the docs written.
 
         Deletions come first, so a cluster both deleted and given stays. An exception cancels
-        the writer and the index keeps its last commit.
+        the writer and the index keeps its last commit. `fresh`: the index is new and every
+        doc appears once, so docs are added without looking for an older copy, and the
+        segments are left unmerged (a full build writes once).
         """
-        writer = self._index.writer()
+        writer = self._index.writer(limitmb=256)
         written = 0
         try:
             for cluster_id in delete:
@@ -228,12 +232,15 @@ class UnionIndex:
                 if doc.id in seen:
                     raise ValueError(f"cluster {doc.id} given twice in one write")
                 seen.add(doc.id)
-                writer.update_document(**_fields(doc))
+                if fresh:
+                    writer.add_document(**_fields(doc))
+                else:
+                    writer.update_document(**_fields(doc))
                 written += 1
         except BaseException:
             writer.cancel()
             raise
-        writer.commit()
+        writer.commit(merge=not fresh)
         return written
 
     def count(self) -> int:

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -69,10 +69,17 @@ def update_index(
 def _apply(
     store: RecordStore, index: UnionIndex, folder: Path, progress: Progress | None
 ) -> tuple[int, int]:
+    """Write the clusters changed since the folder's cursor: a new folder in one commit."""
     since = _cursor(folder)
     with store.engine.connect() as conn:
-        todo = clusters.state(conn, "cluster_change_no") - since
+        last = clusters.state(conn, "cluster_change_no")
+    if since == 0:  # a new folder: nobody searches it yet, so one commit at the end is enough
+        counts = {"written": 0, "removed": 0}
+        written = index.write(_all_documents(store, last, counts, progress), fresh=True)
+        _save_cursor(folder, last)
+        return written, counts["removed"]
     written = removed = done = 0
+    todo = last - since  # change numbers, so at most this many clusters
     while True:
         with store.engine.connect() as conn:
             changed = clusters.changed_clusters(conn, since, BATCH)
@@ -88,6 +95,25 @@ def _apply(
         if progress:
             progress(done, max(todo, done))
     return written, removed
+
+
+def _all_documents(
+    store: RecordStore, last: int, counts: dict[str, int], progress: Progress | None
+) -> Iterator[ClusterDoc]:
+    """Every live cluster's document, up to cluster change `last`, read in batches."""
+    since = done = 0
+    while since < last:
+        with store.engine.connect() as conn:
+            changed = clusters.changed_clusters(conn, since, BATCH)
+            if not changed:
+                return
+            docs = _documents(conn, [c.id for c in changed if c.members])
+        counts["removed"] += sum(1 for c in changed if not c.members)
+        yield from docs
+        since = changed[-1].change_no
+        done += len(changed)
+        if progress:
+            progress(done, done)
 
 
 def _documents(conn: Connection, cluster_ids: list[int]) -> list[ClusterDoc]:
