@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pymarc
 from pymarc import Field, Indicators, Subfield
 
@@ -98,3 +100,15 @@ def raw_book(local_id: str, title: bytes, leader: str = "00000cam  2200000 i 450
             ("245", b"10\x1fa" + title),
         ],
     )
+
+
+def kehlmann_in_two_libraries(folder: Path) -> str:
+    """A config.toml in folder with Marl (ISBN-10) and Herten (ISBN-13) holding one book."""
+    (folder / "marl.mrc").write_bytes(iso2709(book("m1", isbn="3-498-03528-2")))
+    (folder / "herten.mrc").write_bytes(iso2709(book("h1")))
+    text = '[storage]\ndata_dir = "var"\n'
+    for code in ("marl", "herten"):
+        text += f'[[libraries]]\ncode = "{code}"\nname = "{code}"\n'
+        text += f'[libraries.source]\ntype = "marc"\nurl = "{code}.mrc"\n'
+    (folder / "config.toml").write_text(text)
+    return str(folder / "config.toml")

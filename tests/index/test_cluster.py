@@ -15,7 +15,7 @@ from libnet.cli import main
 from libnet.clusters import ALWAYS, NEVER, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.store import RecordStore, open_store
-from tests.builders import book, iso2709
+from tests.builders import book, iso2709, kehlmann_in_two_libraries
 
 KEHLMANN_13 = "978-3-498-03528-0"
 KEHLMANN_10 = "3-498-03528-2"
@@ -221,14 +221,7 @@ def test_an_override_for_an_unknown_record_is_refused(catalogue: Catalogue) -> N
 
 
 def test_clusters_show_explains_every_member(tmp_path: Path, capsys) -> None:
-    (tmp_path / "marl.mrc").write_bytes(iso2709(book("m1", isbn=KEHLMANN_10)))
-    (tmp_path / "herten.mrc").write_bytes(iso2709(book("h1")))
-    text = '[storage]\ndata_dir = "var"\n'
-    for code in ("marl", "herten"):
-        text += f'[[libraries]]\ncode = "{code}"\nname = "{code}"\n'
-        text += f'[libraries.source]\ntype = "marc"\nurl = "{code}.mrc"\n'
-    (tmp_path / "config.toml").write_text(text)
-    config = str(tmp_path / "config.toml")
+    config = kehlmann_in_two_libraries(tmp_path)
     assert main(["harvest", "--config", config]) == 0
     assert main(["clusters", "update", "--config", config]) == 0
     capsys.readouterr()

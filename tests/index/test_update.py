@@ -8,7 +8,7 @@ from pathlib import Path
 from index.engine import UnionIndex
 from index.update import index_path, update_index
 from libnet.cli import main
-from tests.builders import book, iso2709
+from tests.builders import book, kehlmann_in_two_libraries
 from tests.index.test_cluster import KEHLMANN_10, KEHLMANN_13, Catalogue, audiobook
 
 
@@ -50,14 +50,7 @@ def test_a_full_rebuild_keeps_cluster_ids(tmp_path: Path) -> None:
 
 
 def test_libnet_search_json_has_the_contract_fields(tmp_path: Path, capsys) -> None:
-    (tmp_path / "marl.mrc").write_bytes(iso2709(book("m1", isbn=KEHLMANN_10)))
-    (tmp_path / "herten.mrc").write_bytes(iso2709(book("h1")))
-    text = '[storage]\ndata_dir = "var"\n'
-    for code in ("marl", "herten"):
-        text += f'[[libraries]]\ncode = "{code}"\nname = "{code}"\n'
-        text += f'[libraries.source]\ntype = "marc"\nurl = "{code}.mrc"\n'
-    (tmp_path / "config.toml").write_text(text)
-    config = str(tmp_path / "config.toml")
+    config = kehlmann_in_two_libraries(tmp_path)
     assert main(["search", "welt", "--config", config]) == 1
     assert "run `libnet index`" in capsys.readouterr().err
     assert main(["harvest", "--config", config]) == 0
