@@ -168,7 +168,7 @@ def _processes_of(config: Path, wait: float = 2.0) -> list[int]:
 
 def test_kill_9_midway_loses_nothing_committed(tmp_path: Path) -> None:
     """A harvest killed at any moment leaves the old records or the new ones, never a mix."""
-    count = 8_000
+    count = 12_000  # long enough (seconds) that a kill lands mid-way on a fast machine too
     export(tmp_path, "marl.mrc", iso2709(*(book(f"m{i}", title="Alt") for i in range(count))))
     config = write_config(tmp_path, ("marl", "exports/marl.mrc"))
     command = [sys.executable, "-m", "libnet.cli", "harvest", "--config", str(config)]
