@@ -59,7 +59,8 @@ def update_clusters(
     live records, regroup everything at once; True or False forces one way.
     """
     with store.write() as conn:
-        since = 0 if full else store_clusters.state(conn, "clustered_change_no")
+        previous = store_clusters.state(conn, "clustered_change_no")
+        since = 0 if full else previous
         target = store_clusters.state(conn, "change_no")
         todo = _count_changes(conn, since, target)
         if one_pass is None:
@@ -69,6 +70,9 @@ def update_clusters(
             # and a reader never sees half a regrouping. It holds the write lock throughout
             # (about 19 s for 100,000 records, so minutes for 1,000,000): acceptable for now.
             changed, skipped = _regroup_all(conn, progress)
+            edited = _changed_records(conn, previous, target, limit=None)
+            live = [rid for _no, rid, deleted in edited if not deleted]
+            changed |= store_clusters.touch(conn, live, changed)
             store_clusters.set_state(conn, "clustered_change_no", target)
             return ClusterReport(todo, frozenset(changed), skipped, one_pass=True)
         if full:
@@ -79,7 +83,7 @@ def update_clusters(
             batch = _changed_records(conn, since, target)
             if not batch:
                 break
-            result = _regroup(conn, batch)
+            result = _regroup(conn, batch, previous)
             changed |= result[0]
             skipped += result[1]
             since = batch[-1][0]
@@ -140,18 +144,23 @@ def _regroup_all(conn: Connection, progress: Progress | None) -> tuple[set[int],
     return store_clusters.write_groups(conn, groups, before), skipped
 
 
-def _changed_records(conn: Connection, since: int, target: int) -> list[tuple[int, int, bool]]:
+def _changed_records(
+    conn: Connection, since: int, target: int, limit: int | None = BATCH
+) -> list[tuple[int, int, bool]]:
     """(change number, record id, deleted) of the next batch of changed records."""
     query = (
         select(records.c.change_no, records.c.id, records.c.deleted)
         .where(records.c.change_no > since, records.c.change_no <= target)
         .order_by(records.c.change_no)
-        .limit(BATCH)
+        .limit(limit)
     )
     return [tuple(row) for row in conn.execute(query)]
 
 
-def _regroup(conn: Connection, batch: list[tuple[int, int, bool]]) -> tuple[set[int], int]:
+def _regroup(
+    conn: Connection, batch: list[tuple[int, int, bool]], previous: int
+) -> tuple[set[int], int]:
+    """Regroup a batch of changed records; `previous`: changes the clusters already reflect."""
     changed_ids = [rid for _no, rid, _deleted in batch]
     live = [rid for _no, rid, deleted in batch if not deleted]
     bibs = _bibs(conn, live)
@@ -168,7 +177,10 @@ def _regroup(conn: Connection, batch: list[tuple[int, int, bool]]) -> tuple[set[
     universe = (set(before) | set(live) | candidates) - deleted
     bibs.update(_bibs(conn, universe - set(bibs)))
     groups = group(bibs, _pairs(conn, store_clusters.overrides(conn), universe))
-    return store_clusters.write_groups(conn, groups, before), len(skipped)
+    changed = store_clusters.write_groups(conn, groups, before)
+    edited = [rid for no, rid, deleted in batch if not deleted and no > previous]
+    changed |= store_clusters.touch(conn, edited, changed)
+    return changed, len(skipped)
 
 
 def _bibs(conn: Connection, record_ids: Iterable[int]) -> dict[int, BibRecord]:

@@ -242,6 +242,25 @@ def write_groups(
     return changed
 
 
+def touch(
+    conn: Connection, record_ids: Iterable[int], already: set[int], now: datetime | None = None
+) -> set[int]:
+    """Put the clusters of records whose content changed into the feed; their ids.
+
+    A record edited in place (a corrected title) stays in its cluster, so the regrouping
+    sees no change, yet the cluster's document in the index must be written again.
+    """
+    found = set(cluster_of(conn, record_ids).values()) - already
+    feed = _Feed(conn)
+    for cluster_id in sorted(found):
+        conn.execute(
+            update(clusters).where(clusters.c.id == cluster_id)
+            .values(changed_at=now or utcnow(), change_no=feed.next())
+        )  # fmt: skip
+    feed.save()
+    return found
+
+
 class _Feed:
     """Hands out cluster change numbers from the store-wide counter."""
 

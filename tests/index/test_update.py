@@ -88,3 +88,18 @@ def test_search_suggests_when_it_finds_little(tmp_path: Path, capsys) -> None:
     catalogue.harvest()
     update_index(catalogue.store, tmp_path)
     assert search(catalogue, "Kehlman").suggestion == "Kehlmann"
+
+
+def test_a_title_corrected_in_place_reaches_the_index(tmp_path: Path) -> None:
+    """The record stays in its cluster, yet the cluster's document must be written again."""
+    catalogue = Catalogue(tmp_path)
+    catalogue.export("marl", book("m1"), book("m2", title="Ruhm", isbn=""))
+    catalogue.harvest()
+    update_index(catalogue.store, tmp_path)
+    catalogue.export(
+        "marl", book("m1"), book("m2", title="Ruhm : ein Roman in neun Geschichten", isbn="")
+    )
+    catalogue.harvest()
+    update_index(catalogue.store, tmp_path)
+    assert search(catalogue, "Geschichten").total == 1
+    assert search(catalogue, "Kehlmann").total == 2
