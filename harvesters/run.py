@@ -31,7 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from harvesters.base import Source
 from harvesters.errors import SourceError
 from libnet.config import Config, LibraryConfig
-from libnet.errors import RecordError, StoreError
+from libnet.errors import RecordError, StoreError, one_line
 from libnet.harvested import RawRecord, RecordProblem, excerpt
 from libnet.marc import decode
 from libnet.record import normalise, record_id
@@ -134,7 +134,15 @@ def harvest_library(
     except SourceError as exc:
         return _failed(store, library, run_id, "failed", str(exc), problems, started)
     except (StoreError, SQLAlchemyError, OSError) as exc:
-        return _failed(store, library, run_id, "failed", _one_line(exc), problems, started)
+        return _failed(
+            store,
+            library,
+            run_id,
+            "failed",
+            f"{type(exc).__name__}: {one_line(exc)}",
+            problems,
+            started,
+        )
     except Exception as exc:  # a bug in one library's harvest must not stop the others
         log.exception("harvest crashed", extra={"library": library.code, "run": run_id})
         reason = f"internal error: {type(exc).__name__}: {exc}"
@@ -269,8 +277,3 @@ def _read_spool(spool: BinaryIO) -> Iterator[Prepared | RecordProblem]:
             yield pickle.load(spool)  # one unpickler per entry: nothing it read stays alive
         except EOFError:
             return
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    return f"{type(exc).__name__}: {text[0] if text else ''}"

@@ -20,7 +20,7 @@ from rich.table import Table
 from sqlalchemy.exc import SQLAlchemyError
 
 from libnet.config import Config, load_config
-from libnet.errors import ConfigError, LibnetError
+from libnet.errors import ConfigError, LibnetError, one_line
 from libnet.lock import AlreadyRunning, data_dir_lock
 from libnet.logs import setup_logging
 from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
@@ -147,8 +147,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_OK
     except SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        print(f"libnet: the record store failed: {reason}", file=sys.stderr)
+        print(f"libnet: the record store failed: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
     except OSError as exc:
         print(f"libnet: {exc}", file=sys.stderr)

@@ -15,3 +15,9 @@ class RecordError(LibnetError):
 
 class StoreError(LibnetError):
     """The record store refused an operation (for example a suspicious mass delete)."""
+
+
+def one_line(exc: BaseException) -> str:
+    """The first line of an exception's message; a driver's error without SQLAlchemy's dressing."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    return text[0] if text else ""

@@ -49,9 +49,8 @@ def _code(name: str) -> str:
     return Path(name).stem.lower().replace("_", "-")[:40]
 
 
-@pytest.fixture(scope="module")
-def harvested(corpus_dir: Path, tmp_path_factory) -> RecordStore:
-    data_dir = tmp_path_factory.mktemp("corpus")
+def harvest_corpus(corpus_dir: Path, data_dir: Path) -> tuple[Config, RecordStore]:
+    """Every corpus file of EXPECTED harvested as a library of its own into a new store."""
     libraries = tuple(
         LibraryConfig(_code(name), name, SourceConfig("marc", str(corpus_dir / name)))
         for name in EXPECTED
@@ -60,7 +59,12 @@ def harvested(corpus_dir: Path, tmp_path_factory) -> RecordStore:
     store = open_store(config.storage.url, data_dir)
     reports = harvest_all(config, store)
     assert all(report.ok for report in reports), [r.error for r in reports if not r.ok]
-    return store
+    return config, store
+
+
+@pytest.fixture(scope="module")
+def harvested(corpus_dir: Path, tmp_path_factory) -> RecordStore:
+    return harvest_corpus(corpus_dir, tmp_path_factory.mktemp("corpus"))[1]
 
 
 @pytest.mark.parametrize("name", EXPECTED)

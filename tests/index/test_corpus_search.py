@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from harvesters.run import harvest_all
 from index.engine import UnionIndex
 from index.update import index_path, update_index
 from libnet import clusters
-from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.store import open_store
-from tests.harvesters.test_corpus import EXPECTED, _code
+from tests.harvesters.test_corpus import harvest_corpus
 
 _WORD = re.compile(r"\w{3,}")
 
@@ -21,13 +18,7 @@ _WORD = re.compile(r"\w{3,}")
 @pytest.fixture(scope="module")
 def indexed(corpus_dir: Path, tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("corpus-index")
-    libraries = tuple(
-        LibraryConfig(_code(name), name, SourceConfig("marc", str(corpus_dir / name)))
-        for name in EXPECTED
-    )
-    config = Config(data_dir / "config.toml", StorageConfig(data_dir), libraries)
-    store = open_store(config.storage.url, data_dir)
-    assert all(report.ok for report in harvest_all(config, store))
+    _config, store = harvest_corpus(corpus_dir, data_dir)
     update_index(store, data_dir)
     yield store, UnionIndex(index_path(data_dir))
     store.close()
