@@ -85,13 +85,18 @@ def main(argv: list[str] | None = None) -> int:
         return harvest_in_this_process(syntax, Path(files), Path(data_dir))
     if args.records < 100:
         raise SystemExit("--records: at least 100")
+    return measure_and_report(run_all, report, args)
+
+
+def measure_and_report(run_all, report, args: argparse.Namespace) -> int:
+    """Run a benchmark, describe it with the time and load, print it and (--write) keep it."""
     started = time.monotonic()
     load_before = os.getloadavg()
     results = run_all(args.records, args.seed)
     minutes = (time.monotonic() - started) / 60
     text = report(results, args.records, args.seed, minutes, (load_before, os.getloadavg()))
     if args.write:
-        write_section(DOC, text)
+        write_section(DOC, text)  # before printing: a closed pipe must not lose the numbers
     print(text)
     if args.write:
         print(f"written to {DOC}")

@@ -27,7 +27,6 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import logging  # noqa: E402
 import math  # noqa: E402
-import os  # noqa: E402
 import random  # noqa: E402
 import re  # noqa: E402
 import resource  # noqa: E402
@@ -41,11 +40,12 @@ from pymarc import MARCReader, Record, Subfield  # noqa: E402
 from pymarc.exceptions import PymarcException  # noqa: E402
 
 from bench.harvest import (  # noqa: E402
+    DOC,
     code_version,
     demo_libraries,
     machine,
+    measure_and_report,
     titles_for,
-    write_section,
 )
 from index.engine import UnionIndex  # noqa: E402
 from index.update import index_path, update_index  # noqa: E402
@@ -53,7 +53,6 @@ from libnet.config import StorageConfig  # noqa: E402
 from libnet.demo_data import generate  # noqa: E402
 from libnet.store import open_store  # noqa: E402
 
-DOC = ROOT / "docs" / "performance.md"
 HARVEST = ROOT / "bench" / "harvest.py"
 CHANGED_SHARE = 0.01
 TARGET_RECORDS = 1_000_000
@@ -97,17 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--records: at least 1000")
     # the demo data breaks a few records on purpose; pymarc would log a warning for each
     logging.getLogger("pymarc").setLevel(logging.ERROR)
-    started = time.monotonic()
-    load_before = os.getloadavg()
-    results = run_all(args.records, args.seed)
-    minutes = (time.monotonic() - started) / 60
-    text = report(results, args.records, args.seed, minutes, (load_before, os.getloadavg()))
-    if args.write:
-        write_section(DOC, text)
-    print(text)
-    if args.write:
-        print(f"written to {DOC}")
-    return 0
+    return measure_and_report(run_all, report, args)
 
 
 # --------------------------------------------------------------------------- the measurements
