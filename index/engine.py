@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, fields
 from itertools import pairwise
@@ -19,7 +20,6 @@ from whoosh.fields import ID, KEYWORD, NUMERIC, STORED, TEXT, Schema
 from whoosh.qparser import AndGroup, FieldAliasPlugin, MultifieldParser
 from whoosh.qparser.common import QueryParserError
 from whoosh.reading import IndexReader
-from whoosh.searching import Searcher
 
 from index.analysis import (
     exact_title,
@@ -31,6 +31,7 @@ from index.analysis import (
     text_analyzer,
     words,
 )
+from index.vectors import Snapshot
 from libnet.record import BibRecord
 
 SEARCH_FIELDS = ("title", "subtitle", "authors", "subjects", "series", "publisher", "isbn")
@@ -208,6 +209,11 @@ class UnionIndex:
         else:
             path.mkdir(parents=True, exist_ok=True)
             self._index = index.create_in(path, schema())
+        self._path = path
+        self._folder = path.resolve()
+        self._snapshot_lock = threading.Lock()
+        self._current: Snapshot | None = None
+        self._current_key: tuple[Path, int] | None = None
         self._parser = MultifieldParser(SEARCH_FIELDS, self._index.schema, group=AndGroup)
         self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "subjects": ["subject"]}))
 
@@ -258,28 +264,57 @@ class UnionIndex:
         home: str = "",
     ) -> SearchResult:
         """One page of clusters matching the patron's query, with facet counts over all hits."""
-        if sort not in SORTS:
-            raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
-        unknown = set(filters) - set(FILTER_FIELDS)
-        if unknown:
-            raise ValueError(f"cannot filter on {', '.join(sorted(unknown))}")
-        if page < 1 or page_size < 1:
-            raise ValueError("page and page_size start at 1")
+        _check(filters, sort, page, page_size)
         q = self._query(text)
         if q is None:
             return SearchResult(0, (), {name: [] for name in FACET_FIELDS})
-        allow = query.And(
-            [
-                query.Or([query.Term(name, value) for value in values])
-                for name, values in filters.items()
-                if values
-            ]
-        )
+        snapshot = self._snapshot()
+        with snapshot.lock:
+            matches = snapshot.restrict(snapshot.evaluate(q), filters)
+            total = len(matches.docs)
+            first = snapshot.top(matches, page * page_size, _SORT_KEYS[sort])
+            searcher = snapshot.searcher
+            hits = tuple(
+                _hit(json.loads(searcher.stored_fields(docnum)["doc"]), home)
+                for docnum in first[(page - 1) * page_size :]
+            )
+            facets = {
+                name: _counts(snapshot.facets[field].counts(matches.docs), name)
+                for name, field in FACET_FIELDS.items()
+            }
+            suggestion = None
+            if total < SUGGEST_BELOW:
+                corrected = _corrected(searcher.reader(), text)
+                better = self._query(corrected) if corrected else None
+                if better is not None:
+                    found = snapshot.restrict(snapshot.evaluate(better), filters)
+                    suggestion = corrected if len(found.docs) > total else None
+        return SearchResult(total, hits, facets, suggestion)
+
+    def search_with_whoosh(
+        self,
+        text: str,
+        *,
+        filters: Mapping[str, Sequence[str]] = {},
+        sort: str = "relevance",
+        page: int = 1,
+        page_size: int = 20,
+        home: str = "",
+    ) -> SearchResult:
+        """search(), answered by Whoosh's own searcher and facets: slow, and the reference.
+
+        The tests compare search() with this; it also helps to tell an engine fault from a
+        fault of the fast path.
+        """
+        _check(filters, sort, page, page_size)
+        q = self._query(text)
+        if q is None:
+            return SearchResult(0, (), {name: [] for name in FACET_FIELDS})
+        allow = _whoosh_filter(filters)
         facets = {
             name: sorting.FieldFacet(field, allow_overlap=name in ("library", "subject"))
             for name, field in FACET_FIELDS.items()
         }
-        # a new searcher each time: refresh() after update_document shows replaced docs twice
         with self._index.searcher() as searcher:
             results = searcher.search(
                 q,
@@ -287,7 +322,7 @@ class UnionIndex:
                 sortedby=_sort_facet(sort),
                 groupedby=facets,
                 maptype=sorting.Count,
-                filter=allow if allow.subqueries else None,
+                filter=allow,
                 optimize=False,  # block skipping would leave hits out of the facet counts
             )
             hits = tuple(
@@ -297,13 +332,38 @@ class UnionIndex:
             total = len(results)
             suggestion = None
             if total < SUGGEST_BELOW:
-                suggestion = self._suggestion(searcher, text, total, allow)
+                corrected = _corrected(searcher.reader(), text)
+                better = self._query(corrected) if corrected else None
+                if better is not None:
+                    more = searcher.search(better, limit=1, filter=allow)
+                    suggestion = corrected if len(more) > total else None
             return SearchResult(
                 total=total,
                 hits=hits,
                 facets={name: _counts(results.groups(name), name) for name in FACET_FIELDS},
                 suggestion=suggestion,
             )
+
+    def _snapshot(self) -> Snapshot:
+        """The searcher of the latest commit with its arrays, opened again after a commit.
+
+        A full rebuild swaps the folder behind the index link: the folder is part of the key,
+        since a new folder's first generation may carry an old one's number.
+        """
+        with self._snapshot_lock:
+            folder = self._path.resolve()
+            if folder != self._folder:
+                self._index = index.open_dir(self._path)
+                self._folder = folder
+            key = (folder, self._index.latest_generation())
+            if self._current is None or self._current_key != key:
+                old = self._current
+                self._current = Snapshot(self._index.searcher(), tuple(FACET_FIELDS.values()))
+                self._current_key = key
+                if old is not None:
+                    with old.lock:  # a search still running on it finishes first
+                        old.close()
+            return self._current
 
     def complete(self, prefix: str, limit: int = 10) -> list[str]:
         """Titles and authors as catalogued that start with prefix, most clusters first.
@@ -318,8 +378,9 @@ class UnionIndex:
             return []
         # display form -> (clusters, a term of it); all keys of one title share their clusters
         found: dict[str, tuple[int, bytes]] = {}
-        with self._index.searcher() as searcher:
-            reader = searcher.reader()
+        snapshot = self._snapshot()
+        with snapshot.lock:
+            reader = snapshot.searcher.reader()
             for term, info in reader.iter_prefix("complete", key[:COMPLETION_KEY_CHARS]):
                 display = term.decode("utf-8").partition(_UNIT_SEPARATOR)[2]
                 if display not in found or found[display][0] < info.doc_frequency():
@@ -352,19 +413,6 @@ class UnionIndex:
                     if len(completions) == limit:
                         break
             return completions
-
-    def _suggestion(
-        self, searcher: Searcher, text: str, total: int, allow: query.And
-    ) -> str | None:
-        """The query with misspelt words replaced by the nearest indexed ones, if it finds more."""
-        corrected = _corrected(searcher.reader(), text)
-        if corrected is None:
-            return None
-        q = self._query(corrected)
-        if q is None:
-            return None
-        more = searcher.search(q, limit=1, filter=allow if allow.subqueries else None)
-        return corrected if len(more) > total else None
 
     def _query(self, text: str) -> query.Query | None:
         """The patron's query, or None when it has no word to search for."""
@@ -512,6 +560,36 @@ def _hit(data: dict, home: str) -> Hit:
         isbns=tuple(data["isbns"]),
         holdings=tuple(sorted(holdings, key=lambda h: rank[h.library])),  # sort is stable
     )
+
+
+def _check(filters: Mapping[str, Sequence[str]], sort: str, page: int, page_size: int) -> None:
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+    unknown = set(filters) - set(FILTER_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot filter on {', '.join(sorted(unknown))}")
+    if page < 1 or page_size < 1:
+        raise ValueError("page and page_size start at 1")
+
+
+def _whoosh_filter(filters: Mapping[str, Sequence[str]]) -> query.Query | None:
+    allow = query.And(
+        [
+            query.Or([query.Term(name, value) for value in values])
+            for name, values in filters.items()
+            if values
+        ]
+    )
+    return allow if allow.subqueries else None
+
+
+# per sort, the sortable columns (name, descending) after which ties go by document number
+_SORT_KEYS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "relevance": (),
+    "year_desc": (("year", True), ("title_sort", False)),
+    "year_asc": (("year", False), ("title_sort", False)),
+    "title": (("title_sort", False), ("year", False)),
+}
 
 
 def _sort_facet(sort: str) -> sorting.FacetType | None:

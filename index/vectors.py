@@ -1,0 +1,383 @@
+"""Search with facet counts in numpy over one open Whoosh searcher: the engine's fast path.
+
+Whoosh finds and scores hits one posting at a time in Python, and its facet counts walk every
+hit again; at a million clusters a common word costs half a second. Here each query term's
+posting list is read block by block into numpy arrays, scored with the same BM25F formula and
+statistics Whoosh uses (its idf, average field length and field-length bytes), and combined
+with array operations: AND by intersection, OR by union with summed scores. Facet counts
+come from per-document arrays loaded once per searcher. Query kinds without a vectorised
+form (phrases, say) are evaluated by Whoosh's own matcher and joined in as arrays, so every
+query gives the answer Whoosh would give; tests/index/test_vectors.py compares the two.
+
+This reads Whoosh internals of the codec "whoosh3" (posting blocks, inlined postings, the
+length columns): pyproject.toml pins the Whoosh release this was written against. Only
+index/engine.py uses this module.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh import query
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
+from whoosh.reading import TermNotFound
+from whoosh.scoring import BM25F
+from whoosh.searching import Searcher
+from whoosh.util.numeric import byte_to_length
+
+# field-length bytes to lengths, as Whoosh decodes them
+_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+# the arrays of terms in at least this many documents are kept between searches
+CACHE_MIN_DOCS = 20_000
+CACHE_BYTES = 256 * 1024 * 1024
+_EMPTY_DOCS = np.zeros(0, dtype=np.int64)
+
+
+@dataclass(frozen=True, slots=True)
+class Matches:
+    """Documents (global numbers, ascending, each once) and their scores."""
+
+    docs: np.ndarray  # int64
+    scores: np.ndarray  # float64
+
+    @classmethod
+    def none(cls) -> Matches:
+        return cls(_EMPTY_DOCS, np.zeros(0))
+
+    def boosted(self, boost: float) -> Matches:
+        return self if boost == 1.0 else Matches(self.docs, self.scores * boost)
+
+
+@dataclass(frozen=True, slots=True)
+class Facet:
+    """One field's values and, per document, which of them it has (compressed rows)."""
+
+    values: tuple[str, ...]
+    starts: np.ndarray  # document d has value numbers numbers[starts[d]:starts[d + 1]]
+    numbers: np.ndarray
+    docs_of: tuple[np.ndarray, ...]  # the documents of each value, ascending
+
+    def counts(self, docs: np.ndarray) -> dict[str, int]:
+        """How many of docs have each value; values none of them has are left out."""
+        begin, end = self.starts[docs], self.starts[docs + 1]
+        lengths = end - begin
+        total = int(lengths.sum())
+        if not total:
+            return {}
+        # the positions begin[i] .. end[i] - 1 of every doc, laid end to end
+        positions = np.repeat(begin - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
+        counted = np.bincount(self.numbers[positions], minlength=len(self.values))
+        return {self.values[n]: int(counted[n]) for n in np.flatnonzero(counted)}
+
+    def docs_with(self, values: Sequence[str]) -> np.ndarray:
+        """The documents with any of values, ascending."""
+        wanted = set(values)
+        found = [self.docs_of[n] for n, value in enumerate(self.values) if value in wanted]
+        if not found:
+            return _EMPTY_DOCS
+        return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
+
+
+class Snapshot:
+    """One Whoosh searcher over a committed state of the index, with its arrays.
+
+    Open a new one after a commit (Whoosh's refresh() shows replaced documents twice). A
+    snapshot is used by one thread at a time: hold `lock` around a search.
+    """
+
+    def __init__(self, searcher: Searcher, facet_fields: Sequence[str]) -> None:
+        self.searcher = searcher
+        self.lock = threading.Lock()
+        self._leaves = searcher.leaf_searchers()
+        self.doc_count_all = searcher.doc_count_all()
+        self.live = np.ones(self.doc_count_all, dtype=bool)
+        for leaf, offset in self._leaves:
+            reader = leaf.reader()
+            if reader.has_deletions():
+                deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
+                self.live[deleted + offset] = False
+        self.live_docs = np.flatnonzero(self.live)
+        self.facets = {field: self._facet(field) for field in facet_fields}
+        self._lengths: dict[str, np.ndarray] = {}
+        self._columns: dict[str, np.ndarray] = {}
+        self._cache: OrderedDict[tuple[str, bytes, float], Matches] = OrderedDict()
+        self._cached_bytes = 0
+        self._weighting = searcher.weighting
+        if not isinstance(self._weighting, BM25F):
+            raise TypeError("the fast path scores with BM25F, the searcher does not")
+
+    def close(self) -> None:
+        self.searcher.close()
+
+    # -- evaluating a query
+
+    def evaluate(self, q: query.Query) -> Matches:
+        """The live documents q matches, with the scores Whoosh would give them."""
+        if isinstance(q, query.Term):
+            return self._term(q.fieldname, q.text, q.boost)
+        if isinstance(q, query.And):
+            return self._and(q.subqueries).boosted(q.boost)
+        if isinstance(q, query.Or) and q.scale is None:
+            return self._or([self.evaluate(sub) for sub in q.subqueries]).boosted(q.boost)
+        if isinstance(q, query.AndMaybe):
+            required, optional = self.evaluate(q.a), self.evaluate(q.b)
+            return _add_where_present(required, optional).boosted(q.boost)
+        if isinstance(q, query.AndNot):
+            kept = self.evaluate(q.a)
+            dropped = self.evaluate(q.b).docs
+            keep = ~np.isin(kept.docs, dropped, assume_unique=True)
+            return Matches(kept.docs[keep], kept.scores[keep]).boosted(q.boost)
+        if isinstance(q, query.Not):
+            # Whoosh's inverse matcher scores every document it lets through with the boost
+            docs = np.setdiff1d(self.live_docs, self.evaluate(q.query).docs, assume_unique=True)
+            return Matches(docs, np.full(len(docs), float(q.boost)))
+        if isinstance(q, query.MultiTerm):
+            return self._multiterm(q)
+        if isinstance(q, query.NumericRange):  # a year range: terms of several precisions
+            return self.evaluate(q._compile_query(self.searcher.reader()))
+        if isinstance(q, query.ConstantScoreQuery):
+            found = self.evaluate(q.child).docs
+            return Matches(found, np.full(len(found), float(q.score)))
+        if q is query.NullQuery:
+            return Matches.none()
+        return self._by_whoosh(q)
+
+    def _and(self, subqueries: Sequence[query.Query]) -> Matches:
+        positive = [sub for sub in subqueries if not isinstance(sub, query.Not)]
+        negative = [sub.query for sub in subqueries if isinstance(sub, query.Not)]
+        if not positive:  # only NOTs: Whoosh's inverse matchers, intersected
+            return self._and_all([self.evaluate(query.Not(sub)) for sub in negative])
+        result = self._and_all([self.evaluate(sub) for sub in positive])
+        for sub in negative:
+            drop = np.isin(result.docs, self.evaluate(sub).docs, assume_unique=True)
+            # an inverse matcher in an intersection adds its weight, 1.0, to every score
+            result = Matches(result.docs[~drop], result.scores[~drop] + 1.0)
+        return result
+
+    @staticmethod
+    def _and_all(parts: list[Matches]) -> Matches:
+        parts.sort(key=lambda m: len(m.docs))
+        result = parts[0]
+        for part in parts[1:]:
+            docs, mine, theirs = np.intersect1d(
+                result.docs, part.docs, assume_unique=True, return_indices=True
+            )
+            result = Matches(docs, result.scores[mine] + part.scores[theirs])
+        return result
+
+    @staticmethod
+    def _or(parts: list[Matches]) -> Matches:
+        parts = [part for part in parts if len(part.docs)]
+        if not parts:
+            return Matches.none()
+        if len(parts) == 1:
+            return parts[0]
+        docs, where = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
+        scores = np.bincount(where, weights=np.concatenate([p.scores for p in parts]))
+        return Matches(docs, scores)
+
+    def _term(self, field: str, text: str | bytes, boost: float = 1.0) -> Matches:
+        if field not in self.searcher.schema:
+            return Matches.none()
+        btext = self.searcher.schema[field].to_bytes(text)
+        key = (field, btext, boost)
+        cached = self._cache.get(key)
+        if cached is not None:
+            self._cache.move_to_end(key)
+            return cached
+        docs, weights = self._postings(field, btext)
+        if self.searcher.schema[field].scorable and len(docs):
+            idf = self.searcher.idf(field, btext.decode("utf-8"))
+            avgfl = self.searcher.avg_field_length(field) or 1
+            lengths = _LENGTHS[self._length_bytes(field)[docs]]
+            b, k1 = self._weighting._field_B.get(field, self._weighting.B), self._weighting.K1
+            scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
+        else:
+            scores = weights
+        result = Matches(docs, scores * boost if boost != 1.0 else scores)
+        if len(docs) >= CACHE_MIN_DOCS:
+            self._remember(key, result)
+        return result
+
+    def _remember(self, key: tuple[str, bytes, float], matches: Matches) -> None:
+        self._cache[key] = matches
+        self._cached_bytes += matches.docs.nbytes + matches.scores.nbytes
+        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
+            _, old = self._cache.popitem(last=False)
+            self._cached_bytes -= old.docs.nbytes + old.scores.nbytes
+
+    def _postings(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
+        """The live documents with a term and its weight in each, read block by block."""
+        all_docs, all_weights = [], []
+        for leaf, offset in self._leaves:
+            reader = leaf.reader()
+            terms = reader._terms
+            try:
+                info = terms.term_info(field, btext)
+            except (TermNotFound, KeyError):
+                continue
+            if info.is_inlined():
+                ids, weights, _ = info.inlined_postings()
+                all_docs.append(np.array(ids, dtype=np.int64) + offset)
+                all_weights.append(_weights(weights, len(ids)))
+                continue
+            matcher = reader._codec.postings_reader(
+                terms._postfile, info, reader.schema[field].format
+            )
+            if not isinstance(matcher, W3LeafMatcher):
+                raise TypeError(f"unexpected posting reader {type(matcher).__name__}")
+            while True:
+                matcher._read_data()
+                deltas, weights = matcher._data[0], matcher._data[1]
+                all_docs.append(np.cumsum(np.array(deltas, dtype=np.int64)) + offset)
+                all_weights.append(_weights(weights, len(deltas)))
+                if matcher._lastblock:
+                    break
+                matcher._goto(matcher._nextoffset)
+        if not all_docs:
+            return _EMPTY_DOCS, np.zeros(0)
+        docs, weights = np.concatenate(all_docs), np.concatenate(all_weights)
+        live = self.live[docs]
+        return docs[live], weights[live]
+
+    def _multiterm(self, q: query.MultiTerm) -> Matches:
+        """Prefix, wildcard, term range: the documents with any term it expands to.
+
+        With `constantscore` (Whoosh's default for these) every such document scores the
+        query's boost, as Whoosh documents it. Whoosh itself does so only in segments of at
+        most 5,000 documents and in larger ones sums the terms' BM25 scores, so that the same
+        document scores differently by the segment it sits in; here it does not.
+        """
+        texts: set[bytes] = set()
+        for leaf, _ in self._leaves:
+            texts.update(text for text in q._btexts(leaf.reader()) if text)
+        if not q.constantscore:
+            return self._or([self._term(q.field(), text) for text in texts]).boosted(q.boost)
+        found = [self._postings(q.field(), text)[0] for text in texts]
+        docs = np.unique(np.concatenate(found)) if found else _EMPTY_DOCS
+        return Matches(docs, np.full(len(docs), float(q.boost)))
+
+    def _by_whoosh(self, q: query.Query) -> Matches:
+        """Whoosh's own matcher, one posting at a time: for the kinds not vectorised here."""
+        docs: list[int] = []
+        scores: list[float] = []
+        for leaf, offset in self._leaves:
+            matcher = q.matcher(leaf, leaf.context())
+            while matcher.is_active():
+                docs.append(matcher.id() + offset)
+                scores.append(matcher.score())
+                matcher.next()
+        order = np.argsort(np.array(docs, dtype=np.int64), kind="stable")
+        return Matches(np.array(docs, dtype=np.int64)[order], np.array(scores)[order])
+
+    # -- per-document arrays
+
+    def _length_bytes(self, field: str) -> np.ndarray:
+        """Each document's encoded length of field (0: the field is empty)."""
+        if field not in self._lengths:
+            parts = []
+            for leaf, _ in self._leaves:
+                reader = leaf.reader()
+                column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
+                encoded = np.zeros(reader.doc_count_all(), dtype=np.uint8)
+                if column is not None and column._count:
+                    raw = column._dbfile.get(column._basepos, column._count)
+                    encoded[: column._count] = np.frombuffer(raw, dtype=np.uint8)
+                parts.append(encoded)
+            self._lengths[field] = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+        return self._lengths[field]
+
+    def column(self, field: str) -> np.ndarray:
+        """A sortable column as per-document sort keys: numbers, or ranks of strings."""
+        if field not in self._columns:
+            values: list = []
+            for leaf, _ in self._leaves:
+                values.extend(leaf.reader().column_reader(field))
+            if values and isinstance(values[0], str | bytes):
+                strings = np.array([str(v) for v in values], dtype=object)
+                _, ranks = np.unique(strings, return_inverse=True)
+                self._columns[field] = ranks.astype(np.int64)
+            else:
+                self._columns[field] = np.array(values, dtype=np.int64)
+        return self._columns[field]
+
+    def _facet(self, field: str) -> Facet:
+        """A field's terms as facet values, with each document's values."""
+        values: dict[str, int] = {}
+        docs_of: list[list[np.ndarray]] = []
+        for leaf, _ in self._leaves:
+            for btext in leaf.reader().lexicon(field):
+                value = btext.decode("utf-8")
+                if value not in values:
+                    values[value] = len(values)
+                    docs_of.append([])
+                docs_of[values[value]].append(self._postings(field, btext)[0])
+        docs = [np.unique(np.concatenate(parts)) for parts in docs_of]
+        if docs:
+            doc = np.concatenate(docs)
+            number = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
+            order = np.argsort(doc, kind="stable")
+            counts = np.bincount(doc, minlength=self.doc_count_all)
+        else:
+            number, order = _EMPTY_DOCS, _EMPTY_DOCS
+            counts = np.zeros(self.doc_count_all, dtype=np.int64)
+        starts = np.zeros(self.doc_count_all + 1, dtype=np.int64)
+        np.cumsum(counts, out=starts[1:])
+        return Facet(tuple(values), starts, number[order], tuple(docs))
+
+    # -- filters, facets, order
+
+    def restrict(self, matches: Matches, filters: Mapping[str, Sequence[str]]) -> Matches:
+        """Only the matches with one of the given values in every filtered field."""
+        for field, wanted in filters.items():
+            if not wanted:
+                continue
+            if field not in self.facets:
+                self.facets[field] = self._facet(field)
+            keep = np.isin(matches.docs, self.facets[field].docs_with(wanted), assume_unique=True)
+            matches = Matches(matches.docs[keep], matches.scores[keep])
+        return matches
+
+    def top(self, matches: Matches, limit: int, keys: Sequence[tuple[str, bool]] = ()) -> list[int]:
+        """The first `limit` documents by score, or by sortable columns (name, descending).
+
+        Ties go to the lower document number, as in Whoosh's collectors.
+        """
+        docs, scores = matches.docs, matches.scores
+        if not keys:
+            if len(docs) > limit:
+                # every document scoring at least the limit-th best, ties included
+                cut = np.partition(scores, len(scores) - limit)[len(scores) - limit]
+                keep = scores >= cut
+                docs, scores = docs[keep], scores[keep]
+            order = np.lexsort((docs, -scores))
+        else:
+            columns = []
+            for field, descending in keys:
+                column = self.column(field)[docs]
+                columns.append(-column if descending else column)
+            order = np.lexsort((docs, *reversed(columns)))
+        return [int(d) for d in docs[order[:limit]]]
+
+
+def _weights(weights: object, count: int) -> np.ndarray:
+    """A posting block's weights, which Whoosh leaves out when they are all alike."""
+    if weights is None:
+        return np.ones(count)
+    if isinstance(weights, float | int):
+        return np.full(count, float(weights))
+    return np.array(weights, dtype=np.float64)
+
+
+def _add_where_present(required: Matches, optional: Matches) -> Matches:
+    """The required matches, each with the optional score added where it matched too."""
+    scores = required.scores.copy()
+    _, mine, theirs = np.intersect1d(
+        required.docs, optional.docs, assume_unique=True, return_indices=True
+    )
+    scores[mine] += optional.scores[theirs]
+    return Matches(required.docs, scores)
