@@ -253,6 +253,13 @@ class UnionIndex:
         """The number of clusters in the index."""
         return self._index.doc_count()
 
+    def get(self, cluster_id: int) -> ClusterDoc | None:
+        """The indexed document of one cluster, or None when the index has no such cluster."""
+        snapshot = self._snapshot()
+        with snapshot.lock:
+            stored = snapshot.searcher.document(id=str(cluster_id))
+        return None if stored is None else _cluster_doc(json.loads(stored["doc"]))
+
     def search(
         self,
         text: str,
@@ -543,6 +550,36 @@ def _fields(doc: ClusterDoc) -> dict[str, object]:
     if doc.language:
         values["language"] = doc.language
     return {name: value for name, value in values.items() if value != ""}
+
+
+def result_json(result: SearchResult) -> dict[str, object]:
+    """A search result in the field names `libnet search --json` and the web API share."""
+    return {
+        "total": result.total,
+        "hits": [
+            {
+                "id": hit.id, "title": hit.title, "authors": list(hit.authors), "year": hit.year,
+                "format": hit.format, "isbns": list(hit.isbns),
+                "holdings": [
+                    {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
+                     "status": h.status, "copies": h.copies}
+                    for h in hit.holdings
+                ],
+            }
+            for hit in result.hits
+        ],
+        "facets": {name: [[value, count] for value, count in counts]
+                   for name, counts in result.facets.items()},
+        "suggestion": result.suggestion,
+    }  # fmt: skip
+
+
+def _cluster_doc(data: dict) -> ClusterDoc:
+    values = {f.name: data[f.name] for f in fields(ClusterDoc)}
+    for name in ("authors", "subjects", "series", "isbns"):
+        values[name] = tuple(values[name])
+    values["holdings"] = tuple(Holding(**h) for h in data["holdings"])
+    return ClusterDoc(**values)
 
 
 def _hit(data: dict, home: str) -> Hit:

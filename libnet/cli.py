@@ -429,7 +429,7 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_search(config: Config, args: argparse.Namespace) -> int:
-    from index.engine import UnionIndex
+    from index.engine import UnionIndex, result_json
     from index.update import index_path
 
     path = index_path(config.storage.data_dir)
@@ -442,7 +442,7 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
         page=max(args.page, 1), home=args.library,
     )  # fmt: skip
     if args.json:
-        print(json.dumps(search_json(result), ensure_ascii=False, indent=2))
+        print(json.dumps(result_json(result), ensure_ascii=False, indent=2))
         return EXIT_OK
     hits = f"{result.total} hit" + ("" if result.total == 1 else "s")
     print(hits + (f", page {args.page}" if args.page > 1 else ""))
@@ -457,28 +457,6 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
             copies = f"{holding.copies} copies" if holding.copies > 1 else ""
             print(f"    {holding.library:<18}{holding.call_number:<20}{holding.status:<14}{copies}")
     return EXIT_OK
-
-
-def search_json(result: Any) -> dict[str, Any]:
-    """A search result in the field names the web API shares with `libnet search --json`."""
-    return {
-        "total": result.total,
-        "hits": [
-            {
-                "id": hit.id, "title": hit.title, "authors": list(hit.authors), "year": hit.year,
-                "format": hit.format, "isbns": list(hit.isbns),
-                "holdings": [
-                    {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
-                     "status": h.status, "copies": h.copies}
-                    for h in hit.holdings
-                ],
-            }
-            for hit in result.hits
-        ],
-        "facets": {name: [[value, count] for value, count in counts]
-                   for name, counts in result.facets.items()},
-        "suggestion": result.suggestion,
-    }  # fmt: skip
 
 
 def _record_ref(text: str) -> tuple[str, str]:

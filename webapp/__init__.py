@@ -1,0 +1,105 @@
+"""The web catalogue: a Flask application over the union index and the record store.
+
+`create_app(config)` builds one application for one config.toml; `libnet serve` runs it under
+gunicorn. Each part of the site is a blueprint of its own module (pages, JSON API, SRU, OAI-PMH,
+feeds); what they share, the open index and store, is `webapp.catalogue.Catalogue`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, render_template, request
+from flask_babel import Babel
+from werkzeug.exceptions import HTTPException
+
+from libnet.config import Config
+from webapp.catalogue import Catalogue
+
+LANGUAGES = ("de", "en")
+DEFAULT_LANGUAGE = "de"
+LANGUAGE_COOKIE = "lang"
+# no inline script or style anywhere: every script and style sheet comes from /static
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def create_app(config: Config, **settings: Any) -> Flask:
+    """The catalogue's application for one configuration; settings go into app.config."""
+    app = Flask(__name__)
+    app.config.update(
+        JSON_AS_ASCII=False,
+        BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE,
+        BABEL_TRANSLATION_DIRECTORIES="translations",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+    )
+    app.config.update(settings)
+    app.extensions["libnet"] = Catalogue(config)
+    app.before_request(_choose_language)
+    Babel(app, locale_selector=lambda: g.get("language", DEFAULT_LANGUAGE))
+    app.jinja_env.policies["ext.i18n.trimmed"] = True
+    app.add_template_filter(_lang_args, "lang_args")
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _server_error)
+    # blueprints, one line each
+    return app
+
+
+def _choose_language() -> None:
+    """?lang= (remembered in a cookie), else the cookie, else Accept-Language, else German."""
+    chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
+    if chosen not in LANGUAGES:
+        chosen = request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
+    g.language = chosen
+
+
+def _lang_args(args: Any, language: str) -> str:
+    """The query string of this page with lang= set: the language switch keeps the search."""
+    from urllib.parse import urlencode
+
+    pairs = [(key, value) for key, value in args.items(multi=True) if key != "lang"]
+    return urlencode([*pairs, ("lang", language)])
+
+
+def _security_headers(response: Response) -> Response:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES and request.cookies.get(LANGUAGE_COOKIE) != chosen:
+        response.set_cookie(
+            LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _json_error(status: int, title: str, detail: str) -> Response:
+    """The one shape of every error of the JSON API."""
+    return jsonify(error={"status": status, "title": title, "detail": detail})
+
+
+def _error_page(error: HTTPException) -> tuple[Response | str, int]:
+    """An HTTP error in the catalogue's layout, or as JSON under /api/."""
+    code = error.code or 500
+    if _wants_json():
+        return _json_error(code, error.name, error.description or ""), code
+    return render_template("error.html", error=error, code=code), code
+
+
+def _server_error(error: Exception) -> tuple[Response | str, int]:
+    """An unexpected fault: logged with its traceback, never shown as a debug page."""
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s", request.path)
+    if _wants_json():
+        detail = "The server could not answer this request."
+        return _json_error(500, "Internal Server Error", detail), 500
+    return render_template("error.html", error=None, code=500), 500

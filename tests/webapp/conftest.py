@@ -1,0 +1,54 @@
+"""A demo catalogue, harvested and indexed once per test session, and the app over it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from harvesters.run import harvest_all
+from index.update import update_index
+from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
+from libnet.demo_data import DEMO_LIBRARIES, generate
+from libnet.holdings import PROFILES
+from libnet.store import open_store
+from webapp import create_app
+
+DEMO_TITLES = 300
+
+
+@pytest.fixture(scope="session")
+def demo_config(tmp_path_factory) -> Config:
+    """Eleven demo libraries (DEMO_TITLES editions), harvested into a store and indexed."""
+    tmp: Path = tmp_path_factory.mktemp("webapp-demo")
+    generate(tmp / "demo", titles=DEMO_TITLES, seed=2)
+    libraries = tuple(
+        LibraryConfig(
+            lib.code,
+            lib.name,
+            SourceConfig("marc", str(tmp / "demo" / lib.code / "*")),
+            isil=lib.isil,
+            holdings=PROFILES[lib.holdings],
+        )
+        for lib in DEMO_LIBRARIES
+    )
+    config = Config(tmp / "config.toml", StorageConfig(tmp / "var"), libraries)
+    store = open_store(config.storage.url, config.storage.data_dir)
+    try:
+        harvest_all(config, store)
+        update_index(store, config.storage.data_dir)
+    finally:
+        store.close()
+    return config
+
+
+@pytest.fixture(scope="session")
+def app(demo_config: Config) -> Flask:
+    return create_app(demo_config, TESTING=True)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
