@@ -30,12 +30,12 @@ def create_app(config: Config, **settings: Any) -> Flask:
     """The catalogue's application for one configuration; settings go into app.config."""
     app = Flask(__name__)
     app.config.update(
-        JSON_AS_ASCII=False,
         BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE,
         BABEL_TRANSLATION_DIRECTORIES="translations",
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
     app.config.update(settings)
+    app.json.ensure_ascii = False  # umlauts as they are in every JSON answer
     app.extensions["libnet"] = Catalogue(config)
     app.before_request(_choose_language)
     Babel(app, locale_selector=lambda: g.get("language", DEFAULT_LANGUAGE))
@@ -45,6 +45,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
     # blueprints, one line each
+    app.register_blueprint(__import__("webapp.api", fromlist=["bp"]).bp)
     return app
 
 
