@@ -120,7 +120,7 @@ class SearchResult:
 
 def cluster_doc(cluster_id: int, members: Sequence[BibRecord]) -> ClusterDoc:
     """Merge a cluster's records: the most complete one describes it, lists are united."""
-    best = max(members, key=_completeness)  # max keeps the first of equals
+    best = max(members, key=completeness)  # max keeps the first of equals: the describing one
     holdings: list[Holding] = []
     for member in members:
         copies: dict[tuple[str, str], int] = {}
@@ -149,7 +149,8 @@ def cluster_doc(cluster_id: int, members: Sequence[BibRecord]) -> ClusterDoc:
     )
 
 
-def _completeness(record: BibRecord) -> int:
+def completeness(record: BibRecord) -> int:
+    """How many fields a record fills: a cluster is described by its most complete member."""
     return sum(
         1
         for f in fields(record)

@@ -46,6 +46,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_error_handler(Exception, _server_error)
     # blueprints, one line each
     app.register_blueprint(__import__("webapp.api", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("webapp.oai", fromlist=["bp"]).bp)
     return app
 
 
