@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql
 DEMO_TITLES ?= 2000
 
-.PHONY: install demo test system-deps lint bench clean
+.PHONY: install demo test system-deps lint bench bench-web clean
 
 install: $(STAMP)
 
@@ -29,6 +29,9 @@ demo: install
 	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"
 	@echo "  $(BIN)/libnet records show marl 300002 --json"
 	@echo "  $(BIN)/libnet clusters show marl:300002  # the libraries that hold the same edition"
+	@echo
+	@echo "The catalogue is served on http://127.0.0.1:8080 (Ctrl-C stops it):"
+	$(BIN)/libnet serve --config config.toml
 
 # Installs the Debian packages the tests use when they are missing (as root, with apt-get).
 system-deps:
@@ -58,6 +61,10 @@ lint: install
 bench: install
 	$(BIN)/python bench/harvest.py
 	$(BIN)/python bench/dedup.py
+
+# search requests per second through `libnet serve` (2 workers); several minutes
+bench-web: install
+	$(BIN)/python bench/web.py
 
 clean:
 	rm -rf var demo-data .pytest_cache

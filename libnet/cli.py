@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("out_dir", metavar="OUT_DIR", type=Path)
     demo.add_argument("--titles", type=int, default=2000, help="distinct titles (default 2000)")
     demo.add_argument("--seed", type=int, default=1)
+
+    serve = sub.add_parser("serve", parents=[common], help="serve the web catalogue (gunicorn)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    serve.add_argument("--port", type=_port, default=8080, help="0: any free port (default 8080)")
+    serve.add_argument("--workers", type=_at_least_one, default=2, help="processes (default 2)")
+    serve.add_argument("--threads", type=_at_least_one, default=4,
+                       help="threads per process (default 4)")  # fmt: skip
     return parser
 
 
@@ -124,6 +131,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_index(config, args)
         if args.command == "search":
             return cmd_search(config, args)
+        if args.command == "serve":
+            return cmd_serve(config, args)
         store = _open(config)
         try:
             if args.command == "records" and args.records_command == "show":
@@ -195,7 +204,7 @@ def cmd_harvest(config: Config, args: argparse.Namespace) -> int:
 
 
 class _progress_bars:
-    """A progress bar per library on a terminal."""
+    """A progress bar per library (or per stage) on a terminal."""
 
     def __enter__(self):
         self.bars = Progress(
@@ -414,11 +423,21 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
 def cmd_index(config: Config, args: argparse.Namespace) -> int:
     from index.update import update_index
 
-    setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
+    terminal = sys.stderr.isatty()
+    setup_logging(logging.WARNING if terminal else logging.INFO)
     with data_dir_lock(config.storage.data_dir):
         store = _open(config)
         try:
-            report = update_index(store, config.storage.data_dir, full=args.full)
+            if terminal:
+                with _progress_bars() as progress:
+                    report = update_index(
+                        store,
+                        config.storage.data_dir,
+                        full=args.full,
+                        progress=lambda done, todo: progress("clusters", done, todo),
+                    )
+            else:
+                report = update_index(store, config.storage.data_dir, full=args.full)
         finally:
             store.close()
     print(
@@ -522,6 +541,26 @@ def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
     print(f"cluster {wanted}: {len(members)} records")
     for m in members:
         print(f"  {m.library}:{m.local_id}  [{m.rule}] {m.evidence}")
+    return EXIT_OK
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0 to 65535)")
+    return int(text)
+
+
+def _at_least_one(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    """Run the web catalogue until SIGTERM or Ctrl-C; gunicorn ends the process itself."""
+    from webapp.wsgi import serve
+
+    serve(config, host=args.host, port=args.port, workers=args.workers, threads=args.threads)
     return EXIT_OK
 
 

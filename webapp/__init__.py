@@ -31,6 +31,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app = Flask(__name__)
     app.config.update(
         BABEL_DEFAULT_LOCALE=DEFAULT_LANGUAGE,
+        BABEL_DEFAULT_TIMEZONE="Europe/Berlin",  # dates on the pages as the county reads them
         BABEL_TRANSLATION_DIRECTORIES="translations",
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
@@ -45,7 +46,9 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
     # blueprints, one line each
+    app.register_blueprint(__import__("webapp.pages", fromlist=["pages"]).pages)
     app.register_blueprint(__import__("webapp.api", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("webapp.feeds", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("webapp.oai", fromlist=["bp"]).bp)
     return app
 
