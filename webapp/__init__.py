@@ -50,6 +50,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_blueprint(__import__("webapp.api", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("webapp.feeds", fromlist=["bp"]).bp)
     app.register_blueprint(__import__("webapp.oai", fromlist=["bp"]).bp)
+    app.register_blueprint(__import__("webapp.sru", fromlist=["bp"]).bp)
     return app
 
 

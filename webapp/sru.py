@@ -1,0 +1,459 @@
+"""The SRU server at /sru: explain and searchRetrieve over the union index, SRU 1.1, 1.2 and 2.0.
+
+A request is answered in the version it asks for (1.2 when it names none). Without a query,
+or with operation=explain, the answer is the ZeeRex explain record; with a query it is a
+searchRetrieve: CQL goes through webapp.cql_query into the engine's own query language, a
+page of clusters comes back from UnionIndex.search, and each cluster becomes one record.
+maximumRecords above MAXIMUM_RECORDS is cut down to it, as SRU allows (a server may return
+fewer records than asked for); nextRecordPosition says where the next page starts.
+
+Records (recordSchema marcxml, the default, or dc). A hit is a cluster: one edition held by
+several libraries. Its MARCXML is one record per cluster, built so that a client sees what
+the catalogue shows:
+- 001 is the cluster id, which rec.id searches;
+- the other fields are those of the member record the index describes the cluster with (the
+  most complete one), without its 001/003/005, its holdings and its local 9XX fields;
+- each member record is named in an 035 "(ISIL)local id";
+- the holdings are one 852 per library and call number: $a ISIL (or the library's name),
+  $h call number, $z copies per status ("2 verfügbar, 1 ausgeliehen").
+Handing out the describing record as it is would give a client one library's 001 and a mix of
+holdings formats (Koha's 952 beside 924) that says nothing about the other libraries.
+Dublin Core (dc) is libnet.exports.dublin_core() of the describing record, inside srw_dc:dc.
+
+Every problem is an SRU diagnostic in an SRU answer with HTTP 200, in every version (zebrasrv
+answers 2.0 the same way); webapp.cql_query.MESSAGES lists the diagnostics. A record that
+cannot be built is a surrogate diagnostic in its place.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import pymarc
+from flask import Blueprint, Response, current_app, request
+from lxml import etree
+from sqlalchemy import select
+
+from index.engine import ClusterDoc
+from libnet.config import LibraryConfig
+from libnet.errors import LibnetError
+from libnet.exports import DC_NS, XSI_NS, dublin_core
+from libnet.marc import parse_iso2709, parse_marcxml_bytes, safe_parser, to_marcxml
+from libnet.record import BibRecord
+from libnet.schema import cluster_members, records
+from webapp.catalogue import NoIndex, catalogue
+from webapp.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, Diagnostic, translate
+
+bp = Blueprint("sru", __name__)
+
+VERSIONS = ("1.1", "1.2", "2.0")
+DEFAULT_VERSION = "1.2"
+DEFAULT_RECORDS = 10
+MAXIMUM_RECORDS = 100
+DATABASE = "sru"
+SRU_1 = ("http://www.loc.gov/zing/srw/", "http://www.loc.gov/zing/srw/diagnostic/")
+SRU_2 = (
+    "http://docs.oasis-open.org/ns/search-ws/sruResponse",
+    "http://docs.oasis-open.org/ns/search-ws/diagnostic",
+)
+ZEEREX = "http://explain.z3950.org/dtd/2.0/"
+SRW_DC = "info:srw/schema/1/dc-schema"
+SCHEMAS = {
+    "marcxml": ("info:srw/schema/1/marcxml-v1.1", "MARCXML"),
+    "dc": ("info:srw/schema/1/dc-v1.1", "Dublin Core"),
+}
+DIAGNOSTIC_SCHEMA = "info:srw/schema/1/diagnostics-v1.1"
+STATUS_NOTES = {"available": "verfügbar", "on_loan": "ausgeliehen", "lost": "vermisst",
+                "not_for_loan": "nicht ausleihbar"}  # fmt: skip
+_COMPARED = ("title", "subtitle", "publisher", "year", "format", "language")
+
+
+@dataclass
+class _Answer:
+    """What goes into a response; written out by _xml()."""
+
+    version: str
+    operation: str = "searchRetrieve"  # or explain
+    total: int | None = None
+    records: list[tuple[str, etree._Element | Diagnostic]] | None = None  # (schema, data)
+    start: int = 1
+    next_position: int | None = None
+    escaping: str = "xml"
+    diagnostics: list[Diagnostic] | None = None
+
+
+@bp.route("/sru", methods=["GET", "POST"])
+def sru() -> Response:
+    """One SRU request: explain or searchRetrieve; unknown operations get diagnostic 4."""
+    params = request.values
+    version, supported = _version(params.get("version"))
+    operation = params.get("operation") or ("searchRetrieve" if "query" in params else "explain")
+    answer = _Answer(version, "explain" if operation == "explain" else "searchRetrieve")
+    try:
+        if operation == "explain":  # first: an explain answer has its record, diagnostics or not
+            answer.records = [(ZEEREX, _explain(version))]
+        if not supported:
+            raise Diagnostic(5, VERSIONS[-1])
+        answer.escaping = _escaping(version, params)
+        if operation == "searchRetrieve":
+            _search_retrieve(params, answer)
+        elif operation != "explain":
+            raise Diagnostic(4, operation)
+    except Diagnostic as diagnostic:
+        answer.diagnostics = [diagnostic]
+    except NoIndex as exc:
+        answer.diagnostics = [Diagnostic(2, str(exc))]
+    except Exception:  # an SRU client gets a diagnostic, never an HTML page
+        current_app.logger.exception("SRU request failed: %s", request.query_string[:500])
+        answer.diagnostics = [Diagnostic(1)]
+    if answer.diagnostics and answer.operation == "searchRetrieve" and answer.total is None:
+        answer.total = 0  # SRU 1.2: numberOfRecords is 0 when the query fails
+    body = etree.tostring(_xml(answer, params), encoding="UTF-8", xml_declaration=True)
+    kind = "application/sru+xml" if version == "2.0" else "text/xml"
+    return Response(body, content_type=f"{kind}; charset=utf-8")
+
+
+def _version(asked: str | None) -> tuple[str, bool]:
+    """The version to answer in, and whether it is the one asked for.
+
+    An unsupported version is answered in the highest supported one below it, so that a 1.x
+    client can read the diagnostic; one below every supported version in the lowest.
+    """
+    if not asked:
+        return DEFAULT_VERSION, True
+    if asked in VERSIONS:
+        return asked, True
+    try:
+        number = tuple(int(part) for part in asked.split("."))
+    except ValueError:
+        return DEFAULT_VERSION, False
+    below = [v for v in VERSIONS if tuple(int(part) for part in v.split(".")) < number]
+    return (below[-1] if below else VERSIONS[0]), False
+
+
+def _escaping(version: str, params: Mapping[str, str]) -> str:
+    """xml (records as XML) or string (escaped text): recordPacking, in 2.0 recordXMLEscaping."""
+    name = "recordXMLEscaping" if version == "2.0" else "recordPacking"
+    value = params.get(name) or "xml"
+    if value not in ("xml", "string"):
+        raise Diagnostic(71, value)
+    if version == "2.0" and params.get("recordPacking", "packed") != "packed":
+        raise Diagnostic(71, params["recordPacking"])
+    return value
+
+
+def _number(params: Mapping[str, str], name: str, default: int, least: int) -> int:
+    text = params.get(name)
+    if text is None or text == "":
+        return default
+    if not text.isascii() or not text.isdigit() or int(text) < least:
+        raise Diagnostic(6, name)
+    return int(text)
+
+
+def _schema_name(asked: str) -> str:
+    """marcxml or dc, asked for by name (any case) or by its URI."""
+    for name, (uri, _) in SCHEMAS.items():
+        if asked.lower() == name or asked == uri:
+            return name
+    raise Diagnostic(66, asked)
+
+
+def _search_retrieve(params: Mapping[str, str], answer: _Answer) -> None:
+    query = params.get("query", "")
+    if not query.strip():
+        raise Diagnostic(7, "query")
+    if params.get("queryType", "cql") != "cql":
+        raise Diagnostic(6, "queryType")
+    start = answer.start = _number(params, "startRecord", 1, least=1)
+    wanted = min(_number(params, "maximumRecords", DEFAULT_RECORDS, least=0), MAXIMUM_RECORDS)
+    name = _schema_name((params.get("recordSchema") or "marcxml").strip())
+    plan = translate(query)
+    index = catalogue().index
+    if plan.text is None:
+        total, ids = 0, []
+    elif wanted == 0 or (start > 1 and start > index.count()):  # only the count is wanted
+        total, ids = index.search(plan.text, sort=plan.sort, page_size=1).total, []
+    else:
+        # the page holding startRecord, and the next one when the window runs into it
+        page, skip = divmod(start - 1, wanted)
+        result = index.search(plan.text, sort=plan.sort, page=page + 1, page_size=wanted)
+        total, ids = result.total, [hit.id for hit in result.hits]
+        if skip and len(ids) == wanted:
+            more = index.search(plan.text, sort=plan.sort, page=page + 2, page_size=wanted)
+            ids += [hit.id for hit in more.hits]
+        ids = ids[skip : skip + wanted]
+    answer.total = total
+    if wanted and start > total and (total or start > 1):
+        raise Diagnostic(61, str(total))
+    answer.records = [(SCHEMAS[name][0], data) for data in _records(ids, name)]
+    if ids and start + len(ids) <= total:
+        answer.next_position = start + len(ids)
+
+
+# -- records
+
+
+@dataclass(frozen=True, slots=True)
+class _Member:
+    library: str
+    local_id: str
+    syntax: str
+    raw: bytes
+    bib: BibRecord
+
+
+def _records(ids: list[int], schema: str) -> list[etree._Element | Diagnostic]:
+    """Each cluster's record in the schema, or a surrogate diagnostic where it cannot be made."""
+    if not ids:
+        return []
+    shelf = catalogue()
+    members = _members(ids)
+    found: list[etree._Element | Diagnostic] = []
+    for cluster_id in ids:
+        doc = shelf.index.get(cluster_id)
+        if doc is None or not members.get(cluster_id):  # regrouped since the index was written
+            found.append(Diagnostic(64, str(cluster_id)))
+            continue
+        describing = _describing(doc, members[cluster_id])
+        if schema == "dc":
+            found.append(_dublin_core(describing.bib))
+            continue
+        try:
+            found.append(_marcxml(doc, describing, members[cluster_id]))
+        except (LibnetError, etree.XMLSyntaxError, ValueError) as exc:
+            current_app.logger.warning("SRU: no MARCXML for cluster %s: %s", cluster_id, exc)
+            found.append(Diagnostic(67, str(cluster_id)))
+    return found
+
+
+def _members(ids: list[int]) -> dict[int, list[_Member]]:
+    """The live member records of clusters, in record id order (the index's order)."""
+    query = (
+        select(cluster_members.c.cluster_id, records.c.library, records.c.local_id,
+               records.c.syntax, records.c.raw, records.c.fields)
+        .join(records, records.c.id == cluster_members.c.record_id)
+        .where(cluster_members.c.cluster_id.in_(ids), records.c.deleted.is_(False))
+        .order_by(cluster_members.c.cluster_id, records.c.id)
+    )  # fmt: skip
+    found: dict[int, list[_Member]] = {}
+    with catalogue().store.engine.connect() as conn:
+        for cluster_id, library, local_id, syntax, raw, fields in conn.execute(query):
+            bib = BibRecord.from_dict(json.loads(fields))
+            found.setdefault(cluster_id, []).append(_Member(library, local_id, syntax, raw, bib))
+    return found
+
+
+def _describing(doc: ClusterDoc, members: list[_Member]) -> _Member:
+    """The member the index took the cluster's title and imprint from (the most complete)."""
+    shown = tuple(getattr(doc, name) for name in _COMPARED)
+    for member in members:
+        if tuple(getattr(member.bib, name) for name in _COMPARED) == shown:
+            return member
+    return members[0]  # the store changed since the index was written
+
+
+def _marcxml(doc: ClusterDoc, describing: _Member, members: list[_Member]) -> etree._Element:
+    """One MARC record for the cluster: see the module's docstring."""
+    raw = describing.raw
+    source = parse_iso2709(raw) if describing.syntax == "iso2709" else parse_marcxml_bytes(raw)
+    leader = str(source.leader)
+    # lengths and base address belong to the source's ISO 2709 form; leader/09: Unicode
+    record = pymarc.Record(leader=f"00000{leader[5:9]}a{leader[10:12]}00000{leader[17:]}")
+    record.add_field(pymarc.Field("001", data=str(doc.id)))
+    libraries = {lib.code: lib for lib in catalogue().libraries}
+    dropped = {"001", "003", "005", "852"} | {lib.holdings.tag for lib in libraries.values()}
+    numbers = set()
+    for field in source.fields:
+        # 9XX are local fields (Koha's 942 and 999 ...): one library's, not the cluster's
+        if field.tag not in dropped and not field.tag.startswith("9"):
+            record.add_ordered_field(field)
+            if field.tag == "035":
+                numbers.update(field.get_subfields("a"))
+    for member in members:
+        library = libraries.get(member.library)
+        number = (
+            f"({library.isil if library and library.isil else member.library}){member.local_id}"
+        )
+        if number not in numbers:
+            numbers.add(number)
+            record.add_ordered_field(_field("035", [("a", number)]))
+    for field in _holdings(doc, libraries):
+        record.add_ordered_field(field)
+    return etree.fromstring(to_marcxml(record), safe_parser())
+
+
+def _holdings(doc: ClusterDoc, libraries: Mapping[str, LibraryConfig]) -> list[pymarc.Field]:
+    """One 852 per library and call number, with the number of copies in each status."""
+    copies: dict[tuple[str, str], dict[str, int]] = {}
+    for holding in doc.holdings:
+        counts = copies.setdefault((holding.library, holding.call_number), {})
+        counts[holding.status] = counts.get(holding.status, 0) + holding.copies
+    fields = []
+    for (code, call_number), counts in copies.items():
+        library = libraries.get(code)
+        subfields = [("a", (library.isil or library.name) if library else code)]
+        if call_number:
+            subfields.append(("h", call_number))
+        note = ", ".join(f"{n} {STATUS_NOTES[s]}" for s, n in counts.items() if s in STATUS_NOTES)
+        if note:
+            subfields.append(("z", note))
+        fields.append(_field("852", subfields))
+    return fields
+
+
+def _field(tag: str, subfields: list[tuple[str, str]]) -> pymarc.Field:
+    return pymarc.Field(
+        tag=tag,
+        indicators=pymarc.Indicators(" ", " "),
+        subfields=[pymarc.Subfield(code, value) for code, value in subfields],
+    )
+
+
+def _dublin_core(bib: BibRecord) -> etree._Element:
+    """libnet's Dublin Core of a record in SRU's dc schema (srw_dc:dc)."""
+    root = etree.Element(f"{{{SRW_DC}}}dc", nsmap={"srw_dc": SRW_DC, "dc": DC_NS, "xsi": XSI_NS})
+    schema_xsd = "http://www.loc.gov/standards/sru/resources/dc-schema.xsd"
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{SRW_DC} {schema_xsd}")
+    root.extend(list(dublin_core(bib)))
+    return root
+
+
+# -- explain
+
+
+def _explain(version: str) -> etree._Element:
+    """The ZeeRex record: where the server is, what it searches and which schemas it sends."""
+    url = urlsplit(request.host_url)
+    try:
+        port = url.port or (443 if url.scheme == "https" else 80)
+    except ValueError:  # the client's Host header names no usable port
+        port = 443 if url.scheme == "https" else 80
+    explain = etree.Element(f"{{{ZEEREX}}}explain", nsmap={None: ZEEREX})
+
+    def add(parent: etree._Element, tag: str, text: str = "", **attributes: str) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{ZEEREX}}}{tag}", attributes)
+        element.text = _xml_text(text) if text else None
+        return element
+
+    server = add(explain, "serverInfo", protocol="SRU", version=version, transport="http")
+    add(server, "host", url.hostname or "")
+    add(server, "port", str(port))
+    add(server, "database", DATABASE)
+    database = add(explain, "databaseInfo")
+    add(database, "title", "Verbundkatalog der Bibliotheken im Kreis Recklinghausen", lang="de")
+    add(database, "title", "Union catalogue of the libraries of Kreis Recklinghausen", lang="en")
+    names = "; ".join(f"{lib.name} ({lib.isil or lib.code})" for lib in catalogue().libraries)
+    add(database, "description", names, lang="de")
+    index_info = add(explain, "indexInfo")
+    for name, uri in CONTEXT_SETS.items():
+        add(index_info, "set", name=name, identifier=uri)
+    for index in INDEXES:
+        sorts = any(key[:2] == (index.context_set, index.name) for key in SORTS)
+        element = add(index_info, "index", search="true", scan="false", sort=str(sorts).lower())
+        add(element, "title", index.title, lang="de")
+        add(add(element, "map"), "name", index.name, set=index.context_set)
+        config = add(element, "configInfo")
+        for relation in index.relations:
+            add(config, "supports", relation, type="relation")
+    schema_info = add(explain, "schemaInfo")
+    for name, (uri, title) in SCHEMAS.items():
+        schema = add(schema_info, "schema", identifier=uri, name=name, sort="false")
+        schema.set("retrieve", "true")
+        add(schema, "title", title)
+    config = add(explain, "configInfo")
+    add(config, "default", str(DEFAULT_RECORDS), type="numberOfRecords")
+    add(config, "default", DEFAULT_SET, type="contextSet")
+    add(config, "setting", str(MAXIMUM_RECORDS), type="maximumRecords")
+    return explain
+
+
+# -- the response
+
+
+class _Writer:
+    """Elements in the namespaces of one SRU version."""
+
+    def __init__(self, version: str) -> None:
+        self.version = version
+        self.sru, self.diag = SRU_2 if version == "2.0" else SRU_1
+
+    def add(self, parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
+        element = etree.SubElement(parent, f"{{{self.sru}}}{tag}")
+        element.text = None if text is None else _xml_text(text)
+        return element
+
+    def diagnostic(self, diagnostic: Diagnostic) -> etree._Element:
+        element = etree.Element(f"{{{self.diag}}}diagnostic", nsmap={"diag": self.diag})
+        for tag in ("uri", "details", "message"):
+            text = getattr(diagnostic, tag)
+            if text:
+                etree.SubElement(element, f"{{{self.diag}}}{tag}").text = _xml_text(text)
+        return element
+
+    def escaping(self, parent: etree._Element, escaping: str) -> None:
+        self.add(
+            parent, "recordXMLEscaping" if self.version == "2.0" else "recordPacking", escaping
+        )
+
+
+def _xml(answer: _Answer, params: Mapping[str, str]) -> etree._Element:
+    """The response element of the answer's version, its children in the schema's order."""
+    out = _Writer(answer.version)
+    root = etree.Element(f"{{{out.sru}}}{answer.operation}Response", nsmap={"sru": out.sru})
+    if answer.version != "2.0" or answer.operation == "explain":
+        out.add(root, "version", answer.version)
+    if answer.operation == "searchRetrieve":
+        out.add(root, "numberOfRecords", str(answer.total or 0))
+    if answer.records:
+        parent = root if answer.operation == "explain" else out.add(root, "records")
+        for position, (schema, data) in enumerate(answer.records, answer.start):
+            record = out.add(parent, "record")
+            if isinstance(data, Diagnostic):  # a surrogate diagnostic takes the record's place
+                schema, data = DIAGNOSTIC_SCHEMA, out.diagnostic(data)
+            out.add(record, "recordSchema", schema)
+            out.escaping(record, answer.escaping)
+            holder = out.add(record, "recordData")
+            if answer.escaping == "string":
+                holder.text = etree.tostring(data, encoding="unicode")
+            else:
+                holder.append(data)
+            if answer.operation == "searchRetrieve":
+                out.add(record, "recordPosition", str(position))
+    if answer.next_position is not None:
+        out.add(root, "nextRecordPosition", str(answer.next_position))
+    _echo(out, root, answer, params)
+    if answer.diagnostics:
+        holder = out.add(root, "diagnostics")
+        for diagnostic in answer.diagnostics:
+            holder.append(out.diagnostic(diagnostic))
+    return root
+
+
+def _echo(out: _Writer, root: etree._Element, answer: _Answer, params: Mapping[str, str]) -> None:
+    """echoedSearchRetrieveRequest or echoedExplainRequest: the request as understood."""
+    operation = answer.operation
+    echo = out.add(root, f"echoed{operation[0].upper()}{operation[1:]}Request")
+    out.add(echo, "version", answer.version)
+    if operation == "searchRetrieve":
+        if params.get("query"):
+            out.add(echo, "query", params["query"])
+        for name, least in (("startRecord", 1), ("maximumRecords", 0)):
+            value = params.get(name, "")
+            if value.isascii() and value.isdigit() and int(value) >= least:
+                out.add(echo, name, str(int(value)))
+    out.escaping(echo, answer.escaping)
+    if operation == "searchRetrieve" and params.get("recordSchema"):
+        out.add(echo, "recordSchema", params["recordSchema"])
+
+
+# what XML 1.0 cannot carry: control characters, lone surrogates, U+FFFE and U+FFFF
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _xml_text(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
