@@ -45,12 +45,12 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
     app.register_error_handler(Exception, _server_error)
-    # blueprints, one line each
-    app.register_blueprint(__import__("webapp.pages", fromlist=["pages"]).pages)
-    app.register_blueprint(__import__("webapp.api", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("webapp.feeds", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("webapp.oai", fromlist=["bp"]).bp)
-    app.register_blueprint(__import__("webapp.sru", fromlist=["bp"]).bp)
+    # each part of the site is a blueprint of its own module; imported here, since they
+    # import this package's Catalogue and helpers themselves
+    from webapp import api, feeds, oai, pages, sru
+
+    for blueprint in (pages.pages, api.bp, feeds.bp, oai.bp, sru.bp):
+        app.register_blueprint(blueprint)
     return app
 
 
