@@ -3,8 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
-# Real servers the tests start on 127.0.0.1: Zebra (SRU/Z39.50) and PostgreSQL.
-DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql
+# What the tests start on 127.0.0.1: Zebra (SRU/Z39.50), PostgreSQL, Chromium (pages).
+DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium
 DEMO_TITLES ?= 2000
 
 .PHONY: install demo test system-deps lint bench bench-web clean
