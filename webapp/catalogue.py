@@ -7,15 +7,17 @@ opened on first use, so a page that needs only the index works while the store i
 
 from __future__ import annotations
 
+import json
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import func, select
 
-from index.engine import ClusterDoc, UnionIndex
-from index.update import index_path
+from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex
+from index.update import CURSOR, index_path
 from libnet import clusters
 from libnet.config import Config, LibraryConfig
 from libnet.errors import LibnetError
@@ -56,6 +58,8 @@ class Catalogue:
                 path = index_path(self.config.storage.data_dir)
                 if not path.exists():
                     raise NoIndex("the union index has not been built: run `libnet index`")
+                if _schema_of(path) != SCHEMA_VERSION:
+                    raise NoIndex("the union index is of an older libnet: run `libnet index`")
                 self._index = UnionIndex(path)
             return self._index
 
@@ -87,6 +91,14 @@ class Catalogue:
         )
         with self.store.engine.connect() as conn:
             return {library: finished for library, finished in conn.execute(query) if finished}
+
+
+def _schema_of(path: Path) -> int | None:
+    """The schema version `libnet index` noted in the index folder, if any."""
+    try:
+        return json.loads((path.resolve() / CURSOR).read_text()).get("schema")
+    except (OSError, ValueError, AttributeError):
+        return None
 
 
 def catalogue() -> Catalogue:

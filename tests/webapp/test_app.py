@@ -38,3 +38,19 @@ def test_accept_language_is_honoured_and_german_is_the_default(client: FlaskClie
     english = client.get("/x", headers={"Accept-Language": "en-GB,en;q=0.8"})
     assert '<html lang="en">' in english.get_data(as_text=True)
     assert '<html lang="de">' in client.get("/x").get_data(as_text=True)
+
+
+def test_an_index_of_an_older_libnet_is_a_503_not_a_500(tmp_path, demo_config) -> None:
+    from dataclasses import replace
+
+    from index.update import CURSOR, index_path
+    from webapp import create_app
+
+    data_dir = tmp_path / "var"
+    (data_dir / "index-old").mkdir(parents=True)
+    (data_dir / "index-old" / CURSOR).write_text('{"cluster_change_no": 1, "schema": 1}')
+    index_path(data_dir).symlink_to("index-old")
+    config = replace(demo_config, storage=replace(demo_config.storage, data_dir=data_dir))
+    client = create_app(config, TESTING=True).test_client()
+    assert client.get("/search?q=welt").status_code == 503
+    assert client.get("/api/v1/search?q=welt").status_code == 503
