@@ -9,8 +9,8 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
 from itertools import pairwise
 from pathlib import Path
 
@@ -219,7 +219,13 @@ class UnionIndex:
         self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "subjects": ["subject"]}))
 
     def write(
-        self, docs: Iterable[ClusterDoc], delete: Iterable[int] = (), *, fresh: bool = False
+        self,
+        docs: Iterable[ClusterDoc] = (),
+        delete: Iterable[int] = (),
+        *,
+        fresh: bool = False,
+        parts: Sequence[Iterable[ClusterDoc]] = (),
+        progress: Callable[[int], None] | None = None,
     ) -> int:
         """Delete ids, then add or replace docs, in one commit; returns the docs written.
 
@@ -227,12 +233,42 @@ class UnionIndex:
         the writer and the index keeps its last commit. `fresh`: the index is new and every
         doc appears once, so docs are added without looking for an older copy, and the
         segments are left unmerged (a full build writes once).
+
+        `parts` (fresh only): the documents of a parallel build, each iterable written by a
+        forked process of its own into a segment of its own (docs, if any, come last). The
+        index numbers them parts[0], parts[1] ... one after the other, as one writer would:
+        ties in a ranking come out in the same order. Each iterable runs in its process, so it
+        must not use a database connection opened before the fork. `progress` hears now and
+        then how many documents all processes have written.
         """
-        writer = self._index.writer(limitmb=256)
-        written = 0
-        try:
-            for cluster_id in delete:
-                writer.delete_by_term("id", str(cluster_id))
+        # Local imports: only a parallel build needs most of them. Whoosh's own MpWriter hands
+        # batches to whichever process is free, so the numbering of documents would vary from
+        # run to run; these processes write one contiguous part each, like its SubWriterTask.
+        from multiprocessing import get_context
+        from multiprocessing.connection import Connection, wait
+        from multiprocessing.process import BaseProcess
+
+        from whoosh.codec import default_codec
+        from whoosh.writing import SegmentWriter
+
+        if parts and not fresh:
+            raise ValueError("only a fresh index is written by several processes")
+        # a fresh build sorts each segment's postings in memory: Whoosh's external sort pickles
+        # every posting to a run file and back, which costs more than the indexing itself
+        limitmb = 3072 if fresh else 256
+        codec = default_codec()
+        if fresh:
+            # Whoosh keeps each term's shortest and longest field length, a bound for its own
+            # top-N search, by looking up every posting's document length: one file-system
+            # check per posting of a field without lengths (id, year, library ...), a seventh
+            # of a build. Without them the bound is looser and every answer the same; the
+            # vectorised search never reads it, and a merge of the segment computes them.
+            codec.length_stats = False
+
+        def add(
+            writer: SegmentWriter, docs: Iterable[ClusterDoc], told: Callable[[int], None]
+        ) -> int:
+            written = 0
             seen: set[int] = set()
             for doc in docs:
                 # update_document deletes only committed documents: a repeat would be kept twice
@@ -244,11 +280,69 @@ class UnionIndex:
                 else:
                     writer.update_document(**_fields(doc))
                 written += 1
+                if written % 1000 == 0:
+                    told(written)
+            return written
+
+        def write_part(docs: Iterable[ClusterDoc], pipe: Connection) -> None:
+            # in the forked process: the parent holds the index's lock and commits the segment
+            part = SegmentWriter(self._index, _lk=False, limitmb=limitmb, codec=codec)
+            written = add(part, docs, lambda n: pipe.send(("written", n)))
+            pipe.send(("done", written, part._finalize_segment()))
+
+        writer = self._index.writer(limitmb=limitmb, codec=codec)
+        fork = get_context("fork")
+        started: list[tuple[BaseProcess, Connection]] = []
+        counts = [0] * (len(parts) + 1)  # documents written by each process, this one last
+        segments: list = [None] * len(parts)
+
+        def told(index: int, written: int) -> None:
+            counts[index] = written
+            if progress:
+                progress(sum(counts))
+
+        try:
+            for part in parts:
+                receive, send = fork.Pipe(duplex=False)
+                process = fork.Process(target=write_part, args=(part, send), daemon=True)
+                process.start()
+                send.close()  # the child's end: a child that dies closes it, recv() then fails
+                started.append((process, receive))
+            for cluster_id in delete:
+                writer.delete_by_term("id", str(cluster_id))
+            told(-1, add(writer, docs, lambda n: told(-1, n)))
+            waiting = {receive: index for index, (_process, receive) in enumerate(started)}
+            while waiting:
+                for receive in wait(list(waiting)):
+                    index = waiting[receive]
+                    try:
+                        message = receive.recv()
+                    except EOFError:
+                        process = started[index][0]
+                        process.join()
+                        raise RuntimeError(
+                            f"an index writer process failed (exit status {process.exitcode})"
+                        ) from None
+                    told(index, message[1])
+                    if message[0] == "done":
+                        segments[index] = message[2] if message[1] else None
+                        del waiting[receive]
+            for process, _receive in started:
+                process.join()
         except BaseException:
+            for process, _receive in started:
+                process.kill()
+                process.join()
             writer.cancel()
             raise
-        writer.commit(merge=not fresh)
-        return written
+        if parts:
+            # the parts' segments (the commit removes the files of an empty one) come first,
+            # then the one this writer finishes: the order of the documents as given
+            done = [segment for segment in segments if segment is not None]
+            writer.commit(mergetype=lambda _writer, existing: [*existing, *done])
+        else:
+            writer.commit(merge=not fresh)
+        return sum(counts)
 
     def count(self) -> int:
         """The number of clusters in the index."""
@@ -525,6 +619,9 @@ def _completions(doc: ClusterDoc) -> str:
 
 
 def _fields(doc: ClusterDoc) -> dict[str, object]:
+    # what dataclasses.asdict() gives at a fifth of its cost: it deep-copies every value
+    stored = {f.name: getattr(doc, f.name) for f in fields(doc)}
+    stored["holdings"] = [{f.name: getattr(h, f.name) for f in fields(h)} for h in doc.holdings]
     values: dict[str, object] = {
         "id": str(doc.id),
         "title": doc.title,
@@ -541,7 +638,7 @@ def _fields(doc: ClusterDoc) -> dict[str, object]:
         "spell": "\n".join((doc.title, *doc.authors, *doc.subjects)),
         "complete": _completions(doc),
         "title_sort": fold(doc.title),
-        "doc": json.dumps(asdict(doc), ensure_ascii=False),
+        "doc": json.dumps(stored, ensure_ascii=False),
     }
     if doc.year is not None:
         values["year"] = doc.year

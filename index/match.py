@@ -11,7 +11,8 @@ Every Decision names the rule that joined or the check that refused, in a line f
 
 match_keys() gives the blocking keys: only records sharing a key are ever compared, so a
 million records cost a few million comparisons, not a million squared. cluster() groups a
-whole catalogue by these rules; index/cluster.py regroups the record store with them.
+whole catalogue by these rules; index/cluster.py regroups the record store with them, reading
+each record's Facts once (record_facts(), blocking_keys(), cluster_facts()).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from unicodedata import combining, normalize
 from libnet.record import BibRecord
 
 RULES = ("isbn", "identifier", "title-author-year")  # strongest first, as cluster() joins
+_RANKS = {rule: rank for rank, rule in enumerate(RULES)}
 MAX_BLOCK = 100  # one edition has at most one record per library; a bigger block is suspect
 
 
@@ -127,8 +129,12 @@ _CONNECTORS = _folded_words(
 
 
 @dataclass(frozen=True, slots=True)
-class _Facts:
-    """What the rules read of one record, folded once (cluster() keeps a million of these)."""
+class Facts:
+    """What the rules read of one record, folded once (cluster() keeps a million of these).
+
+    Much smaller than the record itself, so a regrouping of the whole catalogue keeps these
+    and not the records.
+    """
 
     title: str
     subtitle: str
@@ -148,7 +154,8 @@ class _Facts:
     publisher: tuple[tuple[str, ...], str]  # significant words, initials
 
 
-def _facts(bib: BibRecord) -> _Facts:
+def record_facts(bib: BibRecord) -> Facts:
+    """What the rules read of one record."""
     title = title_key(bib)
     authors = bib.authors
     isbns, ids = set(bib.isbns), set()
@@ -160,7 +167,7 @@ def _facts(bib: BibRecord) -> _Facts:
             ids.add(kind + value if kind.startswith("(") else f"{kind}:{value}")
     if bib.format == "journal":
         ids.update(f"issn:{number}" for number in bib.issns)
-    return _Facts(
+    return Facts(
         title=title,
         subtitle=_fold(bib.subtitle),
         generic=all(w in _GENERIC_WORDS or w in _CONNECTORS or w.isdigit() for w in title.split()),
@@ -180,7 +187,8 @@ def _facts(bib: BibRecord) -> _Facts:
     )
 
 
-def _keys(facts: _Facts) -> list[str]:
+def blocking_keys(facts: Facts) -> list[str]:
+    """match_keys() of the record these facts are of."""
     keys = [f"isbn:{number}" for number in facts.isbns]
     keys += [f"id:{value}" for value in facts.ids]
     if facts.title and facts.author and facts.year:
@@ -365,12 +373,12 @@ def match_keys(bib: BibRecord) -> frozenset[str]:
     "tay:<title key>|<first author's surname>|<year>": none without a title, author or year,
     so a generic title ("Gedichte") never blocks alone; compare() asks it for more besides.
     """
-    return frozenset(_keys(_facts(bib)))
+    return frozenset(blocking_keys(record_facts(bib)))
 
 
 def compare(a: BibRecord, b: BibRecord) -> Decision:
     """Whether two records are one edition, with the rule that joined or the check that refused."""
-    return _decide(_facts(a), _facts(b))
+    return _decide(record_facts(a), record_facts(b))
 
 
 def conflict(a: BibRecord, b: BibRecord) -> Decision | None:
@@ -380,103 +388,176 @@ def conflict(a: BibRecord, b: BibRecord) -> Decision | None:
     variants joined through a third record. Formats, volumes, identifiers, years, editions
     and page counts that differ are.
     """
-    return _conflict(_facts(a), _facts(b))
+    return _conflict(record_facts(a), record_facts(b))
 
 
-def _decide(a: _Facts, b: _Facts) -> Decision:
-    refused = _conflict(a, b)
+def _decide(a: Facts, b: Facts) -> Decision:
+    code = _verdict(a, b)
+    if code == "isbn":
+        shared = a.isbns & b.isbns
+        return Decision(True, "isbn", f"ISBN {min(shared)} shared; {_agreeing(a, b)}")
+    if code == "identifier":
+        shared = a.ids & b.ids
+        return Decision(True, "identifier", f"{_show_id(min(shared))} shared; {_agreeing(a, b)}")
+    if code == "title-author-year":
+        return Decision(
+            True,
+            "title-author-year",
+            f"title {a.title!r}, author {a.author!r}, year {a.year} agree; {_agreeing(a, b)}",
+        )
+    return _refusal(code, a, b)
+
+
+def _verdict(a: Facts, b: Facts) -> str:
+    """_decide() without its Decision: the joining rule, or the code of the refusal.
+
+    cluster() asks this of millions of pairs and nearly all are refused: a Decision with its
+    sentence costs more than the checks, so it is made only for the pairs that need one.
+    """
+    refused = _conflict_code(a, b)
     if refused:
         return refused
-    shared = a.isbns & b.isbns
-    if shared:
-        return Decision(True, "isbn", f"ISBN {min(shared)} shared; {_agreeing(a, b)}")
-    shared = a.ids & b.ids
-    if shared:
-        return Decision(True, "identifier", f"{_show_id(min(shared))} shared; {_agreeing(a, b)}")
+    if a.isbns & b.isbns:
+        return "isbn"
+    if a.ids & b.ids:
+        return "identifier"
     if not a.title or not b.title:
-        return Decision(False, "title", "no title to match on")
+        return "no-title"
     if a.title != b.title:
-        return Decision(False, "title", f"titles differ: {a.title!r} vs {b.title!r}")
+        return "title"
     if not a.author or not b.author:
-        return Decision(False, "author", "no author to match on")
+        return "no-author"
     if a.author != b.author:
-        return Decision(False, "author", f"first authors differ: {a.author!r} vs {b.author!r}")
+        return "author"
     if a.initial and b.initial and a.initial != b.initial:
-        return Decision(
-            False,
-            "author",
-            f"first authors differ: {a.author!r} with forenames {a.initial}. and {b.initial}.",
-        )
+        return "initial"
     if a.year is None or b.year is None:
-        return Decision(False, "year", "no year to match on")
+        return "no-year"
     if a.generic and not (a.publisher[0] and b.publisher[0] and a.pages and b.pages):
-        return Decision(
-            False,
-            "generic-title",
-            f"generic title {a.title!r}: needs publisher and page count in both records",
-        )
+        return "generic-title"
     if a.subtitle and b.subtitle and not _starts_alike(a.subtitle, b.subtitle):
-        return Decision(False, "subtitle", f"subtitles differ: {a.subtitle!r} vs {b.subtitle!r}")
+        return "subtitle"
     if not _publishers_agree(a.publisher, b.publisher) and a.publisher[0] and b.publisher[0]:
-        return Decision(
-            False,
-            "publisher",
-            f"publishers differ: {' '.join(sorted(a.publisher[0]))!r} vs "
-            f"{' '.join(sorted(b.publisher[0]))!r}",
-        )
-    return Decision(
-        True,
-        "title-author-year",
-        f"title {a.title!r}, author {a.author!r}, year {a.year} agree; {_agreeing(a, b)}",
-    )
+        return "publisher"
+    return "title-author-year"
 
 
-def _conflict(a: _Facts, b: _Facts) -> Decision | None:
+def _conflict(a: Facts, b: Facts) -> Decision | None:
+    code = _conflict_code(a, b)
+    return _refusal(code, a, b) if code else None
+
+
+def _conflict_code(a: Facts, b: Facts) -> str | None:
+    """The code of the check that forbids a and b in one cluster (see conflict()), or None."""
     if a.format != b.format:
-        shared = a.isbns & b.isbns
-        also = f" (ISBN {min(shared)} shared)" if shared else ""
-        return Decision(False, "format", f"formats differ: {a.format} vs {b.format}{also}")
+        return "format"
     if _parts_differ(a.part, b.part):
-        return Decision(False, "volume", f"volumes differ: {_part(a)} vs {_part(b)}")
+        return "volume"
+    if a.series and b.series and _series_volumes_differ(a, b):
+        return "series-volume"
+    if a.isbns & b.isbns or a.ids & b.ids:
+        if not _titles_agree(a.title, b.title):
+            return "identified-title"
+        if _pages_differ(a.pages, b.pages, gross=True):
+            return "identified-pages"
+        return None
+    if a.isbns and b.isbns:
+        return "isbn-conflict"
+    if a.ids and b.ids and {_kind(i) for i in a.ids} & {_kind(i) for i in b.ids}:
+        return "identifier-conflict"  # both have a DNB number, or both an EAN, and not the same
+    if a.issns and b.issns and not a.issns & b.issns:
+        return "issn-conflict"
+    if a.year is not None and b.year is not None and a.year != b.year:
+        return "year"
+    if a.edition.differs(b.edition):
+        return "edition"
+    if _pages_differ(a.pages, b.pages, gross=False):
+        return "pages"
+    if a.language and b.language and a.language != b.language:
+        return "language"
+    return None
+
+
+def _series_volumes_differ(a: Facts, b: Facts) -> tuple[str, str, str] | None:
+    """The first series both records are in with other volume numbers: (series, a's, b's)."""
     for series, volume in a.series:
         for other_series, other in b.series:
             if series == other_series and volume != other:
-                return Decision(
-                    False, "series-volume", f"series {series!r}: volume {volume} vs {other}"
-                )
-    identified = bool(a.isbns & b.isbns or a.ids & b.ids)
-    if identified:
-        if not _titles_agree(a.title, b.title):
-            return Decision(
-                False, "title", f"identifier shared but titles differ: {a.title!r} vs {b.title!r}"
-            )
-        if _pages_differ(a.pages, b.pages, gross=True):
-            return Decision(
-                False, "pages", f"identifier shared but page counts differ: {a.pages} vs {b.pages}"
-            )
-        return None
-    if a.isbns and b.isbns:
+                return series, volume, other
+    return None
+
+
+def _refusal(code: str, a: Facts, b: Facts) -> Decision:
+    """The Decision, with its sentence for librarians, of a refusal code of _verdict()."""
+    if code == "format":
+        shared = a.isbns & b.isbns
+        also = f" (ISBN {min(shared)} shared)" if shared else ""
+        return Decision(False, "format", f"formats differ: {a.format} vs {b.format}{also}")
+    if code == "volume":
+        return Decision(False, "volume", f"volumes differ: {_part(a)} vs {_part(b)}")
+    if code == "series-volume":
+        series, volume, other = _series_volumes_differ(a, b) or ("", "", "")
+        return Decision(False, "series-volume", f"series {series!r}: volume {volume} vs {other}")
+    if code == "identified-title":
+        return Decision(
+            False, "title", f"identifier shared but titles differ: {a.title!r} vs {b.title!r}"
+        )
+    if code == "identified-pages":
+        return Decision(
+            False, "pages", f"identifier shared but page counts differ: {a.pages} vs {b.pages}"
+        )
+    if code == "isbn-conflict":
         return Decision(False, "isbn-conflict", f"ISBNs differ: {min(a.isbns)} vs {min(b.isbns)}")
-    kinds = {_kind(i) for i in a.ids} & {_kind(i) for i in b.ids}
-    if kinds:  # both have a DNB number, or both an EAN, and not the same one
-        kind = min(kinds)
+    if code == "identifier-conflict":
+        kind = min({_kind(i) for i in a.ids} & {_kind(i) for i in b.ids})
         return Decision(
             False,
             "identifier-conflict",
             f"identifiers differ: {_show_id(_of_kind(a.ids, kind))} vs "
             f"{_show_id(_of_kind(b.ids, kind))}",
         )
-    if a.issns and b.issns and not a.issns & b.issns:
+    if code == "issn-conflict":
         return Decision(False, "identifier-conflict", "ISSNs differ")
-    if a.year is not None and b.year is not None and a.year != b.year:
+    if code == "year":
         return Decision(False, "year", f"years differ: {a.year} vs {b.year}")
-    if a.edition.differs(b.edition):
+    if code == "edition":
         return Decision(False, "edition", f"editions differ: {a.edition} vs {b.edition}")
-    if _pages_differ(a.pages, b.pages, gross=False):
+    if code == "pages":
         return Decision(False, "pages", f"page counts differ: {a.pages} vs {b.pages}")
-    if a.language and b.language and a.language != b.language:
+    if code == "language":
         return Decision(False, "language", f"languages differ: {a.language} vs {b.language}")
-    return None
+    if code == "no-title":
+        return Decision(False, "title", "no title to match on")
+    if code == "title":
+        return Decision(False, "title", f"titles differ: {a.title!r} vs {b.title!r}")
+    if code == "no-author":
+        return Decision(False, "author", "no author to match on")
+    if code == "author":
+        return Decision(False, "author", f"first authors differ: {a.author!r} vs {b.author!r}")
+    if code == "initial":
+        return Decision(
+            False,
+            "author",
+            f"first authors differ: {a.author!r} with forenames {a.initial}. and {b.initial}.",
+        )
+    if code == "no-year":
+        return Decision(False, "year", "no year to match on")
+    if code == "generic-title":
+        return Decision(
+            False,
+            "generic-title",
+            f"generic title {a.title!r}: needs publisher and page count in both records",
+        )
+    if code == "subtitle":
+        return Decision(False, "subtitle", f"subtitles differ: {a.subtitle!r} vs {b.subtitle!r}")
+    if code == "publisher":
+        return Decision(
+            False,
+            "publisher",
+            f"publishers differ: {' '.join(sorted(a.publisher[0]))!r} vs "
+            f"{' '.join(sorted(b.publisher[0]))!r}",
+        )
+    raise ValueError(f"no refusal {code!r}")
 
 
 def _parts_differ(a: tuple[str, str], b: tuple[str, str]) -> bool:
@@ -525,12 +606,12 @@ def _show_id(identifier: str) -> str:
     return f"{kind.upper()} {value}" if kind in ("ean", "issn") else identifier
 
 
-def _part(facts: _Facts) -> str:
+def _part(facts: Facts) -> str:
     number, name = facts.part
     return " ".join(filter(None, (number, repr(name) if name else ""))) or "none"
 
 
-def _agreeing(a: _Facts, b: _Facts) -> str:
+def _agreeing(a: Facts, b: Facts) -> str:
     year = f"year {a.year}" if a.year == b.year else f"years {a.year} and {b.year}"
     return f"same format {a.format}, {year}"
 
@@ -553,31 +634,41 @@ def cluster(
     `always` pairs (a, b, note) are joined whatever the rules say, and no two records of a
     `never` pair end up together.
     """
-    facts = [_facts(bib) for bib in records]
+    return cluster_facts([record_facts(bib) for bib in records], max_block, never, always)
+
+
+def cluster_facts(
+    facts: Sequence[Facts],
+    max_block: int = MAX_BLOCK,
+    never: Collection[frozenset[int]] = (),
+    always: Sequence[tuple[int, int, str]] = (),
+) -> Clustering:
+    """cluster() of records whose facts are already known (record_facts())."""
+    keys = [blocking_keys(fact) for fact in facts]
     blocks: dict[str, list[int]] = {}
-    for index, fact in enumerate(facts):
-        for key in _keys(fact):
+    for index, record_keys in enumerate(keys):
+        for key in record_keys:
             blocks.setdefault(key, []).append(index)
     large = tuple(sorted((k, len(v)) for k, v in blocks.items() if len(v) > max_block))
     matches, comparisons = [], 0
     for index, fact in enumerate(facts):
         candidates: set[int] = set()
-        for key in _keys(fact):
+        for key in keys[index]:
             block = blocks[key]
             if len(block) > 1:
                 start = bisect_right(block, index)
                 candidates.update(block[start : start + max_block])
         comparisons += len(candidates)
         for other in candidates:
-            decision = _decide(fact, facts[other])
-            if decision.same:  # the Decision itself is made again for the few that join
-                matches.append((RULES.index(decision.rule), index, other))
+            verdict = _verdict(fact, facts[other])
+            if verdict in _RANKS:  # the Decision itself is made for the few that join
+                matches.append((_RANKS[verdict], index, other))
     matches.sort()
     return _join(facts, matches, comparisons, large, frozenset(never), always)
 
 
 def _join(
-    facts: list[_Facts],
+    facts: Sequence[Facts],
     matches: list[tuple[int, int, int]],
     comparisons: int,
     large: tuple[tuple[str, int], ...],
@@ -641,7 +732,7 @@ def _vetoed(
 
 
 def _clash(
-    facts: list[_Facts], xs: list[int], ys: list[int], identified: bool
+    facts: Sequence[Facts], xs: list[int], ys: list[int], identified: bool
 ) -> tuple[int, int, Decision] | None:
     """The first pair of members across two clusters that conflict, if any.
 
@@ -651,9 +742,9 @@ def _clash(
     """
     for x in xs:
         for y in ys:
-            refused = _conflict(facts[x], facts[y])
-            if refused and not (identified and refused.rule == "isbn-conflict"):
-                return x, y, refused
+            code = _conflict_code(facts[x], facts[y])
+            if code and not (identified and code == "isbn-conflict"):
+                return x, y, _refusal(code, facts[x], facts[y])
     return None
 
 

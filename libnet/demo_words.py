@@ -95,7 +95,7 @@ hoerverlag       | Der Hörverlag              | Der Hörverl.              | M�
 argon            | Argon                      | Argon-Verl.               | Berlin     | 3-8398 3-7324
 hoerbuch-hamburg | Hörbuch Hamburg            | Hörbuch Hamburg           | Hamburg    | 3-89903 3-95713
 penguin          | Penguin Books              | Penguin                   | London     | 0-14
-bloomsbury       | Bloomsbury                 | Bloomsbury Publishing     | London     | 1-4088
+bloomsbury       | Bloomsbury                 | Bloomsbury Publishing     | London     | 1-4088 1-4729 1-5266
 """)  # noqa: E501
 }
 # key | RDA form | RAK form | MARC country code (008/15-17)

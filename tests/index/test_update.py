@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
-from index.engine import UnionIndex
+import pytest
+
+from harvesters.run import harvest_all
+from index.engine import ClusterDoc, UnionIndex
 from index.update import index_path, update_index
 from libnet.cli import main
+from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
+from libnet.demo_data import DEMO_LIBRARIES, generate
+from libnet.store import open_store
 from tests.builders import book, kehlmann_in_two_libraries
 from tests.index.test_cluster import KEHLMANN_10, KEHLMANN_13, Catalogue, audiobook
 
@@ -103,3 +110,40 @@ def test_a_title_corrected_in_place_reaches_the_index(tmp_path: Path) -> None:
     update_index(catalogue.store, tmp_path)
     assert search(catalogue, "Geschichten").total == 1
     assert search(catalogue, "Kehlmann").total == 2
+
+
+def test_a_new_folder_written_in_parallel_parts_is_the_one_written_whole(tmp_path: Path) -> None:
+    """Each part keeps its place: the same documents under the same numbers, the same answers."""
+    generate(tmp_path / "demo", titles=300, seed=3)
+    libraries = tuple(
+        LibraryConfig(
+            lib.code, lib.code, SourceConfig("marc", str(tmp_path / "demo" / lib.code / "*"))
+        )
+        for lib in DEMO_LIBRARIES
+    )
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}", tmp_path)
+    config = Config(tmp_path / "config.toml", StorageConfig(tmp_path), libraries)
+    assert all(r.ok for r in harvest_all(config, store))
+    report = update_index(store, tmp_path / "whole", workers=1)
+    assert update_index(store, tmp_path / "parts", full=True, workers=3).written == report.written
+    whole, parts = (
+        UnionIndex(index_path(tmp_path / "whole")),
+        UnionIndex(index_path(tmp_path / "parts")),
+    )
+    with whole._index.searcher() as one, parts._index.searcher() as three:
+        assert len(one.leaf_searchers()) == 1 and len(three.leaf_searchers()) == 3
+        assert list(one.all_stored_fields()) == list(three.all_stored_fields())
+    for text in ("der", "welt", "krimi OR mord", '"die welt"', "müller", "geschichte"):
+        assert whole.search(text, page_size=50) == parts.search(text, page_size=50)
+    assert whole.complete("d") == parts.complete("d")
+
+
+def test_a_failed_part_leaves_the_new_folder_empty(tmp_path: Path) -> None:
+    def broken() -> Iterator[ClusterDoc]:
+        raise ValueError("the store went away")
+        yield
+
+    union = UnionIndex(tmp_path / "index-1")
+    with pytest.raises(RuntimeError, match="writer process failed"):
+        union.write(fresh=True, parts=[broken()])
+    assert union.count() == 0

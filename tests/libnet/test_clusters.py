@@ -93,3 +93,17 @@ def test_unchanged_groups_do_not_enter_the_feed(seeded: RecordStore) -> None:
         changed = clusters.write_groups(conn, [g(r[0], r[1], rule="title")], before)
         assert changed == set(before.values())
         assert [c.id for c in clusters.changed_clusters(conn, feed)] == list(changed)
+
+
+def test_the_feed_is_cut_into_parts_of_about_equal_weight(seeded: RecordStore) -> None:
+    r = ids(seeded)
+    with seeded.write() as conn:
+        clusters.write_groups(conn, [g(r[0], r[1], r[2]), g(r[3]), g(r[4]), g(r[5])], {})
+        feed = [c.change_no for c in clusters.changed_clusters(conn, 0)]
+        last = clusters.state(conn, "cluster_change_no")
+        assert clusters.live_and_gone(conn, last) == (4, 0)
+        assert clusters.feed_parts(conn, last, 2) == [feed[1]]  # two clusters, then two
+        assert clusters.feed_parts(conn, last, 3) == [feed[1], feed[2]]
+        # weighing 4, 2, 2, 2: the cluster of three records is a part of its own
+        assert clusters.feed_parts(conn, last, 3, per_member=1) == [feed[0], feed[2]]
+        assert clusters.feed_parts(conn, last, 1) == []
