@@ -47,6 +47,20 @@ class IndexReport:
     removed: int  # clusters that left the index
     seconds: float
     total: int  # clusters in the index now
+    before: int = 0  # clusters in the index before
+    rebuilt: bool = False  # written into a new folder
+
+    @property
+    def added(self) -> int:
+        """Clusters new to the index: in an update, those written that were not there before."""
+        if self.rebuilt:
+            return self.written
+        return max(0, min(self.written, self.total - self.before + self.removed))
+
+    @property
+    def changed(self) -> int:
+        """Clusters whose document was written again."""
+        return self.written - self.added
 
 
 def index_path(data_dir: Path) -> Path:
@@ -70,7 +84,9 @@ def update_index(
     started = time.monotonic()
     regrouped = update_clusters(store, full=full)
     link = index_path(data_dir)
-    if full or not link.exists() or _schema_of(link.resolve()) != SCHEMA_VERSION:
+    rebuilt = full or not link.exists() or _schema_of(link.resolve()) != SCHEMA_VERSION
+    before = 0 if not link.exists() else UnionIndex(link).count()
+    if rebuilt:
         folder = data_dir / f"index-{time.time_ns()}"
         written, removed = _build(store, UnionIndex(folder), folder, progress, workers)
         _switch(link, folder)
@@ -78,7 +94,8 @@ def update_index(
         folder = link.resolve()
         written, removed = _apply(store, UnionIndex(folder), folder, progress)
     total = UnionIndex(link).count()
-    return IndexReport(regrouped.records, written, removed, time.monotonic() - started, total)
+    seconds = time.monotonic() - started
+    return IndexReport(regrouped.records, written, removed, seconds, total, before, rebuilt)
 
 
 def _build(

@@ -440,9 +440,11 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
                 report = update_index(store, config.storage.data_dir, full=args.full)
         finally:
             store.close()
+    how = "new index built" if report.rebuilt else "index updated"
     print(
-        f"{report.records} changed records regrouped; {report.written} clusters written, "
-        f"{report.removed} removed; {report.total} clusters in the index ({report.seconds:.1f} s)"
+        f"{how}: {report.records} changed records regrouped; clusters {report.added} added, "
+        f"{report.changed} changed, {report.removed} removed; {report.total} in the index "
+        f"({report.seconds:.1f} s)"
     )
     return EXIT_OK
 

@@ -29,7 +29,7 @@ def test_the_index_follows_harvests_changes_and_deletions(tmp_path: Path) -> Non
     catalogue.export("herten", book("h1", isbn=KEHLMANN_13), book("h9", title="Ruhm", isbn=""))
     catalogue.harvest()
     report = update_index(catalogue.store, tmp_path)
-    assert report.total == 3
+    assert report.total == 3 and report.rebuilt and (report.added, report.changed) == (3, 0)
     result = search(catalogue, "vermessung der welt")
     assert result.total == 2  # the book (two libraries) and its audiobook
     book_hit = next(hit for hit in result.hits if hit.format == "book")
@@ -42,6 +42,12 @@ def test_the_index_follows_harvests_changes_and_deletions(tmp_path: Path) -> Non
     assert report.removed >= 1 and report.total == 2
     assert search(catalogue, "ruhm").total == 0
     assert search(catalogue, "Kehlmann").total == 2
+
+    catalogue.export("herten", book("h1", isbn=KEHLMANN_13), book("h5", title="Tyll", isbn=""))
+    catalogue.harvest()
+    report = update_index(catalogue.store, tmp_path)
+    assert not report.rebuilt and report.added == 1 and report.total == 3
+    assert report.added + report.changed == report.written
 
 
 def test_a_full_rebuild_keeps_cluster_ids(tmp_path: Path) -> None:
