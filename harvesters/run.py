@@ -7,8 +7,6 @@ never holds the store's write lock, and a source that fails half-way changes not
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import hashlib
 import itertools
 import json
@@ -16,7 +14,6 @@ import logging
 import multiprocessing
 import os
 import pickle
-import signal
 import tempfile
 import time
 from collections import deque
@@ -34,6 +31,7 @@ from libnet.config import Config, LibraryConfig
 from libnet.errors import RecordError, StoreError, one_line
 from libnet.harvested import RawRecord, RecordProblem, excerpt
 from libnet.marc import decode
+from libnet.processes import end_with_parent
 from libnet.record import normalise, record_id
 from libnet.store import Counts, Prepared, RecordStore, SuspiciousDelete
 
@@ -237,7 +235,7 @@ def _prepared(
     # _prepare_batch, which takes no lock another thread could have held at the fork
     context = multiprocessing.get_context("fork")
     with ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_end_with_parent, initargs=(os.getpid(),)
+        workers, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
     ) as pool:
         pending: deque[Future[list[Prepared | RecordProblem]]] = deque()
         while batch := list(itertools.islice(items, BATCH)):
@@ -246,17 +244,6 @@ def _prepared(
                 yield from pending.popleft().result()
         while pending:
             yield from pending.popleft().result()
-
-
-def _end_with_parent(parent: int) -> None:
-    """Have the kernel end this worker when the harvest that started it dies, kill -9 too."""
-    with contextlib.suppress(OSError, AttributeError):  # Linux only; elsewhere the broken
-        ctypes.CDLL(None).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)  # queue ends it later
-    if os.getppid() != parent:  # the harvest died before prctl took effect
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 def _prepare_one(

@@ -7,6 +7,7 @@ the web pages never see a Whoosh object and a faster search can replace this one
 from __future__ import annotations
 
 import json
+import os
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -32,6 +33,7 @@ from index.analysis import (
     words,
 )
 from index.vectors import Snapshot
+from libnet.processes import end_with_parent
 from libnet.record import BibRecord
 
 SEARCH_FIELDS = ("title", "subtitle", "authors", "subjects", "series", "publisher", "isbn")
@@ -286,11 +288,13 @@ class UnionIndex:
 
         def write_part(docs: Iterable[ClusterDoc], pipe: Connection) -> None:
             # in the forked process: the parent holds the index's lock and commits the segment
+            end_with_parent(parent)
             part = SegmentWriter(self._index, _lk=False, limitmb=limitmb, codec=codec)
             written = add(part, docs, lambda n: pipe.send(("written", n)))
             pipe.send(("done", written, part._finalize_segment()))
 
         writer = self._index.writer(limitmb=limitmb, codec=codec)
+        parent = os.getpid()
         fork = get_context("fork")
         started: list[tuple[BaseProcess, Connection]] = []
         counts = [0] * (len(parts) + 1)  # documents written by each process, this one last

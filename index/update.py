@@ -87,6 +87,7 @@ def update_index(
     rebuilt = full or not link.exists() or _schema_of(link.resolve()) != SCHEMA_VERSION
     before = 0 if not link.exists() else UnionIndex(link).count()
     if rebuilt:
+        _remove_abandoned_builds(data_dir, link)
         folder = data_dir / f"index-{time.time_ns()}"
         written, removed = _build(store, UnionIndex(folder), folder, progress, workers)
         _switch(link, folder)
@@ -198,6 +199,14 @@ def _save_cursor(folder: Path, change_no: int) -> None:
     temporary = folder / f"{CURSOR}.tmp"
     temporary.write_text(json.dumps({"cluster_change_no": change_no, "schema": SCHEMA_VERSION}))
     os.replace(temporary, folder / CURSOR)  # atomic: the old cursor or the new one
+
+
+def _remove_abandoned_builds(data_dir: Path, link: Path) -> None:
+    """Remove the folders of builds that never replaced the index (killed half-way)."""
+    current = link.resolve() if link.is_symlink() else None
+    for folder in data_dir.glob("index-*"):
+        if folder.is_dir() and folder.resolve() != current:
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _switch(link: Path, folder: Path) -> None:

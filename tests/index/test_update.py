@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -15,7 +20,8 @@ from libnet.cli import main
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo_data import DEMO_LIBRARIES, generate
 from libnet.store import open_store
-from tests.builders import book, kehlmann_in_two_libraries
+from tests.builders import book, iso2709, kehlmann_in_two_libraries
+from tests.harvesters.test_run import ROOT, _processes_of, export, write_config
 from tests.index.test_cluster import KEHLMANN_10, KEHLMANN_13, Catalogue, audiobook
 
 
@@ -153,3 +159,75 @@ def test_a_failed_part_leaves_the_new_folder_empty(tmp_path: Path) -> None:
     with pytest.raises(RuntimeError, match="writer process failed"):
         union.write(fresh=True, parts=[broken()])
     assert union.count() == 0
+
+
+def _libnet(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-m", "libnet.cli", *args, "--config", str(config)]
+
+
+def _kill_midway(command: list[str], delays: tuple[float, ...], check) -> int:
+    """Run command, kill -9 it after each delay until one run finishes; check after each."""
+    killed = 0
+    for delay in delays:
+        process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        time.sleep(delay)
+        finished = process.poll() is not None
+        if not finished:
+            os.kill(process.pid, signal.SIGKILL)
+            killed += 1
+        process.wait()
+        assert _processes_of(Path(command[-1])) == [], "index writers outlived the kill"
+        check()
+        if finished:
+            break
+    return killed
+
+
+def _titles_in(data_dir: Path, count: int) -> tuple[int, int]:
+    """The clusters found as 'alt' and as 'neu'; each of the count clusters exactly once."""
+    union = UnionIndex(index_path(data_dir))
+    assert union.count() == count
+    every = union.search("titel", page_size=1)
+    assert every.total == count, "a replaced cluster shows twice or a cluster is missing"
+    return union.search("alt", page_size=1).total, union.search("neu", page_size=1).total
+
+
+def test_kill_9_during_an_update_or_a_rebuild_leaves_a_searchable_index(tmp_path: Path) -> None:
+    """Old or newer clusters, each once, after every kill; the next run catches up."""
+    count = 6_000  # enough clusters that indexing takes seconds on a fast machine too
+
+    def titled(word: str) -> bytes:
+        return iso2709(*(book(f"m{i}", title=f"{word} Titel {i}", isbn="") for i in range(count)))
+
+    export(tmp_path, "marl.mrc", titled("Alt"))
+    config = write_config(tmp_path, ("marl", "exports/marl.mrc"))
+    data_dir = tmp_path / "var"
+    for args in (("harvest",), ("index",)):
+        subprocess.run(_libnet(config, *args), check=True, capture_output=True, cwd=ROOT)
+    export(tmp_path, "marl.mrc", titled("Neu"))
+    subprocess.run(_libnet(config, "harvest"), check=True, capture_output=True, cwd=ROOT)
+
+    seen: list[tuple[int, int]] = []
+    delays = (1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 30.0)
+
+    def consistent() -> None:
+        alt, neu = _titles_in(data_dir, count)
+        assert alt + neu == count
+        seen.append((alt, neu))
+
+    killed = _kill_midway(_libnet(config, "index"), delays, consistent)
+    assert killed, "the index update finished before it could be killed"
+    assert seen[-1] == (0, count), "the run after the kills did not catch up"
+
+    link_target = index_path(data_dir).resolve()
+
+    def unchanged_until_switched() -> None:
+        assert _titles_in(data_dir, count) == (0, count)
+
+    killed = _kill_midway(_libnet(config, "index", "--full"), delays, unchanged_until_switched)
+    assert killed, "the rebuild finished before it could be killed"
+    assert index_path(data_dir).resolve() != link_target
+    builds = sorted(p.name for p in data_dir.glob("index-*"))
+    assert builds == [index_path(data_dir).resolve().name], "a killed build's folder remains"
