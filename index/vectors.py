@@ -5,9 +5,11 @@ hit again; at a million clusters a common word costs half a second. Here each qu
 posting list is read block by block into numpy arrays, scored with the same BM25F formula and
 statistics Whoosh uses (its idf, average field length and field-length bytes), and combined
 with array operations: AND by intersection, OR by union with summed scores. Facet counts
-come from per-document arrays loaded once per searcher. Query kinds without a vectorised
-form (phrases, say) are evaluated by Whoosh's own matcher and joined in as arrays, so every
-query gives the answer Whoosh would give; tests/index/test_vectors.py compares the two.
+come from per-document arrays loaded once per searcher. Phrases intersect their words'
+postings the same way and decode positions only for the documents in the intersection. Query
+kinds without a vectorised form are evaluated by Whoosh's own matcher and joined in as
+arrays, so every query gives the answer Whoosh would give; tests/index/test_vectors.py
+compares the two.
 
 This reads Whoosh internals of the codec "whoosh3" (posting blocks, inlined postings, the
 length columns): pyproject.toml pins the Whoosh release this was written against. Only
@@ -142,6 +144,8 @@ class Snapshot:
         if isinstance(q, query.ConstantScoreQuery):
             found = self.evaluate(q.child).docs
             return Matches(found, np.full(len(found), float(q.score)))
+        if isinstance(q, query.Phrase):
+            return self._phrase(q)
         if q is query.NullQuery:
             return Matches.none()
         return self._by_whoosh(q)
@@ -190,18 +194,23 @@ class Snapshot:
             self._cache.move_to_end(key)
             return cached
         docs, weights = self._postings(field, btext)
-        if self.searcher.schema[field].scorable and len(docs):
-            idf = self.searcher.idf(field, btext.decode("utf-8"))
-            avgfl = self.searcher.avg_field_length(field) or 1
-            lengths = _LENGTHS[self._length_bytes(field)[docs]]
-            b, k1 = self._weighting._field_B.get(field, self._weighting.B), self._weighting.K1
-            scores = idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
-        else:
-            scores = weights
+        scores = self._scores(field, btext, docs, weights)
         result = Matches(docs, scores * boost if boost != 1.0 else scores)
         if len(docs) >= CACHE_MIN_DOCS:
             self._remember(key, result)
         return result
+
+    def _scores(
+        self, field: str, btext: bytes, docs: np.ndarray, weights: np.ndarray
+    ) -> np.ndarray:
+        """BM25F scores of a term in docs with its weights there, as Whoosh computes them."""
+        if not self.searcher.schema[field].scorable or not len(docs):
+            return weights
+        idf = self.searcher.idf(field, btext.decode("utf-8"))
+        avgfl = self.searcher.avg_field_length(field) or 1
+        lengths = _LENGTHS[self._length_bytes(field)[docs]]
+        b, k1 = self._weighting._field_B.get(field, self._weighting.B), self._weighting.K1
+        return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
 
     def _remember(self, key: tuple[str, bytes, float], matches: Matches) -> None:
         self._cache[key] = matches
@@ -212,7 +221,14 @@ class Snapshot:
 
     def _postings(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The live documents with a term and its weight in each, read block by block."""
-        all_docs, all_weights = [], []
+        docs, weights, _ = self._read_postings(field, btext, values=False)
+        return docs, weights
+
+    def _read_postings(
+        self, field: str, btext: bytes, *, values: bool
+    ) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+        """_postings(), with each posting's encoded value (its positions) when `values`."""
+        all_docs, all_weights, all_values = [], [], []
         for leaf, offset in self._leaves:
             reader = leaf.reader()
             terms = reader._terms
@@ -221,9 +237,11 @@ class Snapshot:
             except (TermNotFound, KeyError):
                 continue
             if info.is_inlined():
-                ids, weights, _ = info.inlined_postings()
+                ids, weights, encoded = info.inlined_postings()
                 all_docs.append(np.array(ids, dtype=np.int64) + offset)
                 all_weights.append(_weights(weights, len(ids)))
+                if values:
+                    all_values.extend(encoded)
                 continue
             matcher = reader._codec.postings_reader(
                 terms._postfile, info, reader.schema[field].format
@@ -235,14 +253,62 @@ class Snapshot:
                 deltas, weights = matcher._data[0], matcher._data[1]
                 all_docs.append(np.cumsum(np.array(deltas, dtype=np.int64)) + offset)
                 all_weights.append(_weights(weights, len(deltas)))
+                if values:
+                    matcher._read_values()
+                    all_values.extend(matcher._values)
                 if matcher._lastblock:
                     break
                 matcher._goto(matcher._nextoffset)
         if not all_docs:
-            return _EMPTY_DOCS, np.zeros(0)
+            return _EMPTY_DOCS, np.zeros(0), []
         docs, weights = np.concatenate(all_docs), np.concatenate(all_weights)
         live = self.live[docs]
-        return docs[live], weights[live]
+        if values and not live.all():
+            all_values = [v for v, keep in zip(all_values, live.tolist(), strict=True) if keep]
+        return docs[live], weights[live], all_values
+
+    def _phrase(self, q: query.Phrase) -> Matches:
+        """The documents with the words in order, as Whoosh's Phrase finds and scores them.
+
+        Whoosh intersects the words' postings, sums their scores and keeps a document when a
+        chain of the words' positions has each next word 1 to `slop` positions after the
+        one before (SpanNear2, ordered, mindist 1). Here the intersection is the vectorised
+        AND, and positions are decoded only for the documents in it.
+        """
+        field = q.fieldname
+        if field not in self.searcher.schema:
+            return Matches.none()
+        if not self.searcher.schema[field].format.supports("positions"):
+            return self._by_whoosh(q)  # Whoosh's own error for a field without positions
+        try:
+            words = [self.searcher.schema[field].to_bytes(word) for word in q.words]
+        except ValueError:
+            return Matches.none()
+        if not words:
+            return Matches.none()
+        postings = {word: self._read_postings(field, word, values=True) for word in set(words)}
+        docs = postings[words[0]][0]
+        for word in words[1:]:
+            docs = np.intersect1d(docs, postings[word][0], assume_unique=True)
+        if not len(docs):
+            return Matches.none()
+        scores = np.zeros(len(docs))
+        where: dict[bytes, list[int]] = {}
+        for word in words:  # a repeated word scores once for each time, as in Whoosh
+            term_docs, weights, _ = postings[word]
+            at = np.searchsorted(term_docs, docs)
+            scores += self._scores(field, word, term_docs, weights)[at]
+            where[word] = at.tolist()
+        decode = self.searcher.schema[field].format.decode_positions
+        keep = np.fromiter(
+            (
+                _in_order([decode(postings[w][2][where[w][i]]) for w in words], q.slop)
+                for i in range(len(docs))
+            ),
+            dtype=bool,
+            count=len(docs),
+        )
+        return Matches(docs[keep], scores[keep]).boosted(q.boost)
 
     def _multiterm(self, q: query.MultiTerm) -> Matches:
         """Prefix, wildcard, term range: the documents with any term it expands to.
@@ -362,6 +428,20 @@ class Snapshot:
                 columns.append(-column if descending else column)
             order = np.lexsort((docs, *reversed(columns)))
         return [int(d) for d in docs[order[:limit]]]
+
+
+def _in_order(positions: Sequence[list[int]], slop: int) -> bool:
+    """Whether a chain of positions, one from each list, has each next one 1 to slop after.
+
+    Whoosh's SpanNear2 (ordered, mindist 1) on single-word spans: a chain of spans grows a
+    word at a time, and the next word must start 1 to slop positions after the chain ends.
+    """
+    spans = {(p, p) for p in positions[0]}
+    for following in positions[1:]:
+        spans = {(start, p) for start, end in spans for p in following if 1 <= p - end <= slop}
+        if not spans:
+            return False
+    return True
 
 
 def _weights(weights: object, count: int) -> np.ndarray:

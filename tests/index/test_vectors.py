@@ -16,6 +16,7 @@ from sqlalchemy import select
 from harvesters.run import harvest_all
 from index.engine import UnionIndex
 from index.update import _documents, index_path, update_index
+from index.vectors import Snapshot
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo_data import DEMO_LIBRARIES, generate
 from libnet.schema import cluster_members
@@ -61,11 +62,14 @@ def queries(index: UnionIndex) -> list[str]:
     rng.shuffle(stored)
     found = ["der", "die welt", "geschichte", "roman", "NOT roman", "krimi OR mord", "welt*"]
     found += ["year:[1990 TO 2005]", "year:2001", "title:liebe", 'author:"müller"', "zzzz"]
+    found += ['"der der"', '"die die welt"', '"welt die"~3', 'title:"die welt" OR "der welt"']
     for doc in stored[:12]:
         words = doc["title"].split()
         found.append(words[0])
         found.append(" ".join(words[:2]))
         found.append(f'"{" ".join(words[:2])}"')
+        found.append(f'"{" ".join(words[:3])}"')
+        found.append(f'"{words[0]} {words[-1]}"~4')
         found.append(doc["title"])
         if doc["authors"]:
             found.append(doc["authors"][0].split(",")[0])
@@ -99,3 +103,12 @@ def test_search_answers_as_whoosh_does(catalogue: UnionIndex) -> None:
                 assert fast.suggestion == slow.suggestion, where
                 checked += fast.total > 0
     assert checked > 200  # most queries find something, so the comparison means something
+
+
+def test_phrases_are_answered_without_whoosh_matchers(catalogue: UnionIndex, monkeypatch) -> None:
+    def refuse(self, q):
+        raise AssertionError(f"{q!r} went through Whoosh's matcher")
+
+    monkeypatch.setattr(Snapshot, "_by_whoosh", refuse)
+    assert catalogue.search('"die welt"').total == catalogue.search_with_whoosh('"die welt"').total
+    assert catalogue.search('title:"der der" OR "welt die"~3').total >= 0
