@@ -90,11 +90,22 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure_and_report(run_all, report, args: argparse.Namespace) -> int:
     """Run a benchmark, describe it with the time and load, print it and (--write) keep it."""
-    started = time.monotonic()
-    load_before = os.getloadavg()
-    results = run_all(args.records, args.seed)
-    minutes = (time.monotonic() - started) / 60
-    text = report(results, args.records, args.seed, minutes, (load_before, os.getloadavg()))
+    saved, again = getattr(args, "save", None), getattr(args, "report_from", None)
+    if again:  # the numbers of an earlier run, described anew
+        kept = json.loads(Path(again).read_text(encoding="utf-8"))
+        results, minutes, loads = kept["results"], kept["minutes"], kept["loads"]
+        args.records, args.seed = kept["records"], kept["seed"]
+    else:
+        started = time.monotonic()
+        load_before = os.getloadavg()
+        results = run_all(args.records, args.seed)
+        minutes = (time.monotonic() - started) / 60
+        loads = (load_before, os.getloadavg())
+        if saved:  # JSON-ready results only (bench/index.py's)
+            kept = {"records": args.records, "seed": args.seed, "minutes": minutes}
+            kept |= {"loads": loads, "results": results}
+            Path(saved).write_text(json.dumps(kept), encoding="utf-8")
+    text = report(results, args.records, args.seed, minutes, loads)
     if args.write:
         write_section(DOC, text)  # before printing: a closed pipe must not lose the numbers
     print(text)
