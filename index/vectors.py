@@ -106,7 +106,10 @@ class Snapshot:
         self.facets = {field: self._facet(field) for field in facet_fields}
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
-        self._cache: OrderedDict[tuple[str, bytes, float], Matches] = OrderedDict()
+        # a common term's scored matches (key: field, term, boost) and its postings with
+        # positions (key: field, term, None), the least recently used dropped first
+        self._cache: OrderedDict[tuple[str, bytes, float | None], tuple[object, int]]
+        self._cache = OrderedDict()
         self._cached_bytes = 0
         self._weighting = searcher.weighting
         if not isinstance(self._weighting, BM25F):
@@ -189,15 +192,14 @@ class Snapshot:
             return Matches.none()
         btext = self.searcher.schema[field].to_bytes(text)
         key = (field, btext, boost)
-        cached = self._cache.get(key)
+        cached = self._cached(key)
         if cached is not None:
-            self._cache.move_to_end(key)
             return cached
         docs, weights = self._postings(field, btext)
         scores = self._scores(field, btext, docs, weights)
         result = Matches(docs, scores * boost if boost != 1.0 else scores)
         if len(docs) >= CACHE_MIN_DOCS:
-            self._remember(key, result)
+            self._remember(key, result, result.docs.nbytes + result.scores.nbytes)
         return result
 
     def _scores(
@@ -212,12 +214,35 @@ class Snapshot:
         b, k1 = self._weighting._field_B.get(field, self._weighting.B), self._weighting.K1
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
 
-    def _remember(self, key: tuple[str, bytes, float], matches: Matches) -> None:
-        self._cache[key] = matches
-        self._cached_bytes += matches.docs.nbytes + matches.scores.nbytes
+    def _cached(self, key: tuple[str, bytes, float | None]):
+        found = self._cache.get(key)
+        if found is None:
+            return None
+        self._cache.move_to_end(key)
+        return found[0]
+
+    def _remember(self, key: tuple[str, bytes, float | None], value: object, size: int) -> None:
+        self._cache[key] = (value, size)
+        self._cached_bytes += size
         while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
-            _, old = self._cache.popitem(last=False)
-            self._cached_bytes -= old.docs.nbytes + old.scores.nbytes
+            _, (_old, old_size) = self._cache.popitem(last=False)
+            self._cached_bytes -= old_size
+
+    def _positional_postings(
+        self, field: str, btext: bytes
+    ) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
+        """_read_postings with values, kept between searches for a common term."""
+        key = (field, btext, None)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        found = self._read_postings(field, btext, values=True)
+        docs, weights, values = found
+        if len(docs) >= CACHE_MIN_DOCS:
+            # a bytes object costs its length and about 33 bytes; the list 8 a value
+            size = docs.nbytes + weights.nbytes + sum(map(len, values)) + 41 * len(values)
+            self._remember(key, found, size)
+        return found
 
     def _postings(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The live documents with a term and its weight in each, read block by block."""
@@ -286,7 +311,7 @@ class Snapshot:
             return Matches.none()
         if not words:
             return Matches.none()
-        postings = {word: self._read_postings(field, word, values=True) for word in set(words)}
+        postings = {word: self._positional_postings(field, word) for word in set(words)}
         docs = postings[words[0]][0]
         for word in words[1:]:
             docs = np.intersect1d(docs, postings[word][0], assume_unique=True)
@@ -373,16 +398,12 @@ class Snapshot:
 
     def _facet(self, field: str) -> Facet:
         """A field's terms as facet values, with each document's values."""
-        values: dict[str, int] = {}
-        docs_of: list[list[np.ndarray]] = []
+        terms: dict[bytes, None] = {}  # in the order the leaves first name them
         for leaf, _ in self._leaves:
-            for btext in leaf.reader().lexicon(field):
-                value = btext.decode("utf-8")
-                if value not in values:
-                    values[value] = len(values)
-                    docs_of.append([])
-                docs_of[values[value]].append(self._postings(field, btext)[0])
-        docs = [np.unique(np.concatenate(parts)) for parts in docs_of]
+            terms.update(dict.fromkeys(leaf.reader().lexicon(field)))
+        values = {btext.decode("utf-8"): n for n, btext in enumerate(terms)}
+        # a term's postings over all leaves, sorted and unique
+        docs = [self._postings(field, btext)[0] for btext in terms]
         if docs:
             doc = np.concatenate(docs)
             number = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
