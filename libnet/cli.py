@@ -103,6 +103,28 @@ def build_parser() -> argparse.ArgumentParser:
         correction.add_argument("b", metavar="CODE:ID", type=_record_ref)
         correction.add_argument("--note", default="", help="why, for the next librarian")
 
+    accounts = sub.add_parser("users", parents=[common], help="accounts of the loan network")
+    accounts_sub = accounts.add_subparsers(dest="users_command", required=True)
+    add = accounts_sub.add_parser("add", parents=[common], help="create an account")
+    add.add_argument("--role", required=True, choices=("patron", "librarian", "admin"))
+    add.add_argument("--library", required=True, metavar="CODE",
+                     help="a patron's home library, a librarian's library")  # fmt: skip
+    add.add_argument("--name", required=True, metavar="NAME")
+    add.add_argument("--card", metavar="NUMBER", help="a patron's library card (the login)")
+    add.add_argument("--email", metavar="E", default="")
+    add.add_argument("--language", choices=("de", "en"), default="de")
+    add.add_argument("--password-stdin", action="store_true", required=True,
+                     help="read the password from the first line of standard input")  # fmt: skip
+    listing = accounts_sub.add_parser("list", parents=[common], help="every account")
+    listing.add_argument("--library", metavar="CODE", help="only this library's accounts")
+    listing.add_argument("--json", action="store_true")
+    disable = accounts_sub.add_parser("disable", parents=[common], help="end an account's logins")
+    disable.add_argument("who", metavar="NAME", help="a staff name, a patron's name or card")
+    password = accounts_sub.add_parser(
+        "password", parents=[common], help="set a new password (from standard input)"
+    )
+    password.add_argument("who", metavar="NAME", help="a staff name, a patron's name or card")
+
     demo = sub.add_parser(
         "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
     )
@@ -141,6 +163,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_records_stats(config, store, args)
             if args.command == "clusters":
                 return cmd_clusters(store, args)
+            if args.command == "users":
+                return cmd_users(config, store, args)
             return cmd_runs(store, args)
         finally:
             store.close()
@@ -418,6 +442,54 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
     ]
     _print_table("Harvest runs (UTC)", columns.split(), rows)
     return EXIT_OK
+
+
+def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> int:
+    from libnet import accounts
+
+    if args.users_command == "add":
+        with store.engine.begin() as conn:
+            account = accounts.add_user(
+                conn, role=args.role, library=args.library, name=args.name,
+                password=_password_from_stdin(), card=args.card, email=args.email,
+                language=args.language, libraries=tuple(lib.code for lib in config.libraries),
+            )  # fmt: skip
+        print(f"{account.role} {account.name} of {account.library} added; logs in as "
+              f"{account.login}")  # fmt: skip
+        return EXIT_OK
+    if args.users_command == "password":
+        with store.engine.begin() as conn:
+            accounts.set_password(conn, args.who, _password_from_stdin())
+        print(f"password of {args.who} set")
+        return EXIT_OK
+    if args.users_command == "disable":
+        with store.engine.begin() as conn:
+            account = accounts.disable_user(conn, args.who)
+        print(f"{account.role} {account.name} of {account.library} disabled")
+        return EXIT_OK
+    with store.engine.connect() as conn:
+        found = accounts.list_users(conn, args.library)
+    if args.json:
+        rows = [asdict(a) | {"created_at": a.created_at.isoformat(),
+                             "last_login": a.last_login and a.last_login.isoformat()}
+                for a in found]  # fmt: skip
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    table = Table("role", "library", "name", "card", "e-mail", "language", "state", "last login")
+    for a in found:
+        last = a.last_login.strftime("%Y-%m-%d %H:%M") if a.last_login else ""
+        state = "disabled" if a.disabled else "active"
+        table.add_row(a.role, a.library, a.name, a.card or "", a.email, a.language, state, last)
+    Console(width=140).print(table)
+    return EXIT_OK
+
+
+def _password_from_stdin() -> str:
+    line = sys.stdin.readline()
+    password = line[:-1] if line.endswith("\n") else line
+    if not password:
+        raise LibnetError("no password on standard input (--password-stdin reads one line)")
+    return password
 
 
 def cmd_index(config: Config, args: argparse.Namespace) -> int:

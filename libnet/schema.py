@@ -140,3 +140,28 @@ cluster_overrides = Table(
         "library_a", "local_id_a", "library_b", "local_id_b", name="uq_cluster_overrides_pair"
     ),
 )
+
+# --- the loan network: people and their rights ---------------------------------------------
+
+# Patrons, librarians and the network's administrators. A patron logs in with the card
+# number, staff with the name (unique among staff; patrons may share a name, not a card).
+# Accounts are disabled, never deleted: requests and the audit log point at them.
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("role", String(20), nullable=False),  # patron, librarian, admin
+    Column("library", String(40), nullable=False),  # home library (patron), library (staff)
+    Column("card", String(40), unique=True),  # a patron's library card number
+    Column("email", String(320), nullable=False, default=""),
+    Column("language", String(5), nullable=False, default="de"),
+    Column("password_hash", String(300), nullable=False),
+    Column("disabled", Boolean, nullable=False, default=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # login throttling: failures since the last success, and until when logins are refused
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("last_login", DateTime(timezone=True)),
+    Index("ix_users_name", "name"),
+)

@@ -1,0 +1,180 @@
+"""Accounts of the loan network, on SQLite and on a real PostgreSQL: made, found, throttled."""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from libnet import accounts
+from libnet.accounts import AccountError, StoreAuthenticator
+from libnet.cli import main
+from libnet.schema import users
+from libnet.store import RecordStore
+
+LIBRARIES = ("marl", "herten", "kreis")
+
+
+def add(store: RecordStore, **given) -> accounts.Account:
+    fields = {"role": "patron", "library": "marl", "name": "Anna Schmidt", "card": "M1001",
+              "password": "korrekt-pferd", "libraries": LIBRARIES} | given  # fmt: skip
+    with store.engine.begin() as conn:
+        return accounts.add_user(conn, **fields)
+
+
+def test_a_patron_logs_in_with_card_and_password(store: RecordStore) -> None:
+    patron = add(store, email="anna@example.org", language="en")
+    assert (patron.role, patron.library, patron.login) == ("patron", "marl", "M1001")
+    auth = StoreAuthenticator(store.engine)
+    found = auth.authenticate("M1001", "korrekt-pferd")
+    assert found is not None and found.id == patron.id and found.language == "en"
+    assert auth.authenticate("M1001", "falsch-pferd") is None
+    assert auth.authenticate("Anna Schmidt", "korrekt-pferd") is None  # patrons log in by card
+
+
+def test_staff_log_in_by_name_in_any_case(store: RecordStore) -> None:
+    add(store, role="librarian", name="Jana Marl", card=None)
+    found = StoreAuthenticator(store.engine).authenticate("jana marl", "korrekt-pferd")
+    assert found is not None and found.role == "librarian"
+
+
+def test_the_password_is_stored_as_a_salted_scrypt_hash(store: RecordStore) -> None:
+    add(store)
+    add(store, card="M1002")
+    with store.engine.connect() as conn:
+        hashes = conn.scalars(select(users.c.password_hash)).all()
+    assert all(h.startswith("scrypt:") and "korrekt-pferd" not in h for h in hashes)
+    assert hashes[0] != hashes[1]  # salted
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"role": "king"}, "role must be one of"),
+        ({"library": "bottrop"}, "no library 'bottrop'"),
+        ({"card": None}, "needs a card number"),
+        ({"role": "librarian"}, "only patrons have a card"),
+        ({"password": "kurz"}, "at least 8 characters"),
+        ({"email": "anna"}, "not an e-mail address"),
+        ({"language": "fr"}, "language must be one of"),
+        ({"name": "  "}, "needs a name"),
+    ],
+)
+def test_a_wrong_account_is_refused_with_the_reason(store: RecordStore, given, message) -> None:
+    with pytest.raises(AccountError, match=message):
+        add(store, **given)
+    with store.engine.connect() as conn:
+        assert accounts.list_users(conn) == []
+
+
+def test_a_card_is_one_patrons_and_a_staff_name_one_persons(store: RecordStore) -> None:
+    add(store)
+    with pytest.raises(AccountError, match="already belongs"):
+        add(store, name="Bert Brecht")
+    add(store, name="Anna Schmidt", card="H2001", library="herten")  # namesakes are fine
+    add(store, role="admin", name="Kreis Admin", card=None, library="kreis")
+    with pytest.raises(AccountError, match="exists already"):
+        add(store, role="librarian", name="Kreis Admin", card=None)
+
+
+def test_repeated_failures_lock_the_account_for_a_while(store: RecordStore) -> None:
+    add(store)
+    clock = [datetime(2026, 12, 2, 10, 0, tzinfo=UTC)]
+    auth = StoreAuthenticator(store.engine, now=lambda: clock[0])
+    for _ in range(accounts.MAX_FAILURES):
+        assert auth.authenticate("M1001", "geraten") is None
+    assert auth.locked("M1001")
+    assert auth.authenticate("M1001", "korrekt-pferd") is None  # locked: the right one too
+    clock[0] += timedelta(minutes=accounts.LOCK_MINUTES + 1)
+    assert not auth.locked("M1001")
+    assert auth.authenticate("M1001", "korrekt-pferd") is not None
+
+
+def test_a_success_clears_the_failures(store: RecordStore) -> None:
+    add(store)
+    auth = StoreAuthenticator(store.engine)
+    for _ in range(accounts.MAX_FAILURES - 1):
+        auth.authenticate("M1001", "geraten")
+    assert auth.authenticate("M1001", "korrekt-pferd") is not None
+    auth.authenticate("M1001", "geraten")
+    assert not auth.locked("M1001")
+
+
+def test_a_disabled_account_cannot_log_in_and_stays_listed(store: RecordStore) -> None:
+    add(store)
+    with store.engine.begin() as conn:
+        accounts.disable_user(conn, "M1001")
+    assert StoreAuthenticator(store.engine).authenticate("M1001", "korrekt-pferd") is None
+    with store.engine.connect() as conn:
+        assert [a.disabled for a in accounts.list_users(conn)] == [True]
+
+
+def test_namesakes_are_told_apart_by_card(store: RecordStore) -> None:
+    add(store)
+    add(store, card="H2001", library="herten")
+    with store.engine.begin() as conn, pytest.raises(AccountError, match="give the card"):
+        accounts.disable_user(conn, "Anna Schmidt")
+    with store.engine.begin() as conn:
+        assert accounts.disable_user(conn, "H2001").library == "herten"
+
+
+# --- the command -----------------------------------------------------------------------------
+
+
+def config_file(tmp_path: Path) -> Path:
+    text = '[storage]\ndata_dir = "var"\n'
+    for code in LIBRARIES:
+        text += f'\n[[libraries]]\ncode = "{code}"\nname = "{code.title()}"\n'
+        text += f'[libraries.source]\ntype = "marc"\nurl = "exports/{code}.mrc"\n'
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return path
+
+
+def users_cli(config: Path, monkeypatch, password: str, *args: str) -> int:
+    monkeypatch.setattr("sys.stdin", io.StringIO(password))
+    return main(["users", *args, "--config", str(config)])
+
+
+def test_libnet_users_add_list_disable(tmp_path: Path, monkeypatch, capsys) -> None:
+    config = config_file(tmp_path)
+    patron = ("add", "--role", "patron", "--library", "marl", "--name", "Anna Schmidt",
+              "--card", "M1001", "--email", "anna@example.org", "--password-stdin")  # fmt: skip
+    assert users_cli(config, monkeypatch, "korrekt-pferd\n", *patron) == 0
+    assert "logs in as M1001" in capsys.readouterr().out
+    librarian = ("add", "--role", "librarian", "--library", "herten", "--name", "Jana Herten",
+                 "--password-stdin")  # fmt: skip
+    assert users_cli(config, monkeypatch, "noch-ein-pferd\n", *librarian) == 0
+    capsys.readouterr()
+
+    assert users_cli(config, monkeypatch, "", "list", "--json") == 0
+    listed = json.loads(capsys.readouterr().out)
+    assert [(u["role"], u["name"], u["library"]) for u in listed] == [
+        ("librarian", "Jana Herten", "herten"),
+        ("patron", "Anna Schmidt", "marl"),
+    ]
+    assert all("password" not in key for u in listed for key in u)
+
+    assert users_cli(config, monkeypatch, "", "disable", "Jana Herten") == 0
+    assert users_cli(config, monkeypatch, "", "list") == 0
+    out = capsys.readouterr().out
+    assert "disabled" in out and "Jana Herten" in out
+
+
+def test_libnet_users_add_refuses_without_password_or_with_a_wrong_library(
+    tmp_path: Path, monkeypatch, capsys
+) -> None:
+    config = config_file(tmp_path)
+    args = ("add", "--role", "librarian", "--library", "marl", "--name", "Jo", "--password-stdin")
+    assert users_cli(config, monkeypatch, "", *args) == 1
+    assert "no password on standard input" in capsys.readouterr().err
+    wrong = ("add", "--role", "librarian", "--library", "bottrop", "--name", "Jo",
+             "--password-stdin")  # fmt: skip
+    assert users_cli(config, monkeypatch, "korrekt-pferd\n", *wrong) == 1
+    assert "no library 'bottrop'" in capsys.readouterr().err
+    assert users_cli(config, monkeypatch, "", "disable", "Niemand") == 1
+    assert "no account called 'Niemand'" in capsys.readouterr().err
