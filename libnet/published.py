@@ -16,13 +16,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, true
 
 from libnet.record import BibRecord
 from libnet.schema import cluster_members, clusters, records
+from libnet.times import utc
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +66,7 @@ _DELETED = or_(clusters.c.members == 0, clusters.c.merged_into.is_not(None))
 def earliest_datestamp(conn: Connection) -> datetime | None:
     """The oldest datestamp of any cluster; None when there are no clusters yet."""
     found = conn.execute(select(func.min(clusters.c.changed_at))).scalar()
-    return None if found is None else _utc(found)
+    return None if found is None else utc(found)
 
 
 def count(conn: Connection, selection: Selection) -> int:
@@ -146,13 +147,8 @@ def _published(conn: Connection, rows: list[Any]) -> list[PublishedCluster]:
             libraries[cid].add(library)
     return [
         PublishedCluster(
-            row.id, _utc(row.changed_at), bool(row.deleted), row.change_no,
+            row.id, utc(row.changed_at), bool(row.deleted), row.change_no,
             tuple(sorted(libraries.get(row.id, ()))),
         )
         for row in rows
     ]  # fmt: skip
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without a zone; the store writes them in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)

@@ -26,6 +26,7 @@ from index.update import index_path
 from libnet.clusters import cluster_info
 from libnet.errors import LibnetError
 from libnet.schema import clusters
+from libnet.times import utc
 from webapp.catalogue import NoIndex, catalogue
 from webapp.pages import FORMAT_LABELS
 
@@ -174,7 +175,7 @@ def _latest_entries(index: UnionIndex, filters: Mapping[str, Sequence[str]]) -> 
     for cluster_id, changed_at in latest:
         doc = index.get(cluster_id)  # None: changed in the store, not yet in the index
         if doc is not None and _passes(doc, filters):
-            entries.append(_entry(doc, _utc(changed_at)))
+            entries.append(_entry(doc, utc(changed_at)))
             if len(entries) == FEED_ENTRIES:
                 break
     return entries
@@ -195,7 +196,7 @@ def _changed_at(cluster_ids: list[int]) -> dict[int, datetime]:
             for cluster_id in cluster_ids:
                 info = cluster_info(conn, cluster_id)
                 if info is not None:
-                    found[cluster_id] = _utc(info.changed_at)
+                    found[cluster_id] = utc(info.changed_at)
     except (SQLAlchemyError, LibnetError) as exc:  # the index alone still makes a feed
         current_app.logger.warning("cluster changes cannot be read: %s", exc)
     return found
@@ -214,11 +215,6 @@ def _index_built() -> datetime:
 def _entry(found: Hit | ClusterDoc, updated: datetime) -> Entry:
     libraries = tuple(dict.fromkeys(h.library for h in found.holdings))
     return Entry(found.id, found.title, found.authors, found.year, found.format, libraries, updated)
-
-
-def _utc(moment: datetime) -> datetime:
-    # SQLite gives back the store's UTC times without their zone
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 def _atom(
