@@ -19,6 +19,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from libnet.errors import LibnetError
 from libnet.schema import users
+from libnet.times import utc
 
 ROLES = ("patron", "librarian", "admin")
 LANGUAGES = ("de", "en")
@@ -166,7 +167,7 @@ class StoreAuthenticator:
             if row is None:
                 check_password_hash(_NO_ACCOUNT_HASH, password)
                 return None
-            locked = _aware(row["locked_until"])
+            locked = utc(row["locked_until"])
             if row["disabled"] or (locked is not None and locked > now):
                 return None
             if not check_password_hash(row["password_hash"], password):
@@ -191,7 +192,7 @@ class StoreAuthenticator:
         now = self.now() if self.now else datetime.now(UTC)
         with self.engine.connect() as conn:
             row = _login_row(conn, login.strip())
-        locked = _aware(row["locked_until"]) if row is not None else None
+        locked = utc(row["locked_until"]) if row is not None else None
         return locked is not None and locked > now
 
 
@@ -207,16 +208,9 @@ def _login_row(conn: Connection, login: str):
     return conn.execute(staff).mappings().first()
 
 
-def _aware(moment: datetime | None) -> datetime | None:
-    """SQLite gives back naive datetimes; libnet writes UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=UTC)
-    return moment
-
-
 def _account(row) -> Account:
     return Account(
         row["id"], row["name"], row["role"], row["library"], row["card"], row["email"],
-        row["language"], bool(row["disabled"]), _aware(row["created_at"]),
-        _aware(row["last_login"]),
+        row["language"], bool(row["disabled"]), utc(row["created_at"]),
+        utc(row["last_login"]),
     )  # fmt: skip

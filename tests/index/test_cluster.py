@@ -33,10 +33,11 @@ def audiobook(local_id: str) -> pymarc.Record:
 class Catalogue:
     """Libraries whose exports the tests write, harvested into one store."""
 
-    def __init__(self, tmp_path: Path) -> None:
+    def __init__(self, tmp_path: Path, url: str = "") -> None:
         self.dir = tmp_path
         self.exports: dict[str, list[pymarc.Record]] = {}
-        self.store: RecordStore = open_store(f"sqlite:///{tmp_path / 'store.sqlite3'}", tmp_path)
+        url = url or f"sqlite:///{tmp_path / 'store.sqlite3'}"
+        self.store: RecordStore = open_store(url, tmp_path)
 
     def export(self, library: str, *records: pymarc.Record) -> None:
         self.exports[library] = list(records)
