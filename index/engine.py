@@ -464,7 +464,10 @@ class UnionIndex:
             key = (folder, self._index.latest_generation())
             if self._current is None or self._current_key != key:
                 old = self._current
-                self._current = Snapshot(self._index.searcher(), tuple(FACET_FIELDS.values()))
+                sort_fields = {field for keys in _SORT_KEYS.values() for field, _ in keys}
+                self._current = Snapshot(
+                    self._index.searcher(), tuple(FACET_FIELDS.values()), sorted(sort_fields)
+                )
                 self._current_key = key
                 if old is not None:
                     with old.lock:  # a search still running on it finishes first

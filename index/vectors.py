@@ -91,7 +91,9 @@ class Snapshot:
     snapshot is used by one thread at a time: hold `lock` around a search.
     """
 
-    def __init__(self, searcher: Searcher, facet_fields: Sequence[str]) -> None:
+    def __init__(
+        self, searcher: Searcher, facet_fields: Sequence[str], sort_fields: Sequence[str] = ()
+    ) -> None:
         self.searcher = searcher
         self.lock = threading.Lock()
         self._leaves = searcher.leaf_searchers()
@@ -114,6 +116,8 @@ class Snapshot:
         self._weighting = searcher.weighting
         if not isinstance(self._weighting, BM25F):
             raise TypeError("the fast path scores with BM25F, the searcher does not")
+        for field in sort_fields:  # loaded now, not by the first search that sorts (~1 s)
+            self.column(field)
 
     def close(self) -> None:
         self.searcher.close()
