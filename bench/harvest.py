@@ -88,6 +88,14 @@ def main(argv: list[str] | None = None) -> int:
     return measure_and_report(run_all, report, args)
 
 
+def add_keep_arguments(parser: argparse.ArgumentParser) -> None:
+    """--save and --report-from, for a benchmark whose results are JSON-ready."""
+    parser.add_argument("--save", metavar="FILE", help="keep the raw results in FILE (JSON)")
+    parser.add_argument(
+        "--report-from", metavar="FILE", help="describe the results --save kept; run nothing"
+    )
+
+
 def measure_and_report(run_all, report, args: argparse.Namespace) -> int:
     """Run a benchmark, describe it with the time and load, print it and (--write) keep it."""
     saved, again = getattr(args, "save", None), getattr(args, "report_from", None)

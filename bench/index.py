@@ -41,6 +41,7 @@ from pymarc.exceptions import PymarcException  # noqa: E402
 
 from bench.harvest import (  # noqa: E402
     DOC,
+    add_keep_arguments,
     code_version,
     demo_libraries,
     machine,
@@ -77,10 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--records", type=int, default=100_000, help="about this many records")
     parser.add_argument("--seed", type=int, default=1, help="seed of the demo data and queries")
     parser.add_argument("--write", action="store_true", help=f"write the results into {DOC}")
-    parser.add_argument("--save", metavar="FILE", help="keep the raw results in FILE (JSON)")
-    parser.add_argument(
-        "--report-from", metavar="FILE", help="describe the results --save kept; run nothing"
-    )
+    add_keep_arguments(parser)
     # the subprocess that does one measurement: build|update DATA_DIR, or search DATA_DIR QUERIES
     parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     return parser.parse_args(argv)

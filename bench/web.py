@@ -43,6 +43,7 @@ from urllib.parse import urlencode  # noqa: E402
 
 from bench.harvest import (  # noqa: E402
     DOC,
+    add_keep_arguments,
     code_version,
     demo_libraries,
     machine,
@@ -69,6 +70,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=60, help="measured time (default 60)")
     parser.add_argument("--clients", type=int, default=8, help="client threads (default 8)")
     parser.add_argument("--write", action="store_true", help=f"write the results into {DOC}")
+    add_keep_arguments(parser)
     return parser.parse_args(argv)
 
 
