@@ -10,6 +10,8 @@ the same call.
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -18,7 +20,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from libnet.errors import LibnetError
-from libnet.schema import users
+from libnet.schema import api_tokens, users
 from libnet.times import utc
 
 ROLES = ("patron", "librarian", "admin")
@@ -214,3 +216,50 @@ def _account(row) -> Account:
         row["language"], bool(row["disabled"]), utc(row["created_at"]),
         utc(row["last_login"]),
     )  # fmt: skip
+
+
+def issue_token(conn: Connection, who: str, label: str = "") -> str:
+    """A new API token for an account; shown once, only its hash is kept."""
+    account = find_user(conn, who)
+    if account.disabled:
+        raise AccountError(f"{who!r} is disabled")
+    token = secrets.token_urlsafe(32)
+    conn.execute(
+        insert(api_tokens).values(
+            user_id=account.id, token_hash=_token_hash(token), label=label,
+            created_at=datetime.now(UTC), revoked=False,
+        )
+    )  # fmt: skip
+    return token
+
+
+def account_for_token(conn: Connection, token: str) -> Account | None:
+    """The active account a token belongs to, or None (unknown, revoked, disabled)."""
+    query = (
+        select(users, api_tokens.c.id.label("token_id"))
+        .join(api_tokens, api_tokens.c.user_id == users.c.id)
+        .where(api_tokens.c.token_hash == _token_hash(token), api_tokens.c.revoked.is_(False))
+    )
+    row = conn.execute(query).mappings().first()
+    if row is None or row["disabled"]:
+        return None
+    conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.id == row["token_id"])
+        .values(last_used=datetime.now(UTC))
+    )
+    return _account(row)
+
+
+def revoke_tokens(conn: Connection, who: str) -> int:
+    """Revoke every token of an account; how many."""
+    account = find_user(conn, who)
+    return conn.execute(
+        update(api_tokens)
+        .where(api_tokens.c.user_id == account.id, api_tokens.c.revoked.is_(False))
+        .values(revoked=True)
+    ).rowcount
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()

@@ -124,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
         "password", parents=[common], help="set a new password (from standard input)"
     )
     password.add_argument("who", metavar="NAME", help="a staff name, a patron's name or card")
+    token = accounts_sub.add_parser("token", parents=[common], help="a new JSON API token")
+    token.add_argument("who", metavar="NAME", help="a staff name, a patron's name or card")
+    token.add_argument("--label", default="", help="what the token is for")
+    token.add_argument("--revoke", action="store_true", help="revoke the account's tokens")
 
     demo = sub.add_parser(
         "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
@@ -461,6 +465,13 @@ def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> i
         with store.engine.begin() as conn:
             accounts.set_password(conn, args.who, _password_from_stdin())
         print(f"password of {args.who} set")
+        return EXIT_OK
+    if args.users_command == "token":
+        with store.engine.begin() as conn:
+            if args.revoke:
+                print(f"{accounts.revoke_tokens(conn, args.who)} tokens of {args.who} revoked")
+            else:
+                print(accounts.issue_token(conn, args.who, args.label))
         return EXIT_OK
     if args.users_command == "disable":
         with store.engine.begin() as conn:

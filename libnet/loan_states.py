@@ -144,9 +144,11 @@ TRANSITIONS: dict[str, Transition] = {
 class TransitionError(LibnetError):
     """A transition that is not allowed, or lacks a detail it needs."""
 
-    def __init__(self, message: str, allowed: tuple[str, ...] = ()) -> None:
+    def __init__(self, message: str, allowed: tuple[str, ...] = (), kind: str = "state") -> None:
         super().__init__(message)
         self.allowed = allowed  # the actions the actor may take in this state instead
+        # what is wrong: "unknown" action, "state" (not now), "actor" (not theirs), "details"
+        self.kind = kind
 
 
 def allowed(state: State, actor: Actor, *, renewal_pending: bool = False) -> tuple[str, ...]:
@@ -175,18 +177,19 @@ def check(
     transition = TRANSITIONS.get(action)
     options = allowed(state, actor, renewal_pending=renewal_pending)
     if transition is None:
-        raise TransitionError(f"no such action: {action!r}", options)
+        raise TransitionError(f"no such action: {action!r}", options, "unknown")
     if state not in transition.sources or not _renewal_fits(transition, renewal_pending):
         raise TransitionError(f"{action} is not possible in state {state}", options)
     if actor not in transition.actors:
-        raise TransitionError(f"{action} is not for the {actor} to do", options)
+        raise TransitionError(f"{action} is not for the {actor} to do", options, "actor")
     for name in transition.needs:
         if details.get(name) in (None, ""):
-            raise TransitionError(f"{action} needs a {name.replace('_', ' ')}", options)
+            raise TransitionError(f"{action} needs a {name.replace('_', ' ')}", options, "details")
     if "reason" in transition.needs and details["reason"] not in CANNOT_SUPPLY_REASONS:
-        raise TransitionError(f"reason must be one of {', '.join(CANNOT_SUPPLY_REASONS)}", options)
+        reasons = ", ".join(CANNOT_SUPPLY_REASONS)
+        raise TransitionError(f"reason must be one of {reasons}", options, "details")
     if "payer" in transition.needs and details["payer"] not in PAYERS:
-        raise TransitionError(f"payer must be one of {', '.join(PAYERS)}", options)
+        raise TransitionError(f"payer must be one of {', '.join(PAYERS)}", options, "details")
     return transition
 
 

@@ -226,3 +226,16 @@ loan_events = Table(
     Index("ix_loan_events_request", "request_id", "id"),
     Index("ix_loan_events_supplier", "supplier", "action", "at"),
 )
+
+# Tokens for the JSON API (Authorization: Bearer ...): only their SHA-256 is kept.
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("label", String(200), nullable=False, default=""),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("last_used", DateTime(timezone=True)),
+    Column("revoked", Boolean, nullable=False, default=False),
+)

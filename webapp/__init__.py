@@ -47,9 +47,9 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_error_handler(Exception, _server_error)
     # each part of the site is a blueprint of its own module; imported here, since they
     # import this package's Catalogue and helpers themselves
-    from webapp import api, feeds, oai, pages, sru
+    from webapp import api, feeds, loans_api, oai, pages, sru
 
-    for blueprint in (pages.pages, api.bp, feeds.bp, oai.bp, sru.bp):
+    for blueprint in (pages.pages, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp):
         app.register_blueprint(blueprint)
     return app
 

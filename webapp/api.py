@@ -55,6 +55,8 @@ def _query_string_is_utf8() -> None:
 @bp.after_app_request
 def _open_data_headers(response: Response) -> Response:
     """Any web page may read the API; answers may be cached for a minute, faults not at all."""
+    if request.path.startswith(f"{bp.url_prefix}/loans"):
+        return response  # a person's loans are private (webapp/loans_api.py)
     if request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         cached = response.status_code < 500

@@ -1,0 +1,203 @@
+"""/api/v1/loans: who may see and do what, by role and library, with the status codes promised.
+
+The network of tests/libnet/test_loans.py (Datteln's copy on loan, Herten and Marl lend,
+Dorsten does not), indexed and served; every person has an API token.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from index.update import update_index
+from libnet import accounts
+from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
+from tests.libnet.test_loans import Network
+from webapp import create_app
+
+LOANS = "/api/v1/loans"
+LIBRARIES = ("datteln", "herten", "marl", "dorsten", "kreis")
+
+
+class Served(Network):
+    def __init__(self, tmp_path: Path) -> None:
+        storage = StorageConfig(tmp_path / "var")
+        storage.data_dir.mkdir()
+        super().__init__(tmp_path, storage.url)
+        update_index(self.catalogue.store, storage.data_dir)
+        libraries = tuple(
+            LibraryConfig(code, code.title(), SourceConfig("marc", str(tmp_path / f"{code}.mrc")))
+            for code in LIBRARIES
+        )
+        config = Config(tmp_path / "config.toml", storage, libraries)
+        self.client: FlaskClient = create_app(config, TESTING=True).test_client()
+        people = {"patron": self.patron, "other_patron": self.other_patron,
+                  "marl_patron": self.marl_patron, "admin": self.admin,
+                  **{f"{code}_staff": account for code, account in self.staff.items()}}  # fmt: skip
+        with self.engine.begin() as conn:
+            self.tokens = {who: accounts.issue_token(conn, a.login) for who, a in people.items()}
+
+    def call(self, method: str, path: str, who: str | None, body: Any = None):
+        headers = {"Authorization": f"Bearer {self.tokens[who]}"} if who else {}
+        return self.client.open(path, method=method, json=body, headers=headers)
+
+    def placed(self) -> dict:
+        answer = self.call("POST", LOANS, "patron", {"cluster_id": self.cluster})
+        assert answer.status_code == 201, answer.json
+        return answer.json
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Served:
+    return Served(tmp_path)
+
+
+def test_without_a_valid_token_every_call_is_401(served: Served) -> None:
+    for method, path in (("GET", LOANS), ("POST", LOANS), ("GET", f"{LOANS}/1"),
+                         ("POST", f"{LOANS}/1/transitions")):  # fmt: skip
+        answer = served.call(method, path, None, {})
+        assert answer.status_code == 401 and answer.json["error"]["status"] == 401
+        assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    wrong = served.client.get(LOANS, headers={"Authorization": "Bearer nonsense"})
+    assert wrong.status_code == 401
+
+
+def test_a_patron_places_a_request_and_sees_it(served: Served) -> None:
+    loan = served.placed()
+    assert (loan["state"], loan["supplier"], loan["pickup_library"]) == (
+        "RequestReceived", "herten", "datteln",
+    )  # fmt: skip
+    assert loan["you_are"] == "patron" and loan["allowed_actions"] == ["patron_cancel"]
+    assert loan["patron"]["card"] == "D100" and loan["title"] == "Die Vermessung der Welt"
+    listed = served.call("GET", LOANS, "patron").json["loans"]
+    assert [item["id"] for item in listed] == [loan["id"]]
+    assert served.call("GET", LOANS, "other_patron").json["loans"] == []
+
+
+def test_placing_is_refused_with_the_reason(served: Served) -> None:
+    served.placed()
+    again = served.call("POST", LOANS, "patron", {"cluster_id": served.cluster})
+    assert again.status_code == 409 and "already" in again.json["error"]["detail"]
+    own = served.call("POST", LOANS, "marl_patron", {"cluster_id": served.cluster})
+    assert own.status_code == 409 and own.json["error"]["reason"] == "own_copy_available"
+    staff = served.call("POST", LOANS, "marl_staff", {"cluster_id": served.cluster})
+    assert staff.status_code == 403
+    for body in ({}, {"cluster_id": "7"}, {"cluster_id": True}, []):
+        assert served.call("POST", LOANS, "other_patron", body).status_code == 400
+    missing = served.call("POST", LOANS, "other_patron", {"cluster_id": 999_999})
+    assert missing.status_code == 404
+
+
+# who sees a request at Herten for a patron of Datteln, and whether the patron's details
+SEES = {
+    "patron": (200, True), "other_patron": (403, False), "marl_patron": (403, False),
+    "datteln_staff": (200, True), "herten_staff": (200, False), "marl_staff": (403, False),
+    "dorsten_staff": (403, False), "admin": (200, True),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", SEES)
+def test_each_person_sees_what_their_role_and_library_allow(served: Served, who: str) -> None:
+    loan = served.placed()
+    status, with_patron = SEES[who]
+    answer = served.call("GET", f"{LOANS}/{loan['id']}", who)
+    assert answer.status_code == status
+    if status == 200:
+        assert (answer.json["patron"] is not None) == with_patron
+        assert [e["action"] for e in answer.json["history"]] == ["place"]
+    listed = served.call("GET", LOANS, who).json["loans"]
+    assert [item["id"] for item in listed] == ([loan["id"]] if status == 200 else [])
+
+
+# will_supply on a request at Herten: who gets which status
+WILL_SUPPLY = {
+    "patron": 409, "other_patron": 403, "datteln_staff": 409, "herten_staff": 200,
+    "marl_staff": 403, "dorsten_staff": 403, "admin": 409,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", WILL_SUPPLY)
+def test_only_the_supplier_says_will_supply(served: Served, who: str) -> None:
+    loan = served.placed()
+    body = {"action": "will_supply", "version": loan["version"]}
+    answer = served.call("POST", f"{LOANS}/{loan['id']}/transitions", who, body)
+    assert answer.status_code == WILL_SUPPLY[who], answer.json
+    if answer.status_code == 409:
+        assert "allowed" in answer.json["error"]
+    if answer.status_code == 200:
+        assert answer.json["state"] == "WillSupply" and answer.json["version"] == 2
+        assert answer.json["patron"] is None  # the supplier never sees the patron
+
+
+def test_a_transition_the_state_does_not_allow_names_the_allowed_ones(served: Served) -> None:
+    loan = served.placed()
+    body = {"action": "ship", "version": 1, "details": {"due_date": "2027-01-11"}}
+    answer = served.call("POST", f"{LOANS}/{loan['id']}/transitions", "herten_staff", body)
+    assert answer.status_code == 409
+    assert answer.json["error"]["allowed"] == ["expect_to_supply", "will_supply", "cannot_supply"]
+
+
+def test_a_change_on_an_old_version_is_409_with_the_current_one(served: Served) -> None:
+    loan = served.placed()
+    path = f"{LOANS}/{loan['id']}/transitions"
+    first = served.call("POST", path, "herten_staff", {"action": "will_supply", "version": 1})
+    assert first.status_code == 200
+    stale = served.call("POST", path, "herten_staff",
+                        {"action": "cannot_supply", "version": 1,
+                         "details": {"reason": "missing"}})  # fmt: skip
+    assert stale.status_code == 409
+    assert (stale.json["error"]["state"], stale.json["error"]["version"]) == ("WillSupply", 2)
+
+
+def test_bad_transition_bodies_are_400(served: Served) -> None:
+    loan = served.placed()
+    path = f"{LOANS}/{loan['id']}/transitions"
+    for body in (
+        {"action": "teleport", "version": 1},
+        {"action": "cannot_supply", "version": 1},  # no reason
+        {"action": "will_supply"},  # no version
+        {"action": "will_supply", "version": 1, "details": []},
+        "will_supply",
+    ):
+        assert served.call("POST", path, "herten_staff", body).status_code == 400, body
+    assert served.call("POST", f"{LOANS}/999/transitions", "herten_staff",
+                       {"action": "will_supply", "version": 1}).status_code == 404  # fmt: skip
+
+
+def test_the_whole_loan_through_the_api(served: Served) -> None:
+    loan = served.placed()
+    for who, action, details in (
+        ("herten_staff", "cannot_supply", {"reason": "damaged"}),
+        ("marl_staff", "will_supply", {}),
+        ("marl_staff", "ship", {"due_date": "2027-01-11"}),
+        ("datteln_staff", "receive", {}),
+        ("datteln_staff", "hand_to_patron", {}),
+        ("datteln_staff", "patron_returned", {}),
+        ("datteln_staff", "ship_back", {}),
+        ("marl_staff", "receive_back", {}),
+    ):
+        body = {"action": action, "version": loan["version"], "details": details}
+        answer = served.call("POST", f"{LOANS}/{loan['id']}/transitions", who, body)
+        assert answer.status_code == 200, (action, answer.json)
+        loan = answer.json
+    assert loan["state"] == "LoanCompleted" and not loan["open"]
+    history = served.call("GET", f"{LOANS}/{loan['id']}", "admin").json["history"]
+    assert len(history) == 9 and history[1]["note"] == "reason: damaged"
+
+
+def test_loan_answers_are_private(served: Served) -> None:
+    answer = served.call("GET", LOANS, "patron")
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_incoming_and_outgoing_sides_for_librarians(served: Served) -> None:
+    loan = served.placed()
+    herten = served.call("GET", f"{LOANS}?side=incoming", "herten_staff").json["loans"]
+    datteln = served.call("GET", f"{LOANS}?side=outgoing", "datteln_staff").json["loans"]
+    assert [item["id"] for item in herten] == [item["id"] for item in datteln] == [loan["id"]]
+    assert served.call("GET", f"{LOANS}?side=incoming", "datteln_staff").json["loans"] == []
+    assert served.call("GET", f"{LOANS}?side=sideways", "datteln_staff").status_code == 400

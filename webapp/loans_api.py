@@ -1,0 +1,235 @@
+"""The loan network's JSON API under /api/v1/loans: list, detail, place, change.
+
+Every call needs an account: `Authorization: Bearer TOKEN` (`libnet users token NAME` makes
+one). Without it the answer is 401; a request the account may not see or act on is 403; a
+transition the state does not allow is 409 naming the actions allowed, as is a change made on
+an old version of the request. What a person sees of a request depends on who they are:
+patron details (name, card, e-mail) only for the patron, the staff of the requesting and
+pickup libraries, and the administrators; never for the supplier's staff.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, abort, jsonify, make_response, request
+from sqlalchemy import select
+
+from libnet import accounts, loans
+from libnet.accounts import Account
+from libnet.loan_states import Actor, TransitionError, allowed
+from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours, OwnCopyAvailable
+from libnet.schema import users
+from webapp.catalogue import NoIndex, catalogue
+
+bp = Blueprint("loans_api", __name__, url_prefix="/api/v1/loans")
+
+SIDES = ("incoming", "outgoing", "mine")
+MAX_NOTE_CHARS = 2000
+
+
+class _Refused(Exception):
+    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.extra = status, title, detail, extra
+
+
+@bp.errorhandler(_Refused)
+def _refused(error: _Refused) -> tuple[Response, int]:
+    body = {"status": error.status, "title": error.title, "detail": error.detail}
+    response = jsonify(error=body | error.extra)
+    if error.status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="libnet"'
+    return response, error.status
+
+
+@bp.after_request
+def _private(response: Response) -> Response:
+    # a person's loans: never cached, never readable by other sites
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.pop("Access-Control-Allow-Origin", None)
+    return response
+
+
+@bp.get("")
+def list_loans() -> Response:
+    user = _user()
+    side = request.args.get("side", "")
+    if side and side not in SIDES:
+        raise _Refused(400, "Bad Request", f"side must be one of {', '.join(SIDES)}")
+    states = request.args.getlist("state")
+    with catalogue().store.engine.connect() as conn:
+        found = _scoped(conn, user, side, states)
+        people = _patrons(conn, found)
+    return jsonify(loans=[_loan_json(r, user, people) for r in found])
+
+
+@bp.post("")
+def place() -> tuple[Response, int]:
+    user = _user()
+    if user.role != "patron":
+        raise _Refused(403, "Forbidden", "only patrons place requests")
+    body = _body()
+    cluster_id = body.get("cluster_id")
+    if not isinstance(cluster_id, int) or isinstance(cluster_id, bool) or cluster_id < 1:
+        raise _Refused(400, "Bad Request", "cluster_id must be a positive whole number")
+    pickup = body.get("pickup_library") or user.library
+    if pickup not in {lib.code for lib in catalogue().libraries}:
+        raise _Refused(400, "Bad Request", f"no library {pickup!r}")
+    try:
+        found = catalogue().find(cluster_id)
+    except NoIndex as exc:
+        abort(503, str(exc))
+    if found.doc is None and found.moved_to is None:
+        raise _Refused(404, "Not Found", f"no title {cluster_id} in the catalogue")
+    cluster_id = found.moved_to or cluster_id
+    title = found.doc.title if found.doc else catalogue().index.get(cluster_id).title
+    try:
+        with loans.transaction(catalogue().store.engine) as conn:
+            placed = loans.place_request(conn, user, cluster_id, title=title, pickup_library=pickup)
+            people = _patrons(conn, [placed])
+    except OwnCopyAvailable as exc:
+        raise _Refused(409, "Conflict", str(exc), reason="own_copy_available") from None
+    except LoanError as exc:
+        raise _Refused(409, "Conflict", str(exc)) from None
+    response = make_response(jsonify(_loan_json(placed, user, people)), 201)
+    response.headers["Location"] = f"{bp.url_prefix}/{placed.id}"
+    return response, 201
+
+
+@bp.get("/<int:loan_id>")
+def detail(loan_id: int) -> Response:
+    user = _user()
+    with catalogue().store.engine.connect() as conn:
+        found = _visible(conn, loan_id, user)
+        people = _patrons(conn, [found])
+        history = loans.history(conn, loan_id)
+    answer = _loan_json(found, user, people)
+    answer["history"] = [
+        {"at": e.at.isoformat(), "actor": e.actor, "action": e.action,
+         "from_state": e.from_state, "to_state": e.to_state, "supplier": e.supplier,
+         "note": e.note}
+        for e in history
+    ]  # fmt: skip
+    return jsonify(answer)
+
+
+@bp.post("/<int:loan_id>/transitions")
+def transition(loan_id: int) -> Response:
+    user = _user()
+    body = _body()
+    action, version = body.get("action"), body.get("version")
+    details, note = body.get("details", {}), body.get("note", "")
+    details = {} if details is None else details
+    if not isinstance(action, str) or not action:
+        raise _Refused(400, "Bad Request", "action is missing")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _Refused(400, "Bad Request", "version must be the version of the request you saw")
+    if not isinstance(details, dict) or not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
+        raise _Refused(400, "Bad Request", "details must be an object and note a short text")
+    engine = catalogue().store.engine
+    try:
+        with loans.transaction(engine) as conn:
+            _visible(conn, loan_id, user)
+            changed = loans.act(
+                conn, loan_id, action, user, version=version, details=details, note=note
+            )
+            people = _patrons(conn, [changed])
+    except NotYours as exc:
+        raise _Refused(403, "Forbidden", str(exc)) from None
+    except AlreadyChanged as exc:
+        with engine.connect() as conn:
+            now = loans.get(conn, loan_id)
+        raise _Refused(409, "Conflict", str(exc), state=now.state.value,
+                       version=now.version) from None  # fmt: skip
+    except TransitionError as exc:
+        status = 400 if exc.kind in ("unknown", "details") else 409
+        title = "Bad Request" if status == 400 else "Conflict"
+        raise _Refused(status, title, str(exc), allowed=list(exc.allowed)) from None
+    except LoanError as exc:
+        raise _Refused(400, "Bad Request", str(exc)) from None
+    return jsonify(_loan_json(changed, user, people))
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _user() -> Account:
+    """The account of the bearer token; 401 without a valid one."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise _Refused(401, "Unauthorized", "log in: send Authorization: Bearer TOKEN")
+    with catalogue().store.engine.begin() as conn:
+        account = accounts.account_for_token(conn, token.strip())
+    if account is None:
+        raise _Refused(401, "Unauthorized", "the token is unknown, revoked or its account off")
+    return account
+
+
+def _body() -> dict[str, Any]:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise _Refused(400, "Bad Request", "send a JSON object (Content-Type: application/json)")
+    return body
+
+
+def _visible(conn, loan_id: int, user: Account) -> LoanRequest:
+    try:
+        found = loans.get(conn, loan_id)
+    except LoanError:
+        raise _Refused(404, "Not Found", f"no request {loan_id}") from None
+    if not loans.may_see(found, user):
+        raise _Refused(403, "Forbidden", "this request is not one of your library's")
+    return found
+
+
+def _scoped(conn, user: Account, side: str, states: list[str]) -> list[LoanRequest]:
+    """The requests the user may see, on the side asked for."""
+    if user.role == "patron":
+        return loans.requests(conn, patron_id=user.id, states=states)
+    if user.role == "admin" and not side:
+        return loans.requests(conn, states=states)
+    if side == "incoming":
+        return loans.requests(conn, supplier=user.library, states=states)
+    if side == "outgoing":
+        return loans.requests(conn, pickup_library=user.library, states=states)
+    every = loans.requests(conn, states=states)
+    return [r for r in every if loans.may_see(r, user)]
+
+
+def _patrons(conn, found: list[LoanRequest]) -> dict[int, dict[str, Any]]:
+    ids = {r.patron_id for r in found}
+    if not ids:
+        return {}
+    query = select(users.c.id, users.c.name, users.c.card, users.c.email).where(users.c.id.in_(ids))
+    return {row.id: {"name": row.name, "card": row.card, "email": row.email}
+            for row in conn.execute(query)}  # fmt: skip
+
+
+def _sees_patron(r: LoanRequest, user: Account) -> bool:
+    if user.role == "admin" or (user.role == "patron" and user.id == r.patron_id):
+        return True
+    return user.role == "librarian" and user.library in (r.requesting_library, r.pickup_library)
+
+
+def _actor_or_none(r: LoanRequest, user: Account) -> Actor | None:
+    try:
+        return loans.actor_for(r, user)
+    except NotYours:
+        return None
+
+
+def _loan_json(r: LoanRequest, user: Account, people: dict[int, dict[str, Any]]) -> dict:
+    actor = _actor_or_none(r, user)
+    actions = allowed(r.state, actor, renewal_pending=r.renewal_pending) if actor else ()
+    return {
+        "id": r.id, "cluster_id": r.cluster_id, "title": r.title, "state": r.state.value,
+        "open": r.open, "supplier": r.supplier, "supplier_local_id": r.supplier_local_id,
+        "requesting_library": r.requesting_library, "pickup_library": r.pickup_library,
+        "rota": [library for library, _ in r.rota], "due_date": r.due_date,
+        "renewal_pending": r.renewal_pending, "created_at": r.created_at.isoformat(),
+        "state_changed_at": r.state_changed_at.isoformat(), "version": r.version,
+        "patron": people.get(r.patron_id) if _sees_patron(r, user) else None,
+        "you_are": actor.value if actor else None, "allowed_actions": list(actions),
+    }  # fmt: skip
