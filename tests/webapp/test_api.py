@@ -385,7 +385,8 @@ def test_every_route_of_the_api_is_described(app: Flask, spec: dict[str, Any]) -
         for rule in app.url_map.iter_rules()
         if rule.endpoint.startswith("api.")
     }
-    assert set(routes) == set(spec["paths"])
+    # the loan network's paths: tests/webapp/test_loans_api.py
+    assert set(routes) == {path for path in spec["paths"] if not path.startswith("/loans")}
     for path, methods in routes.items():
         assert set(spec["paths"][path]) == {m.lower() for m in methods} - {"head", "options"}
 
@@ -437,6 +438,7 @@ def described_responses(spec: dict[str, Any]) -> list[tuple[str, str]]:
     return [
         (path, status)
         for path, operations in spec["paths"].items()
+        if not path.startswith("/loans")
         for status in operations["get"]["responses"]
     ]
 

@@ -11,11 +11,15 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
+from referencing import Registry
+from referencing.jsonschema import DRAFT202012
 
 from index.update import update_index
 from libnet import accounts
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from tests.libnet.test_loans import Network
+from tests.webapp.test_api import rebase, strict
 from webapp import create_app
 
 LOANS = "/api/v1/loans"
@@ -201,3 +205,52 @@ def test_incoming_and_outgoing_sides_for_librarians(served: Served) -> None:
     assert [item["id"] for item in herten] == [item["id"] for item in datteln] == [loan["id"]]
     assert served.call("GET", f"{LOANS}?side=incoming", "datteln_staff").json["loans"] == []
     assert served.call("GET", f"{LOANS}?side=sideways", "datteln_staff").status_code == 400
+
+
+# --- the OpenAPI document ---------------------------------------------------------------------
+
+
+def test_every_loan_route_is_described(served: Served) -> None:
+    spec = served.client.get("/api/v1/openapi.json").json
+    app = served.client.application
+    routes: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("loans_api."):
+            path = rule.rule.removeprefix("/api/v1").replace("<int:", "{").replace(">", "}")
+            routes.setdefault(path, set()).update(rule.methods)
+    described = {path: ops for path, ops in spec["paths"].items() if path.startswith("/loans")}
+    assert set(routes) == set(described)
+    for path, methods in routes.items():
+        assert set(described[path]) == {m.lower() for m in methods} - {"head", "options"}
+        assert all(op["security"] == [{"bearer": []}] for op in described[path].values())
+
+
+def test_real_loan_answers_match_the_document(served: Served) -> None:
+    spec = served.client.get("/api/v1/openapi.json").json
+    loan = served.placed()
+    path = f"{LOANS}/{loan['id']}"
+    stale = {"action": "will_supply", "version": 1}
+    served.call("POST", f"{path}/transitions", "herten_staff", stale)
+    answers = [
+        ("/loans", "post", "201", loan),
+        ("/loans", "get", "200", served.call("GET", LOANS, "admin").json),
+        ("/loans/{loan_id}", "get", "200", served.call("GET", path, "patron").json),
+        ("/loans/{loan_id}", "get", "403", served.call("GET", path, "marl_staff").json),
+        ("/loans", "get", "401", served.call("GET", LOANS, None).json),
+        ("/loans/{loan_id}/transitions", "post", "409",
+         served.call("POST", f"{path}/transitions", "herten_staff", stale).json),
+        ("/loans/{loan_id}/transitions", "post", "409",
+         served.call("POST", f"{path}/transitions", "herten_staff",
+                     {"action": "receive", "version": 2}).json),
+        ("/loans", "post", "409",
+         served.call("POST", LOANS, "marl_patron", {"cluster_id": served.cluster}).json),
+    ]  # fmt: skip
+    registry = Registry().with_resource("urn:api", DRAFT202012.create_resource(strict(spec)))
+    for route, method, status, answer in answers:
+        described = spec["paths"][route][method]["responses"][status]
+        schema = described["content"]["application/json"]["schema"]
+        validator = Draft202012Validator(
+            rebase(strict(schema)), registry=registry,
+            format_checker=Draft202012Validator.FORMAT_CHECKER,
+        )  # fmt: skip
+        validator.validate(answer)
