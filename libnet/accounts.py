@@ -119,6 +119,12 @@ def list_users(conn: Connection, library: str | None = None) -> list[Account]:
     return [_account(row) for row in conn.execute(query).mappings()]
 
 
+def get_user(conn: Connection, user_id: int) -> Account | None:
+    """The account with this id, or None."""
+    row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
+    return None if row is None else _account(row)
+
+
 def find_user(conn: Connection, who: str) -> Account:
     """The one account with this staff name, patron name or card number."""
     rows = list(

@@ -7,6 +7,9 @@ feeds); what they share, the open index and store, is `webapp.catalogue.Catalogu
 
 from __future__ import annotations
 
+import os
+import secrets
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, render_template, request
@@ -35,7 +38,14 @@ def create_app(config: Config, **settings: Any) -> Flask:
         BABEL_TRANSLATION_DIRECTORIES="translations",
         MAX_CONTENT_LENGTH=1024 * 1024,
     )
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=8 * 3600,  # a working day at the library's desk
+    )
     app.config.update(settings)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secret_key(config.storage.data_dir)
     app.json.ensure_ascii = False  # umlauts as they are in every JSON answer
     app.extensions["libnet"] = Catalogue(config)
     app.before_request(_choose_language)
@@ -47,11 +57,38 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_error_handler(Exception, _server_error)
     # each part of the site is a blueprint of its own module; imported here, since they
     # import this package's Catalogue and helpers themselves
-    from webapp import api, feeds, loans_api, oai, pages, sru
+    from webapp import api, auth, feeds, loans_api, oai, pages, sru
 
-    for blueprint in (pages.pages, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp):
+    for blueprint in (pages.pages, auth.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp):
         app.register_blueprint(blueprint)
     return app
+
+
+def secret_key(data_dir: Path) -> str:
+    """The key that signs session cookies: $LIBNET_SECRET_KEY, else data_dir/web-secret.
+
+    The file is made on first use, readable by its owner only, and shared by every worker
+    process, so a session stays valid whichever worker answers and across restarts.
+    """
+    given = os.environ.get("LIBNET_SECRET_KEY", "")
+    if given:
+        return given
+    path = data_dir / "web-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        # written whole under another name, then linked: a worker starting at the same
+        # moment reads the winner's key, never a half-written one
+        temporary = data_dir / f"web-secret.{os.getpid()}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text(encoding="ascii").strip()
 
 
 def _choose_language() -> None:
