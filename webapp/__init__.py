@@ -57,9 +57,10 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_error_handler(Exception, _server_error)
     # each part of the site is a blueprint of its own module; imported here, since they
     # import this package's Catalogue and helpers themselves
-    from webapp import api, auth, feeds, loans_api, oai, pages, sru
+    from webapp import api, auth, feeds, loan_pages, loans_api, oai, pages, sru
 
-    for blueprint in (pages.pages, auth.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp):
+    for blueprint in (pages.pages, auth.bp, loan_pages.bp, api.bp, loans_api.bp, feeds.bp,
+                      oai.bp, sru.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 

@@ -75,3 +75,20 @@ RULE_LABELS = {  # index/cluster.py and index/match.py
     "title-author-year": lazy_gettext("same title, author and year"),
     "librarian": lazy_gettext("joined by a librarian"),
 }
+
+LOAN_STATE_LABELS = {  # libnet.loan_states.State, as a patron reads them
+    "RequestReceived": lazy_gettext("asked at a library"),
+    "ExpectToSupply": lazy_gettext("will be sent when a copy is back"),
+    "WillSupply": lazy_gettext("being got ready"),
+    "Loaned": lazy_gettext("on its way"),
+    "Received": lazy_gettext("ready for pickup"),
+    "HandedToPatron": lazy_gettext("on loan to you"),
+    "ReturnedByPatron": lazy_gettext("returned"),
+    "ShippedReturn": lazy_gettext("on its way back"),
+    "Overdue": lazy_gettext("overdue"),
+    "Recalled": lazy_gettext("recalled: please return it"),
+    "Unfilled": lazy_gettext("no library could send it"),
+    "LoanCompleted": lazy_gettext("completed"),
+    "CompletedWithoutReturn": lazy_gettext("closed without return"),
+    "Cancelled": lazy_gettext("cancelled"),
+}

@@ -1,0 +1,139 @@
+"""The patron's side of the loan network in the web catalogue.
+
+A logged-in patron asks on a record page for the title to be sent to a pickup library, sees
+their requests at /account/requests and cancels one that is not yet on its way. Every change
+goes through libnet.loans, which checks who may do what.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, g, redirect, render_template
+from flask_babel import format_datetime
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import HiddenField, SelectField
+from wtforms.validators import DataRequired
+
+from libnet import loans
+from libnet.loan_states import Actor, allowed
+from libnet.loans import AlreadyChanged, LoanError
+from webapp.catalogue import NoIndex, catalogue
+from webapp.labels import LOAN_STATE_LABELS
+
+bp = Blueprint("loan_pages", __name__)
+
+
+class RequestForm(FlaskForm):
+    pickup = SelectField("pickup", validators=[DataRequired()], validate_choice=True)
+
+
+class CancelForm(FlaskForm):
+    version = HiddenField("version", validators=[DataRequired()])
+
+
+@bp.app_context_processor
+def _loan_helpers() -> dict[str, object]:
+    user = g.get("user")
+    form = None
+    if user is not None and user.role == "patron":
+        form = _request_form(user.library)
+    return {
+        "request_form": form,
+        "loan_state_label": lambda state: LOAN_STATE_LABELS.get(state, state),
+        "library_name": catalogue().library_name,
+        "when": lambda moment: format_datetime(moment, "medium"),
+    }
+
+
+def _request_form(home: str) -> RequestForm:
+    form = RequestForm()
+    form.pickup.choices = [(lib.code, lib.name) for lib in catalogue().libraries]
+    if not form.is_submitted():
+        form.pickup.data = home
+    return form
+
+
+@bp.post("/record/<int:cluster_id>/request")
+def place(cluster_id: int) -> Response:
+    user = g.get("user")
+    if user is None:
+        return redirect(f"/login?next=/record/{cluster_id}")
+    if user.role != "patron":
+        abort(403)
+    form = _request_form(user.library)
+    if not form.validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+        return redirect(f"/record/{cluster_id}")
+    try:
+        found = catalogue().find(cluster_id)
+    except NoIndex:
+        abort(503)
+    if found.doc is None:
+        abort(404)
+    try:
+        with loans.transaction(catalogue().store.engine) as conn:
+            loans.place_request(
+                conn, user, cluster_id, title=found.doc.title, pickup_library=form.pickup.data
+            )
+    except LoanError as exc:
+        flash(_refusal(exc), "error")
+        return redirect(f"/record/{cluster_id}")
+    flash(_("Your request is on its way to a library that has the title."), "success")
+    return redirect("/account/requests")
+
+
+@bp.get("/account/requests")
+def my_requests() -> Response | str:
+    user = g.get("user")
+    if user is None:
+        return redirect("/login?next=/account/requests")
+    if user.role != "patron":
+        abort(403)
+    with catalogue().store.engine.connect() as conn:
+        mine = loans.requests(conn, patron_id=user.id)
+    mine.sort(key=lambda r: (not r.open, -r.created_at.timestamp()))
+    cancellable = {
+        r.id: CancelForm(version=str(r.version))
+        for r in mine
+        if "patron_cancel" in allowed(r.state, Actor.PATRON)
+    }
+    return render_template("my_requests.html", requests=mine, cancellable=cancellable)
+
+
+@bp.post("/account/requests/<int:loan_id>/cancel")
+def cancel(loan_id: int) -> Response:
+    user = g.get("user")
+    if user is None:
+        return redirect("/login?next=/account/requests")
+    form = CancelForm()
+    if not form.validate_on_submit() or not form.version.data.isdigit():
+        flash(_("The form had expired. Please try again."), "error")
+        return redirect("/account/requests")
+    try:
+        with loans.transaction(catalogue().store.engine) as conn:
+            loans.act(conn, loan_id, "patron_cancel", user, version=int(form.version.data))
+    except loans.NotYours:
+        abort(403)
+    except AlreadyChanged:
+        flash(_("The request changed in the meantime; here is how it stands now."), "error")
+        return redirect("/account/requests")
+    except LoanError:
+        flash(_("This request can no longer be cancelled."), "error")
+        return redirect("/account/requests")
+    flash(_("The request is cancelled."), "success")
+    return redirect("/account/requests")
+
+
+def _refusal(exc: LoanError) -> str:
+    """Why a request could not be placed, in the patron's language."""
+    if isinstance(exc, loans.OwnCopyAvailable):
+        return _("Your library has a copy on the shelf: you can borrow it there.")
+    text = str(exc)
+    if "already" in text:
+        return _("You have this title on request or on loan already.")
+    if "open requests" in text:
+        return _("You have as many open requests as your library allows.")
+    if "lends" in text:
+        return _("No other library can lend this title just now.")
+    return _("The request could not be placed.")
