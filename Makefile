@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium
 DEMO_TITLES ?= 2000
 
-.PHONY: install demo test system-deps lint bench bench-web clean
+.PHONY: install demo demo-accounts test system-deps lint bench bench-web clean
 
 install: $(STAMP)
 
@@ -22,6 +22,7 @@ demo: install
 	$(BIN)/libnet harvest --config config.toml
 	$(BIN)/libnet records stats --config config.toml
 	$(BIN)/libnet index --config config.toml
+	@$(MAKE) --no-print-directory demo-accounts
 	@echo
 	@echo "The demo catalogue is harvested into var/, grouped into clusters and indexed. Try:"
 	@echo "  $(BIN)/libnet search glück auf --library marl   # one hit per edition, Marl's copies first"
@@ -32,6 +33,26 @@ demo: install
 	@echo
 	@echo "The catalogue is served on http://127.0.0.1:8080 (Ctrl-C stops it):"
 	$(BIN)/libnet serve --config config.toml
+
+# Demo accounts of the loan network, each with the password $(DEMO_PASSWORD); made once.
+DEMO_PASSWORD := demo-passwort
+DEMO_ACCOUNTS := "patron datteln Anna Demo D0001" "librarian datteln Datteln Theke -" \
+                 "librarian herten Herten Theke -" "admin kreis Kreis Verbund -"
+demo-accounts: install
+	@for account in $(DEMO_ACCOUNTS); do \
+	  set -- $$account; role=$$1; library=$$2; name="$$3 $$4"; card=$$5; \
+	  login=$$name; [ "$$card" = - ] || login=$$card; \
+	  if $(BIN)/libnet users list --config config.toml --json | grep -q "\"$$login\""; then continue; fi; \
+	  if [ "$$card" = - ]; then \
+	    printf '%s\n' '$(DEMO_PASSWORD)' | $(BIN)/libnet users add --config config.toml --role $$role \
+	      --library $$library --name "$$name" --password-stdin; \
+	  else \
+	    printf '%s\n' '$(DEMO_PASSWORD)' | $(BIN)/libnet users add --config config.toml --role $$role \
+	      --library $$library --name "$$name" --card $$card --password-stdin; \
+	  fi || exit 1; \
+	done
+	@echo "Demo logins (password $(DEMO_PASSWORD)): patron card D0001 of Datteln;"
+	@echo "  librarians 'Datteln Theke' and 'Herten Theke'; administrator 'Kreis Verbund'."
 
 # Installs the Debian packages the tests use when they are missing (as root, with apt-get).
 system-deps:
