@@ -326,7 +326,7 @@ class Snapshot:
         for word in words:  # a repeated word scores once for each time, as in Whoosh
             term_docs, weights, _ = postings[word]
             at = np.searchsorted(term_docs, docs)
-            scores += self._scores(field, word, term_docs, weights)[at]
+            scores += self._scores(field, word, docs, weights[at])  # only where all words meet
             where[word] = at.tolist()
         decode = self.searcher.schema[field].format.decode_positions
         keep = np.fromiter(
