@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -93,8 +93,7 @@ def add_user(
         raise AccountError("only patrons have a card number")
     if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
         raise AccountError(f"not an e-mail address: {email!r}")
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    _check_password(password)
     if card and conn.scalar(select(users.c.id).where(users.c.card == card)) is not None:
         raise AccountError(f"card {card} already belongs to an account")
     if role != "patron":
@@ -145,12 +144,11 @@ def disable_user(conn: Connection, who: str) -> Account:
     """Disable an account: it can no longer log in; its requests and history stay."""
     account = find_user(conn, who)
     conn.execute(update(users).where(users.c.id == account.id).values(disabled=True))
-    return find_user(conn, account.card or account.name)
+    return replace(account, disabled=True)
 
 
 def set_password(conn: Connection, who: str, password: str) -> None:
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
+    _check_password(password)
     account = find_user(conn, who)
     hashed = generate_password_hash(password, _HASH_METHOD)
     conn.execute(
@@ -202,6 +200,11 @@ class StoreAuthenticator:
             row = _login_row(conn, login.strip())
         locked = utc(row["locked_until"]) if row is not None else None
         return locked is not None and locked > now
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
 
 
 def _login_row(conn: Connection, login: str):
