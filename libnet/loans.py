@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
 from libnet import clusters
 from libnet.accounts import Account
@@ -38,10 +38,20 @@ DEFAULT_ANSWER_DAYS = 3
 DEFAULT_MAX_OPEN = 5
 DEFAULT_LOAN_DAYS = 28
 OPEN_STATES = tuple(state.value for state in State if state not in TERMINAL)
+# the `reason` of a LoanError that refuses a new request
+REFUSALS = ("not_patron", "gone", "own_copy_available", "duplicate", "limit", "no_lender")
 
 
 class LoanError(LibnetError):
-    """A request that cannot be placed or changed as asked; the message says why."""
+    """A request that cannot be placed or changed as asked; the message says why.
+
+    `reason` names a refused request's cause, one of REFUSALS ("" for other errors), for the
+    pages and the API to word or pass on.
+    """
+
+    def __init__(self, message: str, reason: str = "") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class NotYours(LoanError):
@@ -54,6 +64,9 @@ class AlreadyChanged(LoanError):
 
 class OwnCopyAvailable(LoanError):
     """The patron's own library has a copy on the shelf: no loan from another town needed."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "own_copy_available")
 
 
 @dataclass(frozen=True, slots=True)
@@ -184,12 +197,13 @@ def holdings(conn: Connection, cluster_id: int) -> list[Holding]:
 
 
 def rota(
-    conn: Connection, cluster_id: int, leave_out: Iterable[str], now: datetime
+    conn: Connection, held: Iterable[Holding], leave_out: Iterable[str], now: datetime
 ) -> list[Holding]:
-    """The libraries to ask, in order: lending, not paused, not in leave_out, least busy first."""
+    """The libraries to ask, in order, of a title's holdings (`holdings()`): lending, not
+    paused, not in leave_out, least busy first."""
     leave_out = set(leave_out)
     candidates: dict[str, Holding] = {}
-    for holding in holdings(conn, cluster_id):
+    for holding in held:
         if not holding.lendable or holding.library in leave_out:
             continue
         best = candidates.get(holding.library)
@@ -227,13 +241,13 @@ def place_request(
     """
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
-        raise LoanError("only a patron's active account can place a request")
+        raise LoanError("only a patron's active account can place a request", "not_patron")
     pickup = pickup_library or patron.library
     current = clusters.current_id(conn, cluster_id)
     if current is None:
-        raise LoanError(f"the title {cluster_id} is no longer in the catalogue")
-    own = [h for h in holdings(conn, current) if h.library == patron.library]
-    if any(h.on_shelf for h in own):
+        raise LoanError(f"the title {cluster_id} is no longer in the catalogue", "gone")
+    held = holdings(conn, current)
+    if any(h.on_shelf for h in held if h.library == patron.library):
         raise OwnCopyAvailable(
             "your library has a copy on the shelf: ask for it there, no loan is needed"
         )
@@ -241,13 +255,13 @@ def place_request(
         loan_requests.c.patron_id == patron.id, loan_requests.c.state.in_(OPEN_STATES)
     )
     if conn.scalar(mine.where(loan_requests.c.cluster_id == current)):
-        raise LoanError("you have this title on request or on loan already")
+        raise LoanError("you have this title on request or on loan already", "duplicate")
     limit = settings(conn, patron.library).max_open
     if conn.scalar(mine) >= limit:
-        raise LoanError(f"you have {limit} open requests, as many as your library allows")
-    order = rota(conn, current, {patron.library, pickup}, now)
+        raise LoanError(f"you have {limit} open requests, as many as your library allows", "limit")
+    order = rota(conn, held, {patron.library, pickup}, now)
     if not order:
-        raise LoanError("no other library in the network lends this title just now")
+        raise LoanError("no other library in the network lends this title just now", "no_lender")
     row = {
         "cluster_id": current, "title": title, "patron_id": patron.id,
         "requesting_library": patron.library, "pickup_library": pickup,
@@ -402,11 +416,21 @@ def requests(
     *,
     supplier: str | None = None,
     pickup_library: str | None = None,
+    library: str | None = None,
     patron_id: int | None = None,
     states: Sequence[str] = (),
 ) -> list[LoanRequest]:
-    """Requests by side, patron and state, the oldest first."""
+    """Requests by side (`library`: on any side, as supplier, pickup or requesting library),
+    patron and state, the oldest first."""
     query = select(loan_requests).order_by(loan_requests.c.created_at, loan_requests.c.id)
+    if library is not None:
+        query = query.where(
+            or_(
+                loan_requests.c.supplier == library,
+                loan_requests.c.pickup_library == library,
+                loan_requests.c.requesting_library == library,
+            )
+        )
     if supplier is not None:
         query = query.where(loan_requests.c.supplier == supplier)
     if pickup_library is not None:

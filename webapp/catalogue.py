@@ -81,6 +81,12 @@ class Catalogue:
             return Found(None, moved_to=current)
         return Found(None)
 
+    def current_doc(self, cluster_id: int) -> ClusterDoc | None:
+        """The indexed document of a cluster, or of the cluster it was merged into; None
+        when it is gone."""
+        found = self.find(cluster_id)
+        return self.index.get(found.moved_to) if found.moved_to is not None else found.doc
+
     def last_harvests(self) -> dict[str, datetime]:
         """When each library was last harvested successfully."""
         runs = harvest_runs

@@ -8,7 +8,6 @@ goes through libnet.loans, which checks who may do what.
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, g, redirect, render_template
-from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -41,8 +40,6 @@ def _loan_helpers() -> dict[str, object]:
     return {
         "request_form": form,
         "loan_state_label": lambda state: LOAN_STATE_LABELS.get(state, state),
-        "library_name": catalogue().library_name,
-        "when": lambda moment: format_datetime(moment, "medium"),
     }
 
 
@@ -66,15 +63,15 @@ def place(cluster_id: int) -> Response:
         flash(_("The form had expired. Please try again."), "error")
         return redirect(f"/record/{cluster_id}")
     try:
-        found = catalogue().find(cluster_id)
+        doc = catalogue().current_doc(cluster_id)
     except NoIndex:
         abort(503)
-    if found.doc is None:
+    if doc is None:
         abort(404)
     try:
         with loans.transaction(catalogue().store.engine) as conn:
             loans.place_request(
-                conn, user, cluster_id, title=found.doc.title, pickup_library=form.pickup.data
+                conn, user, doc.id, title=doc.title, pickup_library=form.pickup.data
             )
     except LoanError as exc:
         flash(_refusal(exc), "error")
@@ -127,13 +124,12 @@ def cancel(loan_id: int) -> Response:
 
 def _refusal(exc: LoanError) -> str:
     """Why a request could not be placed, in the patron's language."""
-    if isinstance(exc, loans.OwnCopyAvailable):
+    if exc.reason == "own_copy_available":
         return _("Your library has a copy on the shelf: you can borrow it there.")
-    text = str(exc)
-    if "already" in text:
+    if exc.reason == "duplicate":
         return _("You have this title on request or on loan already.")
-    if "open requests" in text:
+    if exc.reason == "limit":
         return _("You have as many open requests as your library allows.")
-    if "lends" in text:
+    if exc.reason == "no_lender":
         return _("No other library can lend this title just now.")
     return _("The request could not be placed.")

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loan_states import Actor, TransitionError, allowed
-from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours, OwnCopyAvailable
+from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.schema import users
 from webapp.catalogue import NoIndex, catalogue
 
@@ -77,21 +77,17 @@ def place() -> tuple[Response, int]:
     if pickup not in {lib.code for lib in catalogue().libraries}:
         raise _Refused(400, "Bad Request", f"no library {pickup!r}")
     try:
-        found = catalogue().find(cluster_id)
+        doc = catalogue().current_doc(cluster_id)
     except NoIndex as exc:
         abort(503, str(exc))
-    if found.doc is None and found.moved_to is None:
+    if doc is None:
         raise _Refused(404, "Not Found", f"no title {cluster_id} in the catalogue")
-    cluster_id = found.moved_to or cluster_id
-    title = found.doc.title if found.doc else catalogue().index.get(cluster_id).title
     try:
         with loans.transaction(catalogue().store.engine) as conn:
-            placed = loans.place_request(conn, user, cluster_id, title=title, pickup_library=pickup)
+            placed = loans.place_request(conn, user, doc.id, title=doc.title, pickup_library=pickup)
             people = _patrons(conn, [placed])
-    except OwnCopyAvailable as exc:
-        raise _Refused(409, "Conflict", str(exc), reason="own_copy_available") from None
     except LoanError as exc:
-        raise _Refused(409, "Conflict", str(exc)) from None
+        raise _Refused(409, "Conflict", str(exc), reason=exc.reason) from None
     response = make_response(jsonify(_loan_json(placed, user, people)), 201)
     response.headers["Location"] = f"{bp.url_prefix}/{placed.id}"
     return response, 201
@@ -194,8 +190,7 @@ def _scoped(conn, user: Account, side: str, states: list[str]) -> list[LoanReque
         return loans.requests(conn, supplier=user.library, states=states)
     if side == "outgoing":
         return loans.requests(conn, pickup_library=user.library, states=states)
-    every = loans.requests(conn, states=states)
-    return [r for r in every if loans.may_see(r, user)]
+    return loans.requests(conn, library=user.library, states=states)
 
 
 def _patrons(conn, found: list[LoanRequest]) -> dict[int, dict[str, Any]]:

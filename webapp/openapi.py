@@ -11,6 +11,7 @@ from typing import Any
 from index.engine import FACET_FIELDS, SORTS
 from libnet.holdings import ITEM_STATUSES
 from libnet.loan_states import TRANSITIONS, Actor, State
+from libnet.loans import REFUSALS
 from libnet.record import FORMATS
 from webapp.api import (
     COMPLETE_LIMIT,
@@ -252,7 +253,8 @@ LOAN_ERROR = {
             "allowed": {**ACTIONS, "description": "The actions allowed instead."},
             "state": {**STATE, "description": "The request's state now (an old version)."},
             "version": {"type": "integer", "description": "Its version now."},
-            "reason": {"type": "string", "enum": ["own_copy_available"]},
+            "reason": {"type": "string", "enum": ["", *REFUSALS],
+                       "description": "Why a request was refused."},
         },
     }},
 }  # fmt: skip

@@ -171,7 +171,7 @@ class LibraryCopies:
     copies: int
 
 
-@pages.context_processor
+@pages.app_context_processor  # the loan network's pages use them too
 def _helpers() -> dict[str, Any]:
     return {
         "format_label": lambda code: FORMAT_LABELS.get(code, code),

@@ -115,15 +115,19 @@ def test_a_patron_whose_library_has_a_copy_on_the_shelf_is_sent_there(network: N
 
 def test_a_title_is_asked_for_once_and_a_library_limits_open_requests(network: Network) -> None:
     network.place()
-    with pytest.raises(LoanError, match="on request or on loan already"):
+    with pytest.raises(LoanError, match="on request or on loan already") as refused:
         network.place()
+    assert refused.value.reason == "duplicate"
     with network.engine.begin() as conn:
         loans.set_settings(conn, "datteln", max_open=1)
     network.catalogue.export("herten", with_item("h1"), book("h2", title="Ruhm", isbn=""))
     network.catalogue.harvest()
     network.cluster = network.catalogue.cluster_of("herten", "h2")
-    with pytest.raises(LoanError, match="1 open requests, as many as your library allows"):
+    with pytest.raises(
+        LoanError, match="1 open requests, as many as your library allows"
+    ) as refused:
         network.place()
+    assert refused.value.reason == "limit"
 
 
 def test_cannot_supply_moves_on_and_an_exhausted_rota_is_unfilled(network: Network) -> None:

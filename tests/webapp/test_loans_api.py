@@ -85,6 +85,7 @@ def test_placing_is_refused_with_the_reason(served: Served) -> None:
     served.placed()
     again = served.call("POST", LOANS, "patron", {"cluster_id": served.cluster})
     assert again.status_code == 409 and "already" in again.json["error"]["detail"]
+    assert again.json["error"]["reason"] == "duplicate"
     own = served.call("POST", LOANS, "marl_patron", {"cluster_id": served.cluster})
     assert own.status_code == 409 and own.json["error"]["reason"] == "own_copy_available"
     staff = served.call("POST", LOANS, "marl_staff", {"cluster_id": served.cluster})
