@@ -57,10 +57,22 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.register_error_handler(Exception, _server_error)
     # each part of the site is a blueprint of its own module; imported here, since they
     # import this package's Catalogue and helpers themselves
-    from webapp import api, auth, feeds, loan_pages, loans_api, oai, pages, sru
+    from webapp import (
+        admin_pages,
+        api,
+        auth,
+        feeds,
+        loan_pages,
+        loans_api,
+        oai,
+        pages,
+        sru,
+        staff_pages,
+        stats_pages,
+    )
 
-    for blueprint in (pages.pages, auth.bp, loan_pages.bp, api.bp, loans_api.bp, feeds.bp,
-                      oai.bp, sru.bp):  # fmt: skip
+    for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
+                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 

@@ -92,3 +92,58 @@ LOAN_STATE_LABELS = {  # libnet.loan_states.State, as a patron reads them
     "CompletedWithoutReturn": lazy_gettext("closed without return"),
     "Cancelled": lazy_gettext("cancelled"),
 }
+STAFF_STATE_LABELS = {  # libnet.loan_states.State, as the librarians of either side read them
+    "RequestReceived": lazy_gettext("new: waiting for the supplier's answer"),
+    "ExpectToSupply": lazy_gettext("will supply when a copy is back"),
+    "WillSupply": lazy_gettext("will supply: fetch from the shelf"),
+    "Loaned": lazy_gettext("shipped to the pickup library"),
+    "Received": lazy_gettext("at the pickup library, waiting for the patron"),
+    "HandedToPatron": lazy_gettext("on loan to the patron"),
+    "ReturnedByPatron": lazy_gettext("returned by the patron, to be sent back"),
+    "ShippedReturn": lazy_gettext("on its way back to the supplier"),
+    "Overdue": lazy_gettext("overdue"),
+    "Recalled": lazy_gettext("recalled by the supplier"),
+    "Unfilled": lazy_gettext("unfilled: no library could supply"),
+    "LoanCompleted": lazy_gettext("completed: back at the supplier"),
+    "CompletedWithoutReturn": lazy_gettext("closed without return (lost)"),
+    "Cancelled": lazy_gettext("cancelled"),
+}
+ACTION_LABELS = {  # libnet.loan_states.TRANSITIONS
+    "expect_to_supply": lazy_gettext("Will supply when back"),
+    "will_supply": lazy_gettext("Will supply"),
+    "cannot_supply": lazy_gettext("Cannot supply"),
+    "skip_supplier": lazy_gettext("Pass on to the next library"),
+    "ship": lazy_gettext("Shipped"),
+    "receive": lazy_gettext("Received"),
+    "hand_to_patron": lazy_gettext("Handed to the patron"),
+    "patron_returned": lazy_gettext("Returned by the patron"),
+    "ship_back": lazy_gettext("Shipped back"),
+    "receive_back": lazy_gettext("Received back"),
+    "renew": lazy_gettext("Ask for a renewal"),
+    "grant_renewal": lazy_gettext("Grant the renewal"),
+    "refuse_renewal": lazy_gettext("Refuse the renewal"),
+    "mark_overdue": lazy_gettext("Overdue"),
+    "recall": lazy_gettext("Recall"),
+    "lost": lazy_gettext("Lost"),
+    "patron_cancel": lazy_gettext("Cancelled by the patron"),
+    "cancel": lazy_gettext("Cancel the request"),
+    "place": lazy_gettext("Placed"),
+}
+REASON_LABELS = {  # libnet.loan_states.CANNOT_SUPPLY_REASONS
+    "on_loan": lazy_gettext("on loan"),
+    "missing": lazy_gettext("missing"),
+    "not_for_loan": lazy_gettext("not for loan"),
+    "damaged": lazy_gettext("damaged"),
+    "other": lazy_gettext("other reason"),
+}
+PAYER_LABELS = {  # libnet.loan_states.PAYERS
+    "patron": lazy_gettext("the patron"),
+    "requesting_library": lazy_gettext("the requesting library"),
+    "supplying_library": lazy_gettext("the supplying library"),
+    "nobody": lazy_gettext("nobody"),
+}
+ROLE_LABELS = {  # libnet.accounts.ROLES
+    "patron": lazy_gettext("patron"),
+    "librarian": lazy_gettext("librarian"),
+    "admin": lazy_gettext("administrator"),
+}

@@ -18,6 +18,7 @@ from libnet import loans
 from libnet.loan_states import Actor, allowed
 from libnet.loans import AlreadyChanged, LoanError
 from webapp.catalogue import NoIndex, catalogue
+from webapp.forms import options
 from webapp.labels import LOAN_STATE_LABELS
 
 bp = Blueprint("loan_pages", __name__)
@@ -45,7 +46,7 @@ def _loan_helpers() -> dict[str, object]:
 
 def _request_form(home: str) -> RequestForm:
     form = RequestForm()
-    form.pickup.choices = [(lib.code, lib.name) for lib in catalogue().libraries]
+    form.pickup.choices = options((lib.code, lib.name) for lib in catalogue().libraries)
     if not form.is_submitted():
         form.pickup.data = home
     return form

@@ -212,6 +212,24 @@
     }
   }
 
+  // a button with data-print prints the page (the pull slips); the CSP forbids onclick=
+  function printButtons() {
+    var buttons = document.querySelectorAll("button[data-print]");
+    for (var i = 0; i < buttons.length; i++) {
+      buttons[i].addEventListener("click", function () {
+        window.print();
+      });
+    }
+  }
+
+  if (document.querySelectorAll) {
+    if (document.readyState === "loading") {
+      document.addEventListener("DOMContentLoaded", printButtons);
+    } else {
+      printButtons();
+    }
+  }
+
   if (window.fetch && document.querySelectorAll) {
     if (document.readyState === "loading") {
       document.addEventListener("DOMContentLoaded", start);

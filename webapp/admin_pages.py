@@ -1,0 +1,219 @@
+"""Running the loan network: each library's lending settings, and the accounts.
+
+/staff/settings: whether a library lends just now (paused for holidays or inventory, then
+skipped in every rota), how many working days it has to answer a request, the loan period it
+grants, how many open requests its patrons may have, and its closing days (which the
+answer timer does not count). A librarian changes their own library's; the administrator
+any library's.
+
+/staff/accounts (administrators only): every account, by library and role; a new account;
+a new password; disabling an account (it can no longer log in; its requests and history stay).
+The same as `libnet users ...` on the command line, through libnet.accounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import (
+    BooleanField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from libnet import accounts, loans
+from libnet.accounts import LANGUAGES, ROLES, AccountError
+from libnet.loans import LoanError
+from webapp.catalogue import catalogue
+from webapp.forms import options
+from webapp.staff_pages import chosen_library, staff_user
+
+bp = Blueprint("admin_pages", __name__, url_prefix="/staff")
+
+
+class SettingsForm(FlaskForm):
+    paused = BooleanField("paused")
+    pause_note = StringField("pause_note", validators=[Optional(), Length(max=500)])
+    answer_days = IntegerField("answer_days", validators=[DataRequired(), NumberRange(1, 60)])
+    loan_days = IntegerField("loan_days", validators=[DataRequired(), NumberRange(1, 365)])
+    max_open = IntegerField("max_open", validators=[DataRequired(), NumberRange(1, 100)])
+    closing_days = TextAreaField("closing_days", validators=[Optional(), Length(max=5000)])
+
+
+class AccountForm(FlaskForm):
+    role = SelectField("role", choices=options((r, r) for r in ROLES))
+    library = SelectField("library")
+    name = StringField("name", validators=[DataRequired(), Length(max=200)])
+    card = StringField("card", validators=[Optional(), Length(max=40)])
+    email = EmailField("email", validators=[Optional(), Length(max=320)])
+    language = SelectField("language", choices=options((lang, lang) for lang in LANGUAGES))
+    password = PasswordField("password", validators=[DataRequired(), Length(max=1000)])
+
+
+class PasswordForm(FlaskForm):
+    password = PasswordField("password", validators=[DataRequired(), Length(max=1000)])
+
+
+class DisableForm(FlaskForm):
+    pass
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+def settings() -> Response | str | tuple[str, int]:
+    user = staff_user()
+    # the administrator chooses with ?library=, also in the form's action
+    library = chosen_library(user) or catalogue().libraries[0].code
+    engine = catalogue().store.engine
+    with engine.connect() as conn:
+        current = loans.settings(conn, library)
+    form = SettingsForm(obj=current if request.method == "GET" else None)
+    if request.method == "GET":
+        form.closing_days.data = "\n".join(current.closing_days)
+        return render_template("staff_settings.html", form=form, library=library, current=current)
+    if not form.validate_on_submit():
+        message = _("Please check the marked fields.")
+        if form.csrf_token.errors:
+            message = _("The form had expired. Please try again.")
+        flash(message, "error")
+        return render_template(
+            "staff_settings.html", form=form, library=library, current=current
+        ), 400
+    days = [part for part in (form.closing_days.data or "").replace(",", " ").split() if part]
+    bad = [day for day in days if not _is_date(day)]
+    if bad:
+        flash(_("Not a date (YYYY-MM-DD): %(days)s", days=", ".join(bad)), "error")
+        return render_template(
+            "staff_settings.html", form=form, library=library, current=current
+        ), 400
+    try:
+        with engine.begin() as conn:
+            loans.set_settings(
+                conn, library, paused=form.paused.data, pause_note=form.pause_note.data or "",
+                answer_days=form.answer_days.data, loan_days=form.loan_days.data,
+                max_open=form.max_open.data, closing_days=tuple(sorted(set(days))),
+            )  # fmt: skip
+    except LoanError:
+        flash(_("The settings could not be saved."), "error")
+        return redirect(url_for("admin_pages.settings", library=library))
+    flash(_("The lending settings of %(library)s are saved.",
+            library=catalogue().library_name(library)), "success")  # fmt: skip
+    return redirect(url_for("admin_pages.settings", library=library))
+
+
+def _is_date(value: str) -> bool:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --------------------------------------------------------------------------- accounts
+
+
+def _admin() -> None:
+    if staff_user().role != "admin":
+        abort(403)
+
+
+def _account_form() -> AccountForm:
+    form = AccountForm()
+    form.library.choices = options((lib.code, lib.name) for lib in catalogue().libraries)
+    return form
+
+
+@bp.get("/accounts")
+def account_list() -> str:
+    _admin()
+    return _accounts_page(_account_form())
+
+
+def _accounts_page(form: AccountForm) -> str:
+    library = request.args.get("library", "")
+    role = request.args.get("role", "")
+    with catalogue().store.engine.connect() as conn:
+        found = accounts.list_users(conn, library or None)
+    if role in ROLES:
+        found = [account for account in found if account.role == role]
+    return render_template(
+        "staff_accounts.html", accounts=found, form=form, library=library, role=role,
+        roles=ROLES, password_form=PasswordForm(), disable_form=DisableForm(),
+    )  # fmt: skip
+
+
+@bp.post("/accounts")
+def add_account() -> Response | tuple[str, int]:
+    _admin()
+    form = _account_form()
+    if not form.validate_on_submit():
+        flash(_("Please check the marked fields."), "error")
+        return _accounts_page(form), 400
+    try:
+        with catalogue().store.engine.begin() as conn:
+            made = accounts.add_user(
+                conn, role=form.role.data, library=form.library.data, name=form.name.data,
+                password=form.password.data, card=form.card.data or None,
+                email=form.email.data or "", language=form.language.data,
+                libraries=tuple(lib.code for lib in catalogue().libraries),
+            )  # fmt: skip
+    except AccountError as exc:
+        flash(_("The account was not made: %(reason)s", reason=str(exc)), "error")
+        return _accounts_page(form), 400
+    flash(_("The account of %(name)s is made; they log in with %(login)s.", name=made.name,
+            login=made.login), "success")  # fmt: skip
+    return redirect(url_for("admin_pages.account_list", library=made.library))
+
+
+@bp.post("/accounts/<int:user_id>/password")
+def new_password(user_id: int) -> Response:
+    _admin()
+    account = _account_or_404(user_id)
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+        return redirect(url_for("admin_pages.account_list"))
+    try:
+        with catalogue().store.engine.begin() as conn:
+            accounts.set_password(conn, account.login, form.password.data)
+    except AccountError as exc:
+        flash(_("The password was not changed: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("admin_pages.account_list"))
+    flash(_("%(name)s has a new password.", name=account.name), "success")
+    return redirect(url_for("admin_pages.account_list", library=account.library))
+
+
+@bp.post("/accounts/<int:user_id>/disable")
+def disable(user_id: int) -> Response:
+    _admin()
+    account = _account_or_404(user_id)
+    if not DisableForm().validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+        return redirect(url_for("admin_pages.account_list"))
+    try:
+        with catalogue().store.engine.begin() as conn:
+            accounts.disable_user(conn, account.login)
+    except AccountError as exc:
+        flash(_("The account was not disabled: %(reason)s", reason=str(exc)), "error")
+        return redirect(url_for("admin_pages.account_list"))
+    flash(_("The account of %(name)s is disabled.", name=account.name), "success")
+    return redirect(url_for("admin_pages.account_list", library=account.library))
+
+
+def _account_or_404(user_id: int) -> accounts.Account:
+    with catalogue().store.engine.connect() as conn:
+        account = accounts.get_user(conn, user_id)
+    if account is None:
+        abort(404)
+    return account
