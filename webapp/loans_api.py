@@ -1,19 +1,23 @@
 """The loan network's JSON API under /api/v1/loans: list, detail, place, change.
 
 Every call needs an account: `Authorization: Bearer TOKEN` (`libnet users token NAME` makes
-one). Without it the answer is 401; a request the account may not see or act on is 403; a
-transition the state does not allow is 409 naming the actions allowed, as is a change made on
-an old version of the request. What a person sees of a request depends on who they are:
-patron details (name, card, e-mail) only for the patron, the staff of the requesting and
-pickup libraries, and the administrators; never for the supplier's staff.
+one), or the session cookie of a person logged in on the web pages, whose POSTs must also
+send the page's CSRF token in the X-CSRFToken header (a cookie alone would let another site
+act for them). Without either the answer is 401; a request the account may not see or act
+on is 403; a transition the state does not allow is 409 naming the actions allowed, as is a
+change made on an old version of the request. What a person sees of a request depends on
+who they are: patron details (name, card, e-mail) only for the patron, the staff of the
+requesting and pickup libraries, and the administrators; never for the supplier's staff.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, jsonify, make_response, request
+from flask import Blueprint, Response, abort, g, jsonify, make_response, request
+from flask_wtf.csrf import validate_csrf
 from sqlalchemy import select
+from wtforms.validators import ValidationError
 
 from libnet import accounts, loans
 from libnet.accounts import Account
@@ -151,8 +155,10 @@ def transition(loan_id: int) -> Response:
 
 
 def _user() -> Account:
-    """The account of the bearer token; 401 without a valid one."""
+    """The account of the bearer token, else of the web session; 401 without either."""
     header = request.headers.get("Authorization", "")
+    if not header and g.get("user") is not None:
+        return _session_user(g.user)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _Refused(401, "Unauthorized", "log in: send Authorization: Bearer TOKEN")
@@ -161,6 +167,16 @@ def _user() -> Account:
     if account is None:
         raise _Refused(401, "Unauthorized", "the token is unknown, revoked or its account off")
     return account
+
+
+def _session_user(user: Account) -> Account:
+    """The logged-in person of the pages; a change needs the page's CSRF token as well."""
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        try:
+            validate_csrf(request.headers.get("X-CSRFToken", ""))
+        except ValidationError:
+            raise _Refused(403, "Forbidden", "send the page's CSRF token as X-CSRFToken") from None
+    return user
 
 
 def _body() -> dict[str, Any]:

@@ -264,10 +264,10 @@ def _loan_error(description: str) -> dict[str, Any]:
     return _answer(description, _ref("LoanError"))
 
 
-_UNAUTHORIZED = _loan_error("No valid token: send Authorization: Bearer TOKEN.")
+_UNAUTHORIZED = _loan_error("No valid token and no login: send Authorization: Bearer TOKEN.")
 _LOAN_ID = {"name": "loan_id", "in": "path", "required": True,
             "schema": {"type": "integer", "minimum": 1}}  # fmt: skip
-_SECURED = [{"bearer": []}]
+_SECURED = [{"bearer": []}, {"session": []}]
 
 LOAN_PATHS = {
     "/loans": {
@@ -297,7 +297,8 @@ LOAN_PATHS = {
             "responses": {
                 "201": _answer("The request, at the first library of its rota.", _ref("Loan")),
                 "400": _loan_error("A bad body."), "401": _UNAUTHORIZED,
-                "403": _loan_error("Only patrons place requests."),
+                "403": _loan_error("Only patrons place requests; or a session's POST without "
+                                   "X-CSRFToken."),
                 "404": _loan_error("No such title."),
                 "409": _loan_error("Refused: the patron's library has a copy on the shelf, "
                                    "the title is on request already, the limit is reached, "
@@ -327,7 +328,8 @@ LOAN_PATHS = {
             "200": _answer("The changed request.", _ref("Loan")),
             "400": _loan_error("A bad body, an unknown action, a missing or wrong detail."),
             "401": _UNAUTHORIZED,
-            "403": _loan_error("The request is not one of the caller's library's."),
+            "403": _loan_error("The request is not one of the caller's library's; or a "
+                               "session's POST without X-CSRFToken."),
             "404": _loan_error("No such request."),
             "409": _loan_error("Not allowed now (allowed names what is), or made on an "
                                "old version (state and version say what it is now)."),
@@ -350,7 +352,9 @@ def document(server: str) -> dict[str, Any]:
             "description": "Open data: any origin may read it (CORS); answers may be cached "
             "for a minute. Errors are JSON with the HTTP status, a title and a detail. "
             "The loan network's /loans is not open: it needs a bearer token "
-            "(`libnet users token NAME`), and its answers are private and never cached.",
+            "(`libnet users token NAME`) or the session of a logged-in page (POSTs then "
+            "send the page's CSRF token as X-CSRFToken), and its answers are private and "
+            "never cached.",
         },
         "servers": [{"url": server}],
         "paths": {
@@ -411,7 +415,12 @@ def document(server: str) -> dict[str, Any]:
                 "Error": ERROR, "Loan": LOAN, "LoanEvent": LOAN_EVENT,
                 "LoanDetail": LOAN_DETAIL, "LoanError": LOAN_ERROR,
             },
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "`libnet users token NAME`"}},
+            "securitySchemes": {
+                "bearer": {"type": "http", "scheme": "bearer",
+                           "description": "`libnet users token NAME`"},
+                "session": {"type": "apiKey", "in": "cookie", "name": "session",
+                            "description": "The login of the web pages (/login); a POST "
+                            "also sends the X-CSRFToken header with the page's token."},
+            },
         },
     }  # fmt: skip

@@ -223,7 +223,8 @@ def test_every_loan_route_is_described(served: Served) -> None:
     assert set(routes) == set(described)
     for path, methods in routes.items():
         assert set(described[path]) == {m.lower() for m in methods} - {"head", "options"}
-        assert all(op["security"] == [{"bearer": []}] for op in described[path].values())
+        security = [{"bearer": []}, {"session": []}]
+        assert all(op["security"] == security for op in described[path].values())
 
 
 def test_real_loan_answers_match_the_document(served: Served) -> None:
@@ -255,3 +256,19 @@ def test_real_loan_answers_match_the_document(served: Served) -> None:
             format_checker=Draft202012Validator.FORMAT_CHECKER,
         )  # fmt: skip
         validator.validate(answer)
+
+
+def test_a_logged_in_page_may_call_the_api_with_its_csrf_token(served: Served) -> None:
+    from tests.webapp.test_login import csrf_token, log_in
+
+    log_in(served.client, "D100")
+    assert served.client.get(LOANS).json == {"loans": []}
+    body = {"cluster_id": served.cluster}
+    without = served.client.post(LOANS, json=body)
+    assert without.status_code == 403 and "X-CSRFToken" in without.json["error"]["detail"]
+    forged = served.client.post(LOANS, json=body, headers={"X-CSRFToken": "forged"})
+    assert forged.status_code == 403
+    token = csrf_token(served.client)
+    placed = served.client.post(LOANS, json=body, headers={"X-CSRFToken": token})
+    assert placed.status_code == 201 and placed.json["you_are"] == "patron"
+    assert [loan["id"] for loan in served.client.get(LOANS).json["loans"]] == [placed.json["id"]]
