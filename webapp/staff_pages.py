@@ -334,6 +334,8 @@ def transition(loan_id: int) -> Response:
         return redirect(back)
     flash(_("Done: %(action)s. The request is now: %(state)s.", action=ACTION_LABELS[action],
             state=STAFF_STATE_LABELS[changed.state.value]), "success")  # fmt: skip
+    if not loans.may_see(changed, user):  # passed on to the next library: no longer ours
+        return redirect(url_for("staff_pages.queue", side="incoming"))
     return redirect(back)
 
 

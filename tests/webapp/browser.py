@@ -17,7 +17,14 @@ from flask import Flask
 from werkzeug.serving import make_server
 
 if TYPE_CHECKING:
-    from playwright.sync_api import BrowserContext, ConsoleMessage, Page, Request, WebError
+    from playwright.sync_api import (
+        Browser,
+        BrowserContext,
+        ConsoleMessage,
+        Page,
+        Request,
+        WebError,
+    )
 
 CHROMIUM = Path("/usr/bin/chromium")  # Debian's package; `playwright install` is never run
 CHROMIUM_HINT = "apt-get install chromium (`make system-deps`; never `playwright install`)"
@@ -48,6 +55,29 @@ def served(app: Flask) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Debian's headless Chromium, kept off the network by its launch flags; skips (or, in
+    CI, fails) the test when Playwright or Chromium is missing."""
+    from tests.peers import missing_peer
+
+    try:
+        import axe_playwright_python  # noqa: F401  (axe_verdict imports it late)
+        from playwright.sync_api import sync_playwright
+    except ImportError as error:
+        missing_peer(f"{error.name or error} is not installed: {PIP_HINT}")
+    if not CHROMIUM.exists():
+        missing_peer(f"{CHROMIUM} is not installed: {CHROMIUM_HINT}")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 def artifacts_dir() -> Path:

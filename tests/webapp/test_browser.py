@@ -17,14 +17,10 @@ import pytest
 from flask import Flask
 
 from libnet.config import Config
-from tests.peers import missing_peer
 from tests.webapp.browser import (
-    CHROMIUM,
-    CHROMIUM_HINT,
-    LAUNCH_ARGS,
-    PIP_HINT,
     Watch,
     artifacts_dir,
+    chromium,
     focus_ring,
     has_visible_focus,
     result_total,
@@ -50,19 +46,8 @@ NewPage = Callable[..., "Page"]
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """One headless Chromium for the module, kept off the network by its launch flags."""
-    try:
-        import axe_playwright_python  # noqa: F401  (axe_verdict imports it late)
-        from playwright.sync_api import sync_playwright
-    except ImportError as error:
-        missing_peer(f"{error.name or error} is not installed: {PIP_HINT}")
-    if not CHROMIUM.exists():
-        missing_peer(f"{CHROMIUM} is not installed: {CHROMIUM_HINT}")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS
-        )
-        yield chromium
-        chromium.close()
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="module")

@@ -118,7 +118,7 @@ def test_cannot_supply_with_a_reason_passes_the_request_to_the_next_library(
     assert "Please fill in what the action needs." in page(served, f"/staff/requests/{placed.id}")
     assert current(served, placed.id).supplier == "herten"
     answer = act(served, placed.id, "cannot_supply", reason="damaged", note="Wasserschaden")
-    assert answer.status_code == 302
+    assert answer.headers["Location"] == "/staff/requests?side=incoming"  # no longer theirs
     moved = current(served, placed.id)
     assert (moved.supplier, moved.state) == ("marl", State.REQUEST_RECEIVED)
     assert served.client.get(f"/staff/requests/{placed.id}").status_code == 403  # not theirs now

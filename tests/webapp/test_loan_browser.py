@@ -1,0 +1,154 @@
+"""The whole life of a loan request in a real browser, each person in a browser of their own.
+
+A patron of Datteln orders a title that Herten and Marl lend. Herten, asked first, cannot
+supply it; Marl prints the pull slip and ships it; Datteln receives it and hands it over; the
+patron brings it back, Datteln sends it back and Marl takes it back: completed. Every step is
+a click on the pages, as the people do it; the store is only read to check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+from libnet import loans
+from libnet.loan_states import State
+from tests.libnet.test_loans import PASSWORD
+from tests.webapp.browser import Watch, artifacts_dir, chromium, served
+from tests.webapp.test_loans_api import Served
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as launched:
+        yield launched
+
+
+@pytest.fixture
+def network(tmp_path: Path) -> Served:
+    return Served(tmp_path)
+
+
+class People:
+    """A browser context per person, each logged in; every context is watched."""
+
+    def __init__(self, browser: Browser, base_url: str) -> None:
+        self.browser, self.base_url = browser, base_url
+        self.contexts: list[tuple[object, Watch]] = []
+
+    def log_in(self, login: str) -> Page:
+        context = self.browser.new_context(base_url=self.base_url, locale="en-GB")
+        context.set_default_timeout(10_000)
+        watch = Watch()
+        watch.attach(context)
+        self.contexts.append((context, watch))
+        page = context.new_page()
+        page.goto("/login")
+        page.locator("#login").fill(login)
+        page.locator("#password").fill(PASSWORD)
+        page.locator("form.login-form button[type=submit]").click()
+        page.wait_for_url(self.base_url + "/")
+        return page
+
+    def problems(self) -> list[str]:
+        found = []
+        for context, watch in self.contexts:
+            context.close()
+            found += watch.problems()
+        return found
+
+
+def press(page: Page, loan_id: int, action_label: str, **fill: str) -> None:
+    """On the request's page: fill the action's fields and press its button."""
+    page.goto(f"/staff/requests/{loan_id}")
+    form = page.locator("form.action-form").filter(
+        has=page.get_by_role("button", name=action_label, exact=True)
+    )
+    for selector, value in fill.items():
+        field = form.locator(f"[name={selector}]")
+        if field.evaluate("e => e.tagName") == "SELECT":
+            field.select_option(value)
+        else:
+            field.fill(value)
+    form.get_by_role("button", name=action_label, exact=True).click()
+    page.wait_for_load_state()
+    assert page.locator(".flash--success").count() == 1, page.locator(".flash").all_inner_texts()
+
+
+def state(network: Served, loan_id: int) -> loans.LoanRequest:
+    with network.engine.connect() as conn:
+        return loans.get(conn, loan_id)
+
+
+def test_a_request_from_order_to_completion(browser: Browser, network: Served) -> None:
+    with served(network.client.application) as base_url:
+        people = People(browser, base_url)
+        patron = people.log_in("D100")
+        patron.goto(f"/record/{network.cluster}")
+        patron.locator("#pickup").select_option("datteln")
+        patron.get_by_role("button", name="Order this title").click()
+        patron.wait_for_url("**/account/requests")
+        assert "asked at a library" in patron.locator("table.requests").inner_text()
+        with network.engine.connect() as conn:
+            [placed] = loans.requests(conn, patron_id=network.patron.id)
+        assert placed.supplier == "herten"
+
+        herten = people.log_in("Team herten")
+        herten.get_by_role("link", name="Loan requests").click()
+        herten.get_by_role("link", name="Die Vermessung der Welt").first.click()
+        assert "Anna Schmidt" not in herten.content()  # the supplier never sees the patron
+        press(herten, placed.id, "Cannot supply", reason="on_loan", note="bis Januar entliehen")
+        assert state(network, placed.id).supplier == "marl"
+
+        marl = people.log_in("Team marl")
+        marl.goto("/staff/requests?side=incoming")
+        assert marl.locator(f"a[href='/staff/requests/{placed.id}']").count() == 2
+        marl.get_by_role("link", name="Pull slips").click()
+        slip = marl.locator("article.slip")
+        assert slip.count() == 1 and "Rom Keh" in slip.inner_text()
+        assert "Datteln" in slip.inner_text()
+        marl.emulate_media(media="print")
+        assert not marl.locator("header.site-header").is_visible()  # the slips print alone
+        marl.screenshot(path=str(artifacts_dir() / "pull-slips-print.png"), full_page=True)
+        marl.emulate_media(media="screen")
+        press(marl, placed.id, "Will supply")
+        proposed = marl.locator("form.action-form [name=due_date]").input_value()
+        assert proposed  # the loan period proposed from Marl's settings
+        press(marl, placed.id, "Shipped")
+        shipped = state(network, placed.id)
+        assert (shipped.state, shipped.due_date) == (State.LOANED, proposed)
+
+        datteln = people.log_in("Team datteln")
+        datteln.goto("/staff/requests?side=outgoing")
+        datteln.locator(f"input[name=pick][value='{placed.id}:{shipped.version}']").check()
+        datteln.locator("#batch-action").select_option("receive")
+        datteln.get_by_role("button", name="Apply").click()
+        datteln.wait_for_load_state()
+        assert "1 request: Received." in datteln.locator(".flash--success").inner_text()
+        patron.goto("/account/requests")
+        assert "ready for pickup" in patron.locator("table.requests").inner_text()
+        press(datteln, placed.id, "Handed to the patron")
+        press(datteln, placed.id, "Returned by the patron")
+        press(datteln, placed.id, "Shipped back")
+
+        press(marl, placed.id, "Received back")
+        assert state(network, placed.id).state is State.LOAN_COMPLETED
+        history = marl.locator("table.history").inner_text()
+        for step in ("Placed", "Cannot supply", "Will supply", "Shipped", "Received",
+                     "Handed to the patron", "Returned by the patron", "Shipped back",
+                     "Received back"):  # fmt: skip
+            assert step in history
+        assert "reason: on_loan; bis Januar entliehen" in history
+        marl.screenshot(path=str(artifacts_dir() / "request-history.png"), full_page=True)
+        patron.goto("/account/requests")
+        assert "completed" in patron.locator("table.requests").inner_text()
+        problems = people.problems()
+    assert not problems, "the browser saw:\n" + "\n".join(problems)
