@@ -129,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--label", default="", help="what the token is for")
     token.add_argument("--revoke", action="store_true", help="revoke the account's tokens")
 
+    mail = sub.add_parser("notices", parents=[common], help="e-mail notices of the loan network")
+    mail_sub = mail.add_subparsers(dest="notices_command", required=True)
+    mail_sub.add_parser("send", parents=[common], help="send the notices that are due")
+    queued = mail_sub.add_parser("list", parents=[common], help="queued and sent notices")
+    queued.add_argument("--unsent", action="store_true", help="only those not sent (yet)")
+    queued.add_argument("--json", action="store_true")
+
     demo = sub.add_parser(
         "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
     )
@@ -169,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_clusters(store, args)
             if args.command == "users":
                 return cmd_users(config, store, args)
+            if args.command == "notices":
+                return cmd_notices(config, store, args)
             return cmd_runs(store, args)
         finally:
             store.close()
@@ -493,6 +502,41 @@ def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> i
         table.add_row(a.role, a.library, a.name, a.card or "", a.email, a.language, state, last)
     Console(width=140).print(table)
     return EXIT_OK
+
+
+def cmd_notices(config: Config, store: RecordStore, args: argparse.Namespace) -> int:
+    from libnet import notices
+
+    if args.notices_command == "send":
+        setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
+        report = notices.send_pending(store.engine, config.mail, notices.library_addresses(config))
+        if not config.mail.enabled:
+            print(f"mail is off ([mail] host is empty): {report.waiting} notices wait")
+            return EXIT_OK
+        print(f"notices: {report.sent} sent, {report.failed} failed, {report.waiting} waiting, "
+              f"{report.skipped} skipped (library without email)")  # fmt: skip
+        if report.error:
+            print(f"libnet: the mail server {config.mail.host}:{config.mail.port} failed: "
+                  f"{report.error}", file=sys.stderr)  # fmt: skip
+        return EXIT_OK if report.ok else EXIT_FAILED
+    with store.engine.connect() as conn:
+        found = notices.list_notices(conn, unsent=args.unsent)
+    if args.json:
+        print(json.dumps([_notice_json(n) for n in found], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    table = Table("id", "created (UTC)", "kind", "to", "status", "attempts", "subject", "error")
+    for n in found:
+        table.add_row(str(n.id), f"{n.created_at:%Y-%m-%d %H:%M}", n.kind, n.recipient, n.status,
+                      str(n.attempts), n.subject, n.last_error or "")  # fmt: skip
+    Console(width=160).print(table)
+    return EXIT_OK
+
+
+def _notice_json(notice: Any) -> dict[str, Any]:
+    """A notice's columns and status, times as ISO 8601 text."""
+    row = asdict(notice)
+    times = {key: value.isoformat() for key, value in row.items() if hasattr(value, "isoformat")}
+    return row | times | {"status": notice.status}
 
 
 def _password_from_stdin() -> str:

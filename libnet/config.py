@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ SOURCE_TYPES = ("marc", "sru", "oai")
 SRU_VERSIONS = ("1.1", "1.2", "2.0")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ID_FIELD = re.compile(r"^(00[1-9]|0[1-9]\d|[1-9]\d\d)(\$[a-z0-9])?$")
+_ADDRESS = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
+# the SMTP password may come from the environment instead of the file, and wins over it
+PASSWORD_VARIABLE = "LIBNET_SMTP_PASSWORD"
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +57,7 @@ class LibraryConfig:
     id_field: str = "001"  # the field holding the library's record id: "001" or e.g. "035$a"
     holdings: HoldingsProfile = PROFILES["koha"]
     max_delete_share: float = 0.3  # a full harvest deleting more than this share is refused
+    email: str = ""  # where the loan network's notices to the library go; "": none are sent
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,11 +81,31 @@ class HarvestConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class MailConfig:
+    """The SMTP server the loan network's e-mail notices leave through ([mail])."""
+
+    host: str = ""  # "": mail is off, notices wait in the store until a host is set
+    port: int = 25
+    starttls: bool = False  # upgrade the connection with STARTTLS before logging in
+    username: str = ""  # "": no login
+    password: str = field(default="", repr=False)  # or LIBNET_SMTP_PASSWORD, which wins
+    sender: str = "libnet@localhost"  # the From address
+    timeout: float = 30.0  # seconds to wait for the server at each step
+    site_url: str = "http://127.0.0.1:8080"  # the web catalogue, for links in the notices
+    operators: str = ""  # addresses of the network's operators, comma-separated
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.host)
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     storage: StorageConfig
     libraries: tuple[LibraryConfig, ...] = field(default_factory=tuple)
     harvest: HarvestConfig = field(default_factory=HarvestConfig)
+    mail: MailConfig = field(default_factory=MailConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -95,8 +120,11 @@ class Config:
         raise ConfigError(f"{self.path}: no library with code {code!r} (known: {known})")
 
 
-def load_config(path: str | Path) -> Config:
-    """Read and check config.toml; raise ConfigError with a one-line message."""
+def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
+    """Read and check config.toml; raise ConfigError with a one-line message.
+
+    `environ` (default: the process's environment) may hold LIBNET_SMTP_PASSWORD.
+    """
     path = Path(path).absolute()
     try:
         with path.open("rb") as fh:
@@ -107,7 +135,8 @@ def load_config(path: str | Path) -> Config:
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    return _Reader(path).config(data)
+    environ = os.environ if environ is None else environ
+    return _Reader(path).config(data, environ.get(PASSWORD_VARIABLE, ""))
 
 
 class _Reader:
@@ -124,8 +153,8 @@ class _Reader:
             raise self.fail(key, f"expected a table, got {_kind(value)}")
         return value
 
-    def config(self, data: dict[str, Any]) -> Config:
-        self.unknown(data, {"storage", "harvest", "libraries"}, "")
+    def config(self, data: dict[str, Any], password: str = "") -> Config:
+        self.unknown(data, {"storage", "harvest", "libraries", "mail"}, "")
         harvest = self.table(data.get("harvest", {}), "harvest")
         self.unknown(harvest, {"workers"}, "harvest")
         workers = self.value(harvest, "workers", int, "harvest", default=0)
@@ -150,7 +179,37 @@ class _Reader:
         for code in codes:
             if codes.count(code) > 1:
                 raise self.fail("libraries", f"library code {code!r} appears twice")
-        return Config(self.path, StorageConfig(data_dir, url), libraries, HarvestConfig(workers))
+        mail = self.mail(self.table(data.get("mail", {}), "mail"), password)
+        return Config(
+            self.path, StorageConfig(data_dir, url), libraries, HarvestConfig(workers), mail
+        )
+
+    def mail(self, raw: dict[str, Any], password: str) -> MailConfig:
+        """[mail]; `password` from the environment, when set, stands in for the file's."""
+        spec = {f.name: f for f in fields(MailConfig)}
+        self.unknown(raw, set(spec), "mail")
+        kinds = {"int": int, "float": float, "bool": bool}
+        values = {
+            name: self.value(raw, name, kinds.get(str(f.type), str), "mail")
+            for name, f in spec.items()
+            if name in raw
+        }
+        if not 0 < values.get("port", 25) < 65536:
+            raise self.fail("mail.port", "must lie between 1 and 65535")
+        if values.get("timeout", 30.0) <= 0:
+            raise self.fail("mail.timeout", "must be greater than 0")
+        if not _ADDRESS.match(values.get("sender", "libnet@localhost")):
+            raise self.fail("mail.sender", f"{values['sender']!r} is not an e-mail address")
+        for address in filter(None, re.split(r"\s*,\s*", values.get("operators", "").strip())):
+            if not _ADDRESS.match(address):
+                raise self.fail("mail.operators", f"{address!r} is not an e-mail address")
+        site_url = values.get("site_url", "http://127.0.0.1:8080")
+        if not re.match(r"^https?://[^/\s]+", site_url):
+            raise self.fail("mail.site_url", f"{site_url!r} is not an http(s) URL")
+        values["site_url"] = site_url.rstrip("/")
+        if password:
+            values["password"] = password
+        return MailConfig(**values)
 
     def library(self, raw: dict[str, Any], key: str) -> LibraryConfig:
         allowed = {f.name for f in fields(LibraryConfig)}
@@ -167,12 +226,16 @@ class _Reader:
         share = self.value(raw, "max_delete_share", float, key, default=0.3)
         if not 0 <= share <= 1:
             raise self.fail(f"{key}.max_delete_share", "must lie between 0 and 1")
+        email = self.value(raw, "email", str, key, default="")
+        if email and not _ADDRESS.match(email):
+            raise self.fail(f"{key}.email", f"{email!r} is not an e-mail address")
         return LibraryConfig(
             code=code,
             name=self.value(raw, "name", str, key),
             isil=self.value(raw, "isil", str, key, default=""),
             id_field=id_field,
             max_delete_share=share,
+            email=email,
             holdings=self.holdings(raw.get("holdings", "koha"), f"{key}.holdings"),
             source=self.source(self.table(raw["source"], f"{key}.source"), f"{key}.source"),
         )
@@ -229,7 +292,7 @@ class _Reader:
         value = raw[name]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, kind) or isinstance(value, bool):
+        if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
             where = f"{key}.{name}" if key else name
             raise self.fail(where, f"expected {_KIND_NAMES[kind]}, got {_kind(value)}")
         return value
@@ -241,7 +304,7 @@ class _Reader:
                 raise self.fail(where, "unknown key")
 
 
-_KIND_NAMES = {str: "a string", int: "a whole number", float: "a number"}
+_KIND_NAMES = {str: "a string", int: "a whole number", float: "a number", bool: "true or false"}
 
 
 def _kind(value: Any) -> str:

@@ -25,7 +25,7 @@ from functools import cache
 
 from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 
-from libnet import clusters
+from libnet import clusters, notices
 from libnet.accounts import Account
 from libnet.errors import LibnetError
 from libnet.loan_states import NEXT_SUPPLIER, TERMINAL, Actor, State, check
@@ -232,12 +232,14 @@ def place_request(
     title: str,
     pickup_library: str | None = None,
     now: datetime | None = None,
+    mailing: notices.Mailing | None = None,
 ) -> LoanRequest:
     """A new request of `patron` for a title, at the first library of its rota.
 
     Refused (LoanError, with the reason) when the patron's own library has a copy on the
     shelf, the patron already has the title on request or on loan, has as many open requests
-    as their library allows, or no other library lends the title.
+    as their library allows, or no other library lends the title. The e-mail notices it
+    causes are queued in the same transaction (libnet.notices; `mailing` names libraries).
     """
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
@@ -275,7 +277,9 @@ def place_request(
     ).scalar_one()
     _log(conn, request_id, now, patron.id, Actor.PATRON, "place", None, State.REQUEST_RECEIVED,
          order[0].library, f"rota: {', '.join(h.library for h in order)}")  # fmt: skip
-    return get(conn, request_id)
+    placed = get(conn, request_id)
+    notices.queue_for_change(conn, placed, "place", None, now=now, mailing=mailing)
+    return placed
 
 
 # --------------------------------------------------------------------------- changing
@@ -326,11 +330,13 @@ def act(
     details: dict[str, object] | None = None,
     note: str = "",
     now: datetime | None = None,
+    mailing: notices.Mailing | None = None,
 ) -> LoanRequest:
     """Take `action` on a request as `user` (None: the nightly timers); the changed request.
 
     `version` is the version the person saw. Raises NotYours, TransitionError (with the
-    actions allowed instead), AlreadyChanged.
+    actions allowed instead), AlreadyChanged. The e-mail notices the change causes are
+    queued in the same transaction (libnet.notices; `mailing` names libraries).
     """
     now = now or datetime.now(UTC)
     details = dict(details or {})
@@ -369,7 +375,10 @@ def act(
     user_id = user.id if user is not None else None
     _log(conn, request.id, now, user_id, actor, action, request.state, State(target), supplier,
          note)  # fmt: skip
-    return get(conn, request_id)
+    changed_request = get(conn, request_id)
+    notices.queue_for_change(conn, changed_request, action, request.state, now=now,
+                             mailing=mailing)  # fmt: skip
+    return changed_request
 
 
 def _next_supplier(
@@ -480,7 +489,9 @@ class TimerReport:
     overdue: tuple[int, ...]  # requests whose due date passed
 
 
-def run_timers(conn: Connection, now: datetime | None = None) -> TimerReport:
+def run_timers(
+    conn: Connection, now: datetime | None = None, mailing: notices.Mailing | None = None
+) -> TimerReport:
     """The nightly run's part: move on from silent suppliers, mark passed due dates overdue."""
     now = now or datetime.now(UTC)
     today = now.date()
@@ -492,13 +503,13 @@ def run_timers(conn: Connection, now: datetime | None = None) -> TimerReport:
         if working_days_between(since, today, rules.closing_days) > rules.answer_days:
             note = f"no answer in {rules.answer_days} working days"
             act(conn, request.id, "skip_supplier", None, version=request.version, note=note,
-                now=now)  # fmt: skip
+                now=now, mailing=mailing)  # fmt: skip
             skipped.append(request.id)
     out = (State.RECEIVED.value, State.HANDED_TO_PATRON.value, State.RETURNED_BY_PATRON.value)
     for request in requests(conn, states=out):
         if request.due_date and date.fromisoformat(request.due_date) < today:
             act(conn, request.id, "mark_overdue", None, version=request.version,
-                note=f"due {request.due_date}", now=now)  # fmt: skip
+                note=f"due {request.due_date}", now=now, mailing=mailing)  # fmt: skip
             overdue.append(request.id)
     return TimerReport(tuple(skipped), tuple(overdue))
 

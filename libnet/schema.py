@@ -239,3 +239,26 @@ api_tokens = Table(
     Column("last_used", DateTime(timezone=True)),
     Column("revoked", Boolean, nullable=False, default=False),
 )
+
+# E-mail notices of the loan network (libnet/notices.py), queued in the transaction of the
+# change that causes them and sent later, so that a click never waits for a mail server.
+# recipient: an address, or "library:CODE" (the library's address is looked up in config.toml
+# when sending). next_attempt_at: when to try next; NULL once sent or given up.
+notices = Table(
+    "notices",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("request_id", Integer, ForeignKey("loan_requests.id")),  # None: not about a request
+    Column("kind", String(40), nullable=False),  # placed, ready, incoming, ... (notices.KINDS)
+    Column("recipient", String(320), nullable=False),
+    Column("language", String(5), nullable=False),
+    Column("subject", Text, nullable=False),
+    Column("body", Text, nullable=False),  # plain text, rendered when queued
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("sent_at", DateTime(timezone=True)),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),  # the last failure, one line
+    Column("next_attempt_at", DateTime(timezone=True)),
+    Index("ix_notices_next_attempt", "next_attempt_at"),
+    Index("ix_notices_request", "request_id"),
+)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from libnet.config import HarvestConfig, LibraryConfig, SourceConfig, load_config
+from libnet.config import HarvestConfig, LibraryConfig, MailConfig, SourceConfig, load_config
 from libnet.errors import ConfigError
 from libnet.holdings import DE_924, KOHA, HoldingsProfile
 
@@ -70,6 +70,78 @@ def test_a_bad_file_names_the_key(tmp_path: Path, change: tuple[str, str], messa
     assert "\n" not in str(caught.value)
 
 
+MAIL = """
+[mail]
+host = "smtp.kreis-re.example"
+port = 587
+starttls = true
+username = "libnet"
+password = "aus-der-datei"
+sender = "fernleihe@kreis-re.example"
+timeout = 10
+site_url = "https://fernleihe.kreis-re.example/"
+operators = "it@kreis-re.example, fernleihe@kreis-re.example"
+"""
+
+
+def test_mail_is_off_by_default_and_a_library_has_no_address(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD), environ={})
+    assert config.mail == MailConfig() and not config.mail.enabled
+    assert config.mail.site_url == "http://127.0.0.1:8080" and config.mail.port == 25
+    assert config.library("marl").email == ""
+
+
+def test_the_mail_section_is_read_and_the_password_from_the_environment_wins(
+    tmp_path: Path,
+) -> None:
+    text = GOOD.replace(
+        'name = "Stadtbibliothek Marl"', 'name = "M"\nemail = "fernleihe@marl.example"'
+    )
+    path = write(tmp_path, text + MAIL)
+    mail = load_config(path, environ={}).mail
+    assert (mail.host, mail.port, mail.starttls, mail.timeout) == (
+        "smtp.kreis-re.example", 587, True, 10.0,
+    )  # fmt: skip
+    assert mail.password == "aus-der-datei" and "aus-der-datei" not in repr(mail)
+    assert mail.site_url == "https://fernleihe.kreis-re.example"
+    assert load_config(path, environ={}).library("marl").email == "fernleihe@marl.example"
+    from_env = load_config(path, environ={"LIBNET_SMTP_PASSWORD": "geheim"}).mail
+    assert from_env.password == "geheim"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (("port = 587", 'port = "587"'), r"mail\.port: expected a whole number, got a string"),
+        (("port = 587", "port = 70000"), r"mail\.port: must lie between 1 and 65535"),
+        (("starttls = true", 'starttls = "yes"'), r"mail\.starttls: expected true or false"),
+        (("timeout = 10", "timeout = 0"), r"mail\.timeout: must be greater than 0"),
+        (("timeout = 10", "timeout = false"), r"mail\.timeout: expected a number, got a boolean"),
+        (('sender = "fernleihe@kreis-re.example"', 'sender = "Fernleihe"'),
+         r"mail\.sender: 'Fernleihe' is not an e-mail address"),
+        (("it@kreis-re.example", "it-abteilung"), r"mail\.operators: 'it-abteilung' is not"),
+        (('site_url = "https://fernleihe.kreis-re.example/"', 'site_url = "fernleihe.example"'),
+         r"mail\.site_url: 'fernleihe.example' is not an http\(s\) URL"),
+        (('host = "smtp.kreis-re.example"', 'hostname = "smtp"'), r"mail\.hostname: unknown key"),
+    ],
+)  # fmt: skip
+def test_a_bad_mail_section_names_the_key(
+    tmp_path: Path, change: tuple[str, str], message: str
+) -> None:
+    path = write(tmp_path, GOOD + MAIL.replace(*change))
+    with pytest.raises(ConfigError, match=message) as caught:
+        load_config(path, environ={})
+    assert "\n" not in str(caught.value)
+
+
+def test_mail_must_be_a_table_and_a_library_email_an_address(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"mail: expected a table, got a whole number"):
+        load_config(write(tmp_path, "mail = 3\n" + GOOD))
+    text = GOOD.replace('name = "Stadtbibliothek Marl"', 'name = "M"\nemail = "Marl"')
+    with pytest.raises(ConfigError, match=r"libraries\[marl\]\.email: 'Marl' is not an e-mail"):
+        load_config(write(tmp_path, text))
+
+
 def test_holdings_profiles_and_overrides(tmp_path: Path) -> None:
     text = GOOD.replace(
         'name = "Stadtbibliothek Marl"',
@@ -98,9 +170,10 @@ def test_two_libraries_with_one_code_are_refused(tmp_path: Path) -> None:
 
 
 def test_the_shipped_config_describes_the_eleven_libraries() -> None:
-    config = load_config(ROOT / "config.toml")
+    config = load_config(ROOT / "config.toml", environ={})
     names = [lib.name for lib in config.libraries]
     assert len(names) == 11
+    assert not config.mail.enabled  # the demo sends no mail: its notices wait in the store
     for town in (
         "Castrop-Rauxel",
         "Datteln",
@@ -121,6 +194,7 @@ def test_every_key_is_documented_in_the_shipped_config() -> None:
     text = (ROOT / "config.toml").read_text()
     keys = [f.name for f in fields(SourceConfig)] + [f.name for f in fields(LibraryConfig)]
     keys += [f.name for f in fields(HoldingsProfile)] + [f.name for f in fields(HarvestConfig)]
+    keys += [f.name for f in fields(MailConfig)] + ["mail", "LIBNET_SMTP_PASSWORD"]
     keys += ["data_dir", "database_url", "profile"]
     missing = [key for key in keys if not re.search(rf"\b{key}\b", text)]
     assert not missing, f"config.toml does not mention {missing}"
