@@ -3,12 +3,18 @@
 One Catalogue per application. The index is opened once per process and follows the nightly
 updates by itself (index.engine reopens its searcher after a commit or a rebuild); the store is
 opened on first use, so a page that needs only the index works while the store is busy.
+
+A page that changes a loan request queues its e-mail notices in the store (libnet.notices)
+and calls `send_notices_soon()`: a thread of the process sends them a moment later, so the
+click never waits for the mail server, and what it cannot send waits for `libnet notices send`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -18,11 +24,13 @@ from sqlalchemy import func, select
 
 from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex
 from index.update import CURSOR, index_path
-from libnet import clusters
+from libnet import clusters, notices
 from libnet.config import Config, LibraryConfig
 from libnet.errors import LibnetError
 from libnet.schema import harvest_runs
 from libnet.store import RecordStore, open_store
+
+log = logging.getLogger("libnet.web")
 
 
 class NoIndex(LibnetError):
@@ -43,6 +51,8 @@ class Catalogue:
         self._lock = threading.Lock()
         self._index: UnionIndex | None = None
         self._store: RecordStore | None = None
+        self.mailing = notices.Mailing.from_config(config)
+        self._courier = Courier(self._send_notices)
 
     @property
     def libraries(self) -> tuple[LibraryConfig, ...]:
@@ -69,6 +79,19 @@ class Catalogue:
             if self._store is None:
                 self._store = open_store(self.config.storage.url, self.config.storage.data_dir)
             return self._store
+
+    def send_notices_soon(self) -> None:
+        """Send the queued notices in the background, if mail is on ([mail] host)."""
+        if self.config.mail.enabled:
+            self._courier.nudge()
+
+    def _send_notices(self) -> None:
+        addresses = notices.library_addresses(self.config)
+        notices.send_pending(self.store.engine, self.config.mail, addresses)
+
+    def wait_for_notices(self, timeout: float = 30.0) -> bool:
+        """Until the background sending is done (for tests and a clean shutdown)."""
+        return self._courier.wait(timeout)
 
     def find(self, cluster_id: int) -> Found:
         """A cluster by its permalink id, following merges to the cluster that took it in."""
@@ -97,6 +120,46 @@ class Catalogue:
         )
         with self.store.engine.connect() as conn:
             return {library: finished for library, finished in conn.execute(query) if finished}
+
+
+class Courier:
+    """Runs `send` in a thread of its own when nudged: one round at a time, and one more round
+    when nudged during a round, so a notice queued meanwhile is not left for the nightly run."""
+
+    def __init__(self, send: Callable[[], object]) -> None:
+        self._send = send
+        self._lock = threading.Lock()
+        self._wanted = False
+        self._thread: threading.Thread | None = None
+
+    def nudge(self) -> None:
+        with self._lock:
+            self._wanted = True
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="libnet-notices",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+
+    def wait(self, timeout: float) -> bool:
+        """True once no round is running or wanted; False when `timeout` seconds passed."""
+        with self._lock:
+            thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if not self._wanted:
+                    self._thread = None
+                    return
+                self._wanted = False
+            try:
+                self._send()
+            except Exception:  # the notices stay queued; the next nudge or cron tries again
+                log.exception("sending the queued notices failed")
 
 
 def _schema_of(path: Path) -> int | None:

@@ -71,12 +71,13 @@ def place(cluster_id: int) -> Response:
         abort(404)
     try:
         with loans.transaction(catalogue().store.engine) as conn:
-            loans.place_request(
-                conn, user, doc.id, title=doc.title, pickup_library=form.pickup.data
-            )
+            loans.place_request(conn, user, doc.id, title=doc.title,
+                                pickup_library=form.pickup.data,
+                                mailing=catalogue().mailing)  # fmt: skip
     except LoanError as exc:
         flash(_refusal(exc), "error")
         return redirect(f"/record/{cluster_id}")
+    catalogue().send_notices_soon()
     flash(_("Your request is on its way to a library that has the title."), "success")
     return redirect("/account/requests")
 
@@ -110,7 +111,8 @@ def cancel(loan_id: int) -> Response:
         return redirect("/account/requests")
     try:
         with loans.transaction(catalogue().store.engine) as conn:
-            loans.act(conn, loan_id, "patron_cancel", user, version=int(form.version.data))
+            loans.act(conn, loan_id, "patron_cancel", user, version=int(form.version.data),
+                      mailing=catalogue().mailing)  # fmt: skip
     except loans.NotYours:
         abort(403)
     except AlreadyChanged:
@@ -119,6 +121,7 @@ def cancel(loan_id: int) -> Response:
     except LoanError:
         flash(_("This request can no longer be cancelled."), "error")
         return redirect("/account/requests")
+    catalogue().send_notices_soon()
     flash(_("The request is cancelled."), "success")
     return redirect("/account/requests")
 

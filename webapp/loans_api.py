@@ -88,10 +88,13 @@ def place() -> tuple[Response, int]:
         raise _Refused(404, "Not Found", f"no title {cluster_id} in the catalogue")
     try:
         with loans.transaction(catalogue().store.engine) as conn:
-            placed = loans.place_request(conn, user, doc.id, title=doc.title, pickup_library=pickup)
+            placed = loans.place_request(conn, user, doc.id, title=doc.title,
+                                         pickup_library=pickup,
+                                         mailing=catalogue().mailing)  # fmt: skip
             people = _patrons(conn, [placed])
     except LoanError as exc:
         raise _Refused(409, "Conflict", str(exc), reason=exc.reason) from None
+    catalogue().send_notices_soon()
     response = make_response(jsonify(_loan_json(placed, user, people)), 201)
     response.headers["Location"] = f"{bp.url_prefix}/{placed.id}"
     return response, 201
@@ -131,9 +134,8 @@ def transition(loan_id: int) -> Response:
     try:
         with loans.transaction(engine) as conn:
             _visible(conn, loan_id, user)
-            changed = loans.act(
-                conn, loan_id, action, user, version=version, details=details, note=note
-            )
+            changed = loans.act(conn, loan_id, action, user, version=version, details=details,
+                                note=note, mailing=catalogue().mailing)  # fmt: skip
             people = _patrons(conn, [changed])
     except NotYours as exc:
         raise _Refused(403, "Forbidden", str(exc)) from None
@@ -148,6 +150,7 @@ def transition(loan_id: int) -> Response:
         raise _Refused(status, title, str(exc), allowed=list(exc.allowed)) from None
     except LoanError as exc:
         raise _Refused(400, "Bad Request", str(exc)) from None
+    catalogue().send_notices_soon()
     return jsonify(_loan_json(changed, user, people))
 
 

@@ -239,13 +239,15 @@ def batch() -> Response:
     for loan_id, version in picked:
         try:
             with loans.transaction(catalogue().store.engine) as conn:
-                loans.act(conn, loan_id, action, user, version=version, details=details)
+                loans.act(conn, loan_id, action, user, version=version, details=details,
+                          mailing=catalogue().mailing)  # fmt: skip
             done += 1
         except AlreadyChanged:
             changed += 1
         except LoanError:
             refused += 1
     if done:
+        catalogue().send_notices_soon()
         flash(ngettext("%(num)s request: %(action)s.", "%(num)s requests: %(action)s.", done,
                        action=ACTION_LABELS[action]), "success")  # fmt: skip
     if changed:
@@ -316,7 +318,8 @@ def transition(loan_id: int) -> Response:
         with loans.transaction(catalogue().store.engine) as conn:
             _visible(conn, loan_id, user)
             changed = loans.act(conn, loan_id, action, user, version=int(form.version.data),
-                                details=details, note=(form.note.data or "").strip())  # fmt: skip
+                                details=details, note=(form.note.data or "").strip(),
+                                mailing=catalogue().mailing)  # fmt: skip
     except NotYours:
         abort(403)
     except AlreadyChanged:
@@ -332,6 +335,7 @@ def transition(loan_id: int) -> Response:
     except LoanError:
         flash(_("The request could not be changed."), "error")
         return redirect(back)
+    catalogue().send_notices_soon()
     flash(_("Done: %(action)s. The request is now: %(state)s.", action=ACTION_LABELS[action],
             state=STAFF_STATE_LABELS[changed.state.value]), "success")  # fmt: skip
     if not loans.may_see(changed, user):  # passed on to the next library: no longer ours

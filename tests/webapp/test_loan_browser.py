@@ -3,11 +3,13 @@
 A patron of Datteln orders a title that Herten and Marl lend. Herten, asked first, cannot
 supply it; Marl prints the pull slip and ships it; Datteln receives it and hands it over; the
 patron brings it back, Datteln sends it back and Marl takes it back: completed. Every step is
-a click on the pages, as the people do it; the store is only read to check.
+a click on the pages, as the people do it; the store is only read to check. The notices the
+steps cause arrive at a real SMTP server on 127.0.0.1, sent by the web app in the background.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -15,10 +17,12 @@ from typing import TYPE_CHECKING
 import pytest
 
 from libnet import loans
+from libnet.config import MailConfig
 from libnet.loan_states import State
 from tests.libnet.test_loans import PASSWORD
+from tests.peers.smtp import Received, SmtpServer
 from tests.webapp.browser import Watch, artifacts_dir, chromium, served
-from tests.webapp.test_loans_api import Served
+from tests.webapp.test_loans_api import PATRON_EMAIL, Served
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -33,8 +37,22 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def network(tmp_path: Path) -> Served:
-    return Served(tmp_path)
+def smtp() -> Iterator[SmtpServer]:
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+def network(tmp_path: Path, smtp: SmtpServer) -> Served:
+    return Served(tmp_path, mail=MailConfig(host="127.0.0.1", port=smtp.port, timeout=5.0))
+
+
+def mail_to(smtp: SmtpServer, address: str, count: int, timeout: float = 15.0) -> list[Received]:
+    """The messages for `address` once there are `count` (or when `timeout` seconds passed)."""
+    deadline = time.monotonic() + timeout
+    while len(smtp.to(address)) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return smtp.to(address)
 
 
 class People:
@@ -88,7 +106,9 @@ def state(network: Served, loan_id: int) -> loans.LoanRequest:
         return loans.get(conn, loan_id)
 
 
-def test_a_request_from_order_to_completion(browser: Browser, network: Served) -> None:
+def test_a_request_from_order_to_completion(
+    browser: Browser, network: Served, smtp: SmtpServer
+) -> None:
     with served(network.client.application) as base_url:
         people = People(browser, base_url)
         patron = people.log_in("D100")
@@ -100,6 +120,12 @@ def test_a_request_from_order_to_completion(browser: Browser, network: Served) -
         with network.engine.connect() as conn:
             [placed] = loans.requests(conn, patron_id=network.patron.id)
         assert placed.supplier == "herten"
+        [told] = mail_to(smtp, PATRON_EMAIL, 1)
+        assert (
+            told.message["Subject"] == 'Your interlibrary loan request: "Die Vermessung der Welt"'
+        )
+        [asked] = mail_to(smtp, "herten@bibliothek.example", 1)
+        assert f"/staff/requests/{placed.id}" in asked.body
 
         herten = people.log_in("Team herten")
         herten.get_by_role("link", name="Loan requests").click()
@@ -107,6 +133,8 @@ def test_a_request_from_order_to_completion(browser: Browser, network: Served) -
         assert "Anna Schmidt" not in herten.content()  # the supplier never sees the patron
         press(herten, placed.id, "Cannot supply", reason="on_loan", note="bis Januar entliehen")
         assert state(network, placed.id).supplier == "marl"
+        [asked] = mail_to(smtp, "marl@bibliothek.example", 1)
+        assert asked.message["Subject"].startswith(f"Neue Fernleihbestellung {placed.id}")
 
         marl = people.log_in("Team marl")
         marl.goto("/staff/requests?side=incoming")
@@ -135,6 +163,9 @@ def test_a_request_from_order_to_completion(browser: Browser, network: Served) -
         assert "1 request: Received." in datteln.locator(".flash--success").inner_text()
         patron.goto("/account/requests")
         assert "ready for pickup" in patron.locator("table.requests").inner_text()
+        ready = mail_to(smtp, PATRON_EMAIL, 2)[-1]
+        assert ready.message["Subject"] == 'Ready for you to collect: "Die Vermessung der Welt"'
+        assert "Datteln" in ready.body and ready.message["Content-Language"] == "en"
         press(datteln, placed.id, "Handed to the patron")
         press(datteln, placed.id, "Returned by the patron")
         press(datteln, placed.id, "Shipped back")
@@ -151,4 +182,9 @@ def test_a_request_from_order_to_completion(browser: Browser, network: Served) -
         patron.goto("/account/requests")
         assert "completed" in patron.locator("table.requests").inner_text()
         problems = people.problems()
+        network.client.application.extensions["libnet"].wait_for_notices()
+    # nothing else was mailed: the steps after pickup tell nobody
+    received = [PATRON_EMAIL, "herten@bibliothek.example", "marl@bibliothek.example"]
+    assert [len(smtp.to(address)) for address in received] == [2, 1, 1]
+    assert len(smtp.messages) == 4
     assert not problems, "the browser saw:\n" + "\n".join(problems)

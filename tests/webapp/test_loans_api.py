@@ -14,29 +14,45 @@ from flask.testing import FlaskClient
 from jsonschema import Draft202012Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
+from sqlalchemy import update
 
 from index.update import update_index
-from libnet import accounts
-from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
+from libnet import accounts, notices
+from libnet.config import Config, LibraryConfig, MailConfig, SourceConfig, StorageConfig
+from libnet.schema import users
 from tests.libnet.test_loans import Network
+from tests.peers.postgres import free_port
 from tests.webapp.test_api import rebase, strict
 from webapp import create_app
 
 LOANS = "/api/v1/loans"
 LIBRARIES = ("datteln", "herten", "marl", "dorsten", "kreis")
+PATRON_EMAIL = "anna.schmidt@example.org"
 
 
 class Served(Network):
-    def __init__(self, tmp_path: Path) -> None:
+    """The network served by the web app. With `mail`, each library has an address
+    (code@bibliothek.example) and the patron Anna Schmidt one too, in English."""
+
+    def __init__(self, tmp_path: Path, mail: MailConfig | None = None) -> None:
         storage = StorageConfig(tmp_path / "var")
         storage.data_dir.mkdir()
         super().__init__(tmp_path, storage.url)
         update_index(self.catalogue.store, storage.data_dir)
         libraries = tuple(
-            LibraryConfig(code, code.title(), SourceConfig("marc", str(tmp_path / f"{code}.mrc")))
+            LibraryConfig(
+                code,
+                code.title(),
+                SourceConfig("marc", str(tmp_path / f"{code}.mrc")),
+                email=f"{code}@bibliothek.example" if mail else "",
+            )
             for code in LIBRARIES
         )
-        config = Config(tmp_path / "config.toml", storage, libraries)
+        if mail:
+            with self.engine.begin() as conn:
+                conn.execute(update(users).where(users.c.id == self.patron.id)
+                             .values(email=PATRON_EMAIL, language="en"))  # fmt: skip
+        config = Config(tmp_path / "config.toml", storage, libraries, mail=mail or MailConfig())
         self.client: FlaskClient = create_app(config, TESTING=True).test_client()
         people = {"patron": self.patron, "other_patron": self.other_patron,
                   "marl_patron": self.marl_patron, "admin": self.admin,
@@ -272,3 +288,15 @@ def test_a_logged_in_page_may_call_the_api_with_its_csrf_token(served: Served) -
     placed = served.client.post(LOANS, json=body, headers={"X-CSRFToken": token})
     assert placed.status_code == 201 and placed.json["you_are"] == "patron"
     assert [loan["id"] for loan in served.client.get(LOANS).json["loans"]] == [placed.json["id"]]
+
+
+def test_a_mail_server_that_is_down_fails_no_click_and_loses_no_notice(tmp_path: Path) -> None:
+    down = MailConfig(host="127.0.0.1", port=free_port(), timeout=2.0)
+    served = Served(tmp_path, mail=down)
+    placed = served.placed()
+    assert placed["state"] == "RequestReceived"
+    assert served.client.application.extensions["libnet"].wait_for_notices()
+    with served.engine.connect() as conn:
+        kept = notices.list_notices(conn, unsent=True)
+    assert sorted(n.kind for n in kept) == ["incoming", "placed"]
+    assert all(n.status == "waiting" and n.attempts == 1 and n.last_error for n in kept)
