@@ -136,6 +136,14 @@ def build_parser() -> argparse.ArgumentParser:
     queued.add_argument("--unsent", action="store_true", help="only those not sent (yet)")
     queued.add_argument("--json", action="store_true")
 
+    loans_cmd = sub.add_parser("loans", parents=[common], help="the loan network's requests")
+    loans_sub = loans_cmd.add_subparsers(dest="loans_command", required=True)
+    loans_sub.add_parser(
+        "timers", parents=[common],
+        help="move on from suppliers that did not answer in time, mark passed due dates "
+        "overdue, send the notices",
+    )  # fmt: skip
+
     demo = sub.add_parser(
         "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
     )
@@ -178,6 +186,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return cmd_users(config, store, args)
             if args.command == "notices":
                 return cmd_notices(config, store, args)
+            if args.command == "loans":
+                return cmd_loans_timers(config, store)
             return cmd_runs(store, args)
         finally:
             store.close()
@@ -509,16 +519,7 @@ def cmd_notices(config: Config, store: RecordStore, args: argparse.Namespace) ->
 
     if args.notices_command == "send":
         setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
-        report = notices.send_pending(store.engine, config.mail, notices.library_addresses(config))
-        if not config.mail.enabled:
-            print(f"mail is off ([mail] host is empty): {report.waiting} notices wait")
-            return EXIT_OK
-        print(f"notices: {report.sent} sent, {report.failed} failed, {report.waiting} waiting, "
-              f"{report.skipped} skipped (library without email)")  # fmt: skip
-        if report.error:
-            print(f"libnet: the mail server {config.mail.host}:{config.mail.port} failed: "
-                  f"{report.error}", file=sys.stderr)  # fmt: skip
-        return EXIT_OK if report.ok else EXIT_FAILED
+        return _send_notices(config, store)
     with store.engine.connect() as conn:
         found = notices.list_notices(conn, unsent=args.unsent)
     if args.json:
@@ -530,6 +531,35 @@ def cmd_notices(config: Config, store: RecordStore, args: argparse.Namespace) ->
                       str(n.attempts), n.subject, n.last_error or "")  # fmt: skip
     Console(width=160).print(table)
     return EXIT_OK
+
+
+def _send_notices(config: Config, store: RecordStore) -> int:
+    """Send what is due and say how it went; EXIT_FAILED when some notice failed."""
+    from libnet import notices
+
+    report = notices.send_pending(store.engine, config.mail, notices.library_addresses(config))
+    if not config.mail.enabled:
+        print(f"mail is off ([mail] host is empty): {report.waiting} notices wait")
+        return EXIT_OK
+    print(f"notices: {report.sent} sent, {report.failed} failed, {report.waiting} waiting, "
+          f"{report.skipped} skipped (library without email)")  # fmt: skip
+    if report.error:
+        print(f"libnet: the mail server {config.mail.host}:{config.mail.port} failed: "
+              f"{report.error}", file=sys.stderr)  # fmt: skip
+    return EXIT_OK if report.ok else EXIT_FAILED
+
+
+def cmd_loans_timers(config: Config, store: RecordStore) -> int:
+    """The loan network's timers, then the notices they and the day's clicks queued."""
+    from libnet import loans, notices
+
+    setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
+    with loans.transaction(store.engine) as conn:
+        report = loans.run_timers(conn, mailing=notices.Mailing.from_config(config))
+    moved, overdue = (", ".join(map(str, found)) or "none" for found in astuple(report))
+    print(f"loans: {len(report.skipped)} moved on from a supplier that did not answer "
+          f"({moved}), {len(report.overdue)} overdue ({overdue})")  # fmt: skip
+    return _send_notices(config, store)
 
 
 def _notice_json(notice: Any) -> dict[str, Any]:

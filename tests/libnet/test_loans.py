@@ -7,7 +7,7 @@ shelf) and Dorsten (not for loan). A patron of Datteln asks for it to be sent to
 from __future__ import annotations
 
 import threading
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pymarc
@@ -277,3 +277,10 @@ def test_settings_are_checked(network: Network) -> None:
         with pytest.raises(LoanError, match="not a date"):
             loans.set_settings(conn, "marl", closing_days=["Weihnachten"])
         assert loans.settings(conn, "marl").answer_days == loans.DEFAULT_ANSWER_DAYS
+
+
+def test_working_days_skip_north_rhine_westphalias_own_holidays() -> None:
+    """Corpus Christi and All Saints' Day are holidays in NRW, not in all of Germany."""
+    assert loans.working_days_between(date(2027, 5, 26), date(2027, 5, 28)) == 1  # Thu 27 off
+    assert loans.working_days_between(date(2027, 10, 29), date(2027, 11, 2)) == 1  # Mon 1 off
+    assert loans.working_days_between(date(2027, 10, 29), date(2027, 11, 2), ["2027-11-02"]) == 0

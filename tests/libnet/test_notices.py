@@ -405,3 +405,24 @@ def test_every_patron_notice_speaks_german_and_english_and_german_is_the_default
     for kind in LIBRARY_KINDS:
         assert render(kind, "en", context) == render(kind, "de", context)
         assert "Guten Tag," in render(kind, "de", context)[1]
+
+
+def test_the_timers_command_moves_on_and_sends_what_it_caused(
+    net: MailNetwork, smtp: SmtpServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    request = net.place(now=datetime(2026, 11, 16, 9, 0, tzinfo=UTC))  # weeks before the clock
+    url = net.engine.url.render_as_string(hide_password=False)
+    config = tmp_path / "config.toml"
+    config.write_text(f'[storage]\ndatabase_url = "{url}"\n[mail]\nhost = "127.0.0.1"\n'
+                      f"port = {smtp.port}\n{LIBRARIES}")  # fmt: skip
+    assert main(["loans", "timers", "--config", str(config)]) == 0
+    out = capsys.readouterr().out
+    assert f"1 moved on from a supplier that did not answer ({request.id}), 0 overdue" in out
+    assert "2 sent, 0 failed, 0 waiting" in out
+    with net.engine.connect() as conn:
+        assert loans.get(conn, request.id).supplier == "marl"
+    [marl] = smtp.to("ausleihe@marl.example")
+    assert marl.message["Subject"].startswith(f"Neue Fernleihbestellung {request.id}")
+    assert len(smtp.to("fernleihe@herten.example")) == 1  # told when it was placed
+    assert main(["loans", "timers", "--config", str(config)]) == 0  # nothing left to do
+    assert "0 moved on from a supplier that did not answer (none)" in capsys.readouterr().out
