@@ -6,7 +6,7 @@ these labels. A code without a label is shown as it is. Lazy, so each is transla
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext
+from flask_babel import gettext, lazy_gettext
 
 # libnet.record.FORMATS
 FORMAT_LABELS = {
@@ -147,3 +147,13 @@ ROLE_LABELS = {  # libnet.accounts.ROLES
     "librarian": lazy_gettext("librarian"),
     "admin": lazy_gettext("administrator"),
 }
+
+
+def event_note(note: str) -> str:
+    """An audit event's note as a librarian reads it: the reason code libnet.loans writes
+    first ("reason: on_loan; ...") worded in the page's language."""
+    head, sep, rest = note.partition("; ")
+    if not head.startswith("reason: "):
+        return note
+    code = head.removeprefix("reason: ")
+    return gettext("Reason: %(reason)s", reason=REASON_LABELS.get(code, code)) + sep + rest

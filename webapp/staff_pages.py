@@ -49,6 +49,7 @@ from webapp.labels import (
     REASON_LABELS,
     ROLE_LABELS,
     STAFF_STATE_LABELS,
+    event_note,
 )
 
 bp = Blueprint("staff_pages", __name__, url_prefix="/staff")
@@ -133,6 +134,7 @@ def _staff_helpers() -> dict[str, object]:
         "staff_state_label": lambda state: STAFF_STATE_LABELS.get(state, state),
         "action_label": lambda action: ACTION_LABELS.get(action, action),
         "reason_label": lambda reason: REASON_LABELS.get(reason, reason),
+        "event_note": event_note,
         "payer_label": lambda payer: PAYER_LABELS.get(payer, payer),
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "is_staff": g.get("user") is not None and g.user.role in ("librarian", "admin"),

@@ -177,7 +177,7 @@ def test_a_request_from_order_to_completion(
                      "Handed to the patron", "Returned by the patron", "Shipped back",
                      "Received back"):  # fmt: skip
             assert step in history
-        assert "reason: on_loan; bis Januar entliehen" in history
+        assert "Reason: on loan; bis Januar entliehen" in history
         marl.screenshot(path=str(artifacts_dir() / "request-history.png"), full_page=True)
         patron.goto("/account/requests")
         assert "completed" in patron.locator("table.requests").inner_text()

@@ -125,7 +125,7 @@ def test_cannot_supply_with_a_reason_passes_the_request_to_the_next_library(
     served.client.post("/logout", data={"csrf_token": TOKEN.search(page(served, "/")).group(1)})
     log_in(served.client, "Team marl")
     history = page(served, f"/staff/requests/{placed.id}")
-    assert "Cannot supply" in history and "reason: damaged; Wasserschaden" in history
+    assert "Cannot supply" in history and "Reason: damaged; Wasserschaden" in history
     assert "Team herten" in history
 
 
