@@ -56,6 +56,8 @@ SAME = "same state"
 
 # why a supplier cannot supply
 CANNOT_SUPPLY_REASONS = ("on_loan", "missing", "not_for_loan", "damaged", "other")
+# the audit note of a cannot_supply starts with its reason code: "reason: on_loan; the note"
+_REASON = "reason: "
 # who pays for a copy that is lost
 PAYERS = ("patron", "requesting_library", "supplying_library", "nobody")
 
@@ -199,3 +201,16 @@ def _renewal_fits(transition: Transition, pending: bool) -> bool:
     if transition.renewal == "answer":
         return pending
     return True
+
+
+def note_with_reason(reason: str, note: str) -> str:
+    """An audit event's note with the refusal's reason code first ("reason: on_loan; ...")."""
+    return "; ".join(part for part in (f"{_REASON}{reason}" if reason else "", note) if part)
+
+
+def reason_in_note(note: str) -> tuple[str, str]:
+    """The reason code note_with_reason put first, and the rest; ("", note) without one."""
+    head, _, rest = note.partition("; ")
+    if not head.startswith(_REASON):
+        return "", note
+    return head.removeprefix(_REASON), rest

@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Connection, Row, or_, select
 
 from libnet.errors import LibnetError
-from libnet.loan_states import CANNOT_SUPPLY_REASONS, State
+from libnet.loan_states import CANNOT_SUPPLY_REASONS, State, reason_in_note
 from libnet.schema import loan_events, loan_requests
 from libnet.times import utc
 
@@ -307,10 +307,9 @@ def _trace(row: Row, events: Sequence[Row]) -> _Trace:
 
 
 def _reason(note: str) -> str:
-    """The reason in a cannot_supply event's note ("reason: on_loan; ...")."""
-    first = note.split(";", 1)[0].strip()
-    reason = first.removeprefix("reason:").strip()
-    return reason if first.startswith("reason:") and reason in CANNOT_SUPPLY_REASONS else "other"
+    """The reason in a cannot_supply event's note, "other" when it names none we know."""
+    reason, _rest = reason_in_note(note)
+    return reason if reason in CANNOT_SUPPLY_REASONS else "other"
 
 
 # --------------------------------------------------------------------------- the tables

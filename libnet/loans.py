@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from libnet import clusters, notices
 from libnet.accounts import Account
 from libnet.errors import LibnetError
-from libnet.loan_states import NEXT_SUPPLIER, TERMINAL, Actor, State, check
+from libnet.loan_states import NEXT_SUPPLIER, TERMINAL, Actor, State, check, note_with_reason
 from libnet.record import BibRecord
 from libnet.schema import cluster_members, loan_events, loan_requests, loan_settings, records
 from libnet.times import utc
@@ -355,7 +355,7 @@ def act(
         target, moved = _next_supplier(conn, request, now)
         values |= moved
         reason = details.get("reason")
-        note = "; ".join(part for part in (f"reason: {reason}" if reason else "", note) if part)
+        note = note_with_reason(reason or "", note)
     if "due_date" in transition.needs:
         values["due_date"] = _due_date(details["due_date"])
     if transition.renewal:

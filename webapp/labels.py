@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext
 
+from libnet.loan_states import reason_in_note
+
 # libnet.record.FORMATS
 FORMAT_LABELS = {
     "book": lazy_gettext("Book"),
@@ -150,10 +152,10 @@ ROLE_LABELS = {  # libnet.accounts.ROLES
 
 
 def event_note(note: str) -> str:
-    """An audit event's note as a librarian reads it: the reason code libnet.loans writes
-    first ("reason: on_loan; ...") worded in the page's language."""
-    head, sep, rest = note.partition("; ")
-    if not head.startswith("reason: "):
+    """An audit event's note as a librarian reads it: the reason code of a cannot_supply
+    (libnet.loan_states.note_with_reason) worded in the page's language."""
+    code, rest = reason_in_note(note)
+    if not code:
         return note
-    code = head.removeprefix("reason: ")
-    return gettext("Reason: %(reason)s", reason=REASON_LABELS.get(code, code)) + sep + rest
+    worded = gettext("Reason: %(reason)s", reason=REASON_LABELS.get(code, code))
+    return f"{worded}; {rest}" if rest else worded
