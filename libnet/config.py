@@ -10,7 +10,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -189,27 +189,23 @@ class _Reader:
         spec = {f.name: f for f in fields(MailConfig)}
         self.unknown(raw, set(spec), "mail")
         kinds = {"int": int, "float": float, "bool": bool}
-        values = {
+        mail = MailConfig(**{
             name: self.value(raw, name, kinds.get(str(f.type), str), "mail")
             for name, f in spec.items()
             if name in raw
-        }
-        if not 0 < values.get("port", 25) < 65536:
+        })  # fmt: skip
+        if not 0 < mail.port < 65536:
             raise self.fail("mail.port", "must lie between 1 and 65535")
-        if values.get("timeout", 30.0) <= 0:
+        if mail.timeout <= 0:
             raise self.fail("mail.timeout", "must be greater than 0")
-        if not _ADDRESS.match(values.get("sender", "libnet@localhost")):
-            raise self.fail("mail.sender", f"{values['sender']!r} is not an e-mail address")
-        for address in filter(None, re.split(r"\s*,\s*", values.get("operators", "").strip())):
+        if not _ADDRESS.match(mail.sender):
+            raise self.fail("mail.sender", f"{mail.sender!r} is not an e-mail address")
+        for address in filter(None, re.split(r"\s*,\s*", mail.operators.strip())):
             if not _ADDRESS.match(address):
                 raise self.fail("mail.operators", f"{address!r} is not an e-mail address")
-        site_url = values.get("site_url", "http://127.0.0.1:8080")
-        if not re.match(r"^https?://[^/\s]+", site_url):
-            raise self.fail("mail.site_url", f"{site_url!r} is not an http(s) URL")
-        values["site_url"] = site_url.rstrip("/")
-        if password:
-            values["password"] = password
-        return MailConfig(**values)
+        if not re.match(r"^https?://[^/\s]+", mail.site_url):
+            raise self.fail("mail.site_url", f"{mail.site_url!r} is not an http(s) URL")
+        return replace(mail, site_url=mail.site_url.rstrip("/"), password=password or mail.password)
 
     def library(self, raw: dict[str, Any], key: str) -> LibraryConfig:
         allowed = {f.name for f in fields(LibraryConfig)}
