@@ -144,6 +144,11 @@ def build_parser() -> argparse.ArgumentParser:
         "overdue, send the notices",
     )  # fmt: skip
 
+    nightly = sub.add_parser(
+        "nightly", parents=[common], help="harvest, index, loan timers, notices, report"
+    )
+    nightly.add_argument("--json", action="store_true", help="print the report as JSON")
+
     demo = sub.add_parser(
         "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
     )
@@ -174,6 +179,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_search(config, args)
         if args.command == "serve":
             return cmd_serve(config, args)
+        if args.command == "nightly":
+            return cmd_nightly(config, args)
         store = _open(config)
         try:
             if args.command == "records" and args.records_command == "show":
@@ -554,12 +561,45 @@ def cmd_loans_timers(config: Config, store: RecordStore) -> int:
     from libnet import loans, notices
 
     setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
-    with loans.transaction(store.engine) as conn:
-        report = loans.run_timers(conn, mailing=notices.Mailing.from_config(config))
-    moved, overdue = (", ".join(map(str, found)) or "none" for found in astuple(report))
-    print(f"loans: {len(report.skipped)} moved on from a supplier that did not answer "
-          f"({moved}), {len(report.overdue)} overdue ({overdue})")  # fmt: skip
+    report = loans.run_timers_apart(store.engine, mailing=notices.Mailing.from_config(config))
+    print(timers_line(report))
     return _send_notices(config, store)
+
+
+def timers_line(report: Any) -> str:
+    """One line of what the loan timers did (a loans.TimerReport)."""
+    moved, overdue, left = (", ".join(map(str, found)) or "none" for found in astuple(report))
+    line = (f"loans: {len(report.skipped)} moved on from a supplier that did not answer "
+            f"({moved}), {len(report.overdue)} overdue ({overdue})")  # fmt: skip
+    if report.left:
+        line += f", {len(report.left)} changed meanwhile, left for the next run ({left})"
+    return line
+
+
+def cmd_nightly(config: Config, args: argparse.Namespace) -> int:
+    """Everything a night does, one run at a time; the report on stdout, the log on stderr."""
+    from harvesters.run import harvest_all
+    from index.update import update_index
+    from libnet import nightly
+
+    setup_logging(logging.INFO)
+    with data_dir_lock(config.storage.data_dir):
+        store = _open(config)
+        try:
+            report = nightly.run_nightly(
+                config,
+                store,
+                harvest=lambda: harvest_all(config, store),
+                index=lambda: update_index(store, config.storage.data_dir),
+            )
+        finally:
+            store.close()
+    data = report.to_json()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(nightly.text(data), end="")
+    return EXIT_OK if report.outcome == "ok" else EXIT_FAILED
 
 
 def _notice_json(notice: Any) -> dict[str, Any]:

@@ -99,6 +99,17 @@ class MailConfig:
         return bool(self.host)
 
 
+MAIL_REPORT = ("always", "on-failure", "never")
+
+
+@dataclass(frozen=True, slots=True)
+class NightlyConfig:
+    """`libnet nightly` and the health check that watches it ([nightly])."""
+
+    mail_report: str = "on-failure"  # when the report goes to [mail] operators: MAIL_REPORT
+    max_age_hours: float = 26.0  # /healthz fails when the last nightly finished longer ago
+
+
 @dataclass(frozen=True, slots=True)
 class Config:
     path: Path
@@ -106,6 +117,7 @@ class Config:
     libraries: tuple[LibraryConfig, ...] = field(default_factory=tuple)
     harvest: HarvestConfig = field(default_factory=HarvestConfig)
     mail: MailConfig = field(default_factory=MailConfig)
+    nightly: NightlyConfig = field(default_factory=NightlyConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -154,7 +166,7 @@ class _Reader:
         return value
 
     def config(self, data: dict[str, Any], password: str = "") -> Config:
-        self.unknown(data, {"storage", "harvest", "libraries", "mail"}, "")
+        self.unknown(data, {"storage", "harvest", "libraries", "mail", "nightly"}, "")
         harvest = self.table(data.get("harvest", {}), "harvest")
         self.unknown(harvest, {"workers"}, "harvest")
         workers = self.value(harvest, "workers", int, "harvest", default=0)
@@ -180,9 +192,20 @@ class _Reader:
             if codes.count(code) > 1:
                 raise self.fail("libraries", f"library code {code!r} appears twice")
         mail = self.mail(self.table(data.get("mail", {}), "mail"), password)
-        return Config(
-            self.path, StorageConfig(data_dir, url), libraries, HarvestConfig(workers), mail
-        )
+        nightly = self.nightly(self.table(data.get("nightly", {}), "nightly"))
+        storage_config = StorageConfig(data_dir, url)
+        return Config(self.path, storage_config, libraries, HarvestConfig(workers), mail, nightly)
+
+    def nightly(self, raw: dict[str, Any]) -> NightlyConfig:
+        self.unknown(raw, {f.name for f in fields(NightlyConfig)}, "nightly")
+        default = NightlyConfig()
+        mail_report = self.value(raw, "mail_report", str, "nightly", default=default.mail_report)
+        if mail_report not in MAIL_REPORT:
+            raise self.fail("nightly.mail_report", f"{mail_report!r} is not one of {MAIL_REPORT}")
+        hours = self.value(raw, "max_age_hours", float, "nightly", default=default.max_age_hours)
+        if hours <= 0:
+            raise self.fail("nightly.max_age_hours", "must be greater than 0")
+        return NightlyConfig(mail_report, hours)
 
     def mail(self, raw: dict[str, Any], password: str) -> MailConfig:
         """[mail]; `password` from the environment, when set, stands in for the file's."""

@@ -28,7 +28,15 @@ from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from libnet import clusters, notices
 from libnet.accounts import Account
 from libnet.errors import LibnetError
-from libnet.loan_states import NEXT_SUPPLIER, TERMINAL, Actor, State, check, note_with_reason
+from libnet.loan_states import (
+    NEXT_SUPPLIER,
+    TERMINAL,
+    Actor,
+    State,
+    TransitionError,
+    check,
+    note_with_reason,
+)
 from libnet.record import BibRecord
 from libnet.schema import cluster_members, loan_events, loan_requests, loan_settings, records
 from libnet.times import utc
@@ -487,31 +495,76 @@ def working_days_between(start: date, end: date, closing_days: Iterable[str] = (
 class TimerReport:
     skipped: tuple[int, ...]  # requests moved on from a supplier that did not answer
     overdue: tuple[int, ...]  # requests whose due date passed
+    left: tuple[int, ...] = ()  # changed by someone meanwhile: looked at again next time
 
 
-def run_timers(
-    conn: Connection, now: datetime | None = None, mailing: notices.Mailing | None = None
-) -> TimerReport:
-    """The nightly run's part: move on from silent suppliers, mark passed due dates overdue."""
-    now = now or datetime.now(UTC)
+@dataclass(frozen=True, slots=True)
+class _Due:
+    request: LoanRequest
+    action: str  # skip_supplier or mark_overdue
+    note: str
+
+
+def _due(conn: Connection, now: datetime) -> list[_Due]:
+    """What the timers would do now: silent suppliers to move on from, due dates passed."""
     today = now.date()
-    skipped, overdue = [], []
+    due = []
     waiting = (State.REQUEST_RECEIVED.value, State.EXPECT_TO_SUPPLY.value)
     for request in requests(conn, states=waiting):
         rules = settings(conn, request.supplier)
         since = request.supplier_since.date()
         if working_days_between(since, today, rules.closing_days) > rules.answer_days:
-            note = f"no answer in {rules.answer_days} working days"
-            act(conn, request.id, "skip_supplier", None, version=request.version, note=note,
-                now=now, mailing=mailing)  # fmt: skip
-            skipped.append(request.id)
+            due.append(
+                _Due(request, "skip_supplier", f"no answer in {rules.answer_days} working days")
+            )
     out = (State.RECEIVED.value, State.HANDED_TO_PATRON.value, State.RETURNED_BY_PATRON.value)
     for request in requests(conn, states=out):
         if request.due_date and date.fromisoformat(request.due_date) < today:
-            act(conn, request.id, "mark_overdue", None, version=request.version,
-                note=f"due {request.due_date}", now=now, mailing=mailing)  # fmt: skip
-            overdue.append(request.id)
-    return TimerReport(tuple(skipped), tuple(overdue))
+            due.append(_Due(request, "mark_overdue", f"due {request.due_date}"))
+    return due
+
+
+def _timer_report(done: Iterable[_Due], left: Iterable[_Due] = ()) -> TimerReport:
+    done = list(done)
+    return TimerReport(
+        tuple(d.request.id for d in done if d.action == "skip_supplier"),
+        tuple(d.request.id for d in done if d.action == "mark_overdue"),
+        tuple(d.request.id for d in left),
+    )
+
+
+def run_timers(
+    conn: Connection, now: datetime | None = None, mailing: notices.Mailing | None = None
+) -> TimerReport:
+    """Move on from silent suppliers and mark passed due dates overdue, all in `conn`'s
+    transaction."""
+    now = now or datetime.now(UTC)
+    due = _due(conn, now)
+    for d in due:
+        act(conn, d.request.id, d.action, None, version=d.request.version, note=d.note,
+            now=now, mailing=mailing)  # fmt: skip
+    return _timer_report(due)
+
+
+def run_timers_apart(
+    engine: Engine, now: datetime | None = None, mailing: notices.Mailing | None = None
+) -> TimerReport:
+    """The nightly run's timers, each request in a transaction of its own: a librarian's click
+    on a request meanwhile leaves that one for the next run (`left`), the others go on."""
+    now = now or datetime.now(UTC)
+    with engine.connect() as conn:
+        due = _due(conn, now)
+    done, left = [], []
+    for d in due:
+        try:
+            with transaction(engine) as conn:
+                act(conn, d.request.id, d.action, None, version=d.request.version,
+                    note=d.note, now=now, mailing=mailing)  # fmt: skip
+        except (AlreadyChanged, TransitionError):
+            left.append(d)
+        else:
+            done.append(d)
+    return _timer_report(done, left)
 
 
 # --------------------------------------------------------------------------- rows

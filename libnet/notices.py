@@ -191,6 +191,18 @@ def queue_for_change(
     return queued
 
 
+def queue_plain(
+    conn: Connection, kind: str, recipient: str, subject: str, body: str, *, now: datetime
+) -> int:
+    """Queue, in the caller's transaction, a notice about no request (the nightly report)."""
+    return conn.execute(
+        insert(notices).values(
+            request_id=None, kind=kind, recipient=recipient, language=LANGUAGES[0],
+            subject=subject, body=body, created_at=now, attempts=0, next_attempt_at=now,
+        ).returning(notices.c.id)
+    ).scalar_one()  # fmt: skip
+
+
 def _before_overdue(conn: Connection, request_id: int) -> State:
     """The state an overdue request was in when its due date passed."""
     before = conn.scalar(

@@ -262,3 +262,17 @@ notices = Table(
     Index("ix_notices_next_attempt", "next_attempt_at"),
     Index("ix_notices_request", "request_id"),
 )
+
+# One row a run of `libnet nightly` (libnet/nightly.py). outcome: running, ok, failed,
+# interrupted (killed before it finished: the next run marks it). report: the whole report as
+# JSON, as printed and mailed; written when the run finishes.
+nightly_runs = Table(
+    "nightly_runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("outcome", String(20), nullable=False),
+    Column("report", Text, nullable=False, default="{}"),
+    Index("ix_nightly_runs_finished", "finished_at"),
+)

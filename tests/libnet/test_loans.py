@@ -262,6 +262,28 @@ def test_a_passed_due_date_is_overdue(network: Network) -> None:
         assert loans.get(conn, request.id).state is State.OVERDUE
 
 
+def test_the_nightly_timers_leave_a_request_clicked_meanwhile_and_do_the_others(
+    network: Network, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    placed = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    clicked = network.place(now=placed)
+    silent = network.place(network.other_patron, now=placed)
+    looked_at = loans._due
+
+    def herten_answers_while_the_timers_run(conn, now):
+        due = looked_at(conn, now)
+        network.act(clicked, "will_supply", network.staff["herten"], now=now)
+        return due
+
+    monkeypatch.setattr(loans, "_due", herten_answers_while_the_timers_run)
+    report = loans.run_timers_apart(network.engine, datetime(2026, 12, 14, 1, tzinfo=UTC))
+    assert (report.skipped, report.left) == ((silent.id,), (clicked.id,))
+    with network.engine.connect() as conn:
+        assert loans.get(conn, clicked.id).state is State.WILL_SUPPLY
+        assert loans.get(conn, clicked.id).supplier == "herten"
+        assert loans.get(conn, silent.id).supplier == "marl"
+
+
 def test_a_due_date_must_be_a_date(network: Network) -> None:
     request = network.act(network.place(), "will_supply", network.staff["herten"])
     with pytest.raises(LoanError, match="not a date"):

@@ -1,0 +1,30 @@
+"""The reports of the nightly runs.
+
+Revision ID: 0007
+Revises: 0006
+Create Date: 2026-12-03
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007"
+down_revision = "0006"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "nightly_runs",
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("started_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("finished_at", sa.DateTime(timezone=True)),
+        sa.Column("outcome", sa.String(20), nullable=False),
+        sa.Column("report", sa.Text, nullable=False, server_default="{}"),
+    )
+    op.create_index("ix_nightly_runs_finished", "nightly_runs", ["finished_at"])
+
+
+def downgrade() -> None:
+    op.drop_table("nightly_runs")
