@@ -62,6 +62,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
         api,
         auth,
         feeds,
+        health,
         loan_pages,
         loans_api,
         oai,
@@ -72,7 +73,8 @@ def create_app(config: Config, **settings: Any) -> Flask:
     )
 
     for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
-                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp):  # fmt: skip
+                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp,
+                      health.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import whoosh.index
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -70,6 +71,10 @@ class Catalogue:
                     raise NoIndex("the union index has not been built: run `libnet index`")
                 if _schema_of(path) != SCHEMA_VERSION:
                     raise NoIndex("the union index is of an older libnet: run `libnet index`")
+                if not whoosh.index.exists_in(path):  # never made here: searchers only read
+                    raise NoIndex(
+                        f"the union index in {path} is damaged: run `libnet index --full`"
+                    )
                 self._index = UnionIndex(path)
             return self._index
 
