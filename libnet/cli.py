@@ -52,6 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     harvest.add_argument(
         "--force", action="store_true", help="apply a full harvest even if it deletes much"
     )
+    harvest.add_argument(
+        "--index", action="store_true", help="then bring the index up to date (one lock for both)"
+    )
 
     records = sub.add_parser("records", parents=[common], help="look at stored records")
     records_sub = records.add_subparsers(dest="records_command", required=True)
@@ -149,6 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     nightly.add_argument("--json", action="store_true", help="print the report as JSON")
 
+    backup = sub.add_parser("backup", parents=[common], help="copy the store while libnet runs")
+    backup.add_argument("dest", metavar="DEST", type=Path, help="the backup file to write")
+    backup.add_argument("--force", action="store_true", help="replace an existing DEST")
+    restore = sub.add_parser(
+        "restore", parents=[common], help="put the store back from a backup, rebuild the index"
+    )
+    restore.add_argument("src", metavar="SRC", type=Path, help="a file of `libnet backup`")
+    restore.add_argument(
+        "--force", action="store_true", help="replace a store that holds records or requests"
+    )
+
     demo = sub.add_parser(
         "demo-data", parents=[common], help="generate the demo catalogue of the eleven libraries"
     )
@@ -181,6 +195,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_serve(config, args)
         if args.command == "nightly":
             return cmd_nightly(config, args)
+        if args.command == "backup":
+            return cmd_backup(config, args)
+        if args.command == "restore":
+            return cmd_restore(config, args)
         store = _open(config)
         try:
             if args.command == "records" and args.records_command == "show":
@@ -243,6 +261,11 @@ def cmd_harvest(config: Config, args: argparse.Namespace) -> int:
                     )
             else:
                 reports = harvest_all(config, store, args.codes, full=args.full, force=args.force)
+            indexed = None
+            if args.index:
+                from index.update import update_index
+
+                indexed = update_index(store, config.storage.data_dir)
         finally:
             store.close()
     columns = "library run outcome added changed unchanged deleted rejected seconds error"
@@ -251,6 +274,8 @@ def cmd_harvest(config: Config, args: argparse.Namespace) -> int:
         for r in reports
     ]
     _print_table("Harvest", columns.split(), rows)
+    if indexed is not None:
+        print(_index_line(indexed))
     failed = [r.library for r in reports if not r.ok]
     if failed:
         print(f"libnet: failed: {', '.join(failed)}", file=sys.stderr)
@@ -637,12 +662,41 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
                 report = update_index(store, config.storage.data_dir, full=args.full)
         finally:
             store.close()
+    print(_index_line(report))
+    return EXIT_OK
+
+
+def _index_line(report: Any) -> str:
+    """One line of what an index update did (an index.update.IndexReport)."""
     how = "new index built" if report.rebuilt else "index updated"
-    print(
+    return (
         f"{how}: {report.records} changed records regrouped; clusters {report.added} added, "
         f"{report.changed} changed, {report.removed} removed; {report.total} in the index "
         f"({report.seconds:.1f} s)"
     )
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> int:
+    """A copy of the store while the web app and a harvest go on: no lock taken."""
+    from libnet import backup
+
+    print(backup.back_up(config.storage.url, args.dest, force=args.force).line())
+    return EXIT_OK
+
+
+def cmd_restore(config: Config, args: argparse.Namespace) -> int:
+    """The store back from a backup, then the index rebuilt from it, under the lock."""
+    from index.update import update_index
+    from libnet import backup
+
+    with data_dir_lock(config.storage.data_dir):
+        restored = backup.restore(config.storage.url, args.src, force=args.force)
+        store = _open(config)
+        try:
+            report = update_index(store, config.storage.data_dir, full=True)
+        finally:
+            store.close()
+    print(f"{restored.line()}; index rebuilt: {report.total} clusters")
     return EXIT_OK
 
 
