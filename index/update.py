@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, func, select
 
 from index.cluster import update_clusters
 from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex, cluster_doc
 from libnet import clusters
 from libnet.record import BibRecord
 from libnet.schema import cluster_members, records
+from libnet.schema import clusters as cluster_rows
 from libnet.store import RecordStore
 
 BATCH = 1000  # clusters per Whoosh commit
@@ -178,6 +179,39 @@ def _documents(conn: Connection, cluster_ids: list[int]) -> list[ClusterDoc]:
         for cluster_id, fields in conn.execute(query):
             members[cluster_id].append(BibRecord.from_dict(json.loads(fields)))
     return [cluster_doc(cid, bibs) for cid, bibs in members.items() if bibs]
+
+
+@dataclass(frozen=True, slots=True)
+class IndexState:
+    """How far the index is behind the store, for the operators' page."""
+
+    folder: Path | None  # the current build; None before the first
+    updated_at: float | None  # when the index last took changes (a Unix time)
+    schema: int | None  # the schema version it was built with
+    records_waiting: int  # changed records not yet grouped into clusters
+    clusters_waiting: int  # changed clusters not yet written to the index
+
+    @property
+    def current(self) -> bool:
+        return self.folder is not None and self.schema == SCHEMA_VERSION
+
+
+def index_state(conn: Connection, data_dir: Path) -> IndexState:
+    """What `libnet index` would take in now, and when the index last took changes."""
+    link = index_path(data_dir)
+    folder = link.resolve() if link.exists() else None
+    state = _state(folder) if folder else {}
+    cursor_file = folder / CURSOR if folder else None
+    updated = cursor_file.stat().st_mtime if cursor_file and cursor_file.exists() else None
+    clustered = clusters.state(conn, "clustered_change_no")
+    count = select(func.count()).select_from(records).where(records.c.change_no > clustered)
+    waiting = (
+        select(func.count())
+        .select_from(cluster_rows)
+        .where(cluster_rows.c.change_no > state.get("cluster_change_no", 0))
+    )
+    return IndexState(folder, updated, state.get("schema"), conn.scalar(count) or 0,
+                      conn.scalar(waiting) or 0)  # fmt: skip
 
 
 def _state(folder: Path) -> dict:

@@ -292,6 +292,11 @@ def recent_runs(conn: Connection, limit: int = 10) -> list[StoredRun]:
     return [_stored(row) for row in conn.execute(query).mappings()]
 
 
+def get_run(conn: Connection, run_id: int) -> StoredRun | None:
+    row = conn.execute(select(nightly_runs).where(nightly_runs.c.id == run_id)).mappings().first()
+    return _stored(row) if row else None
+
+
 def last_finished(conn: Connection) -> StoredRun | None:
     """The nightly run that finished last (ok or failed), None before the first."""
     query = (

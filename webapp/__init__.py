@@ -66,6 +66,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
         loan_pages,
         loans_api,
         oai,
+        operations_pages,
         pages,
         sru,
         staff_pages,
@@ -74,7 +75,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
 
     for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
                       stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp,
-                      health.bp):  # fmt: skip
+                      health.bp, operations_pages.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 

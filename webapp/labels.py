@@ -159,3 +159,12 @@ def event_note(note: str) -> str:
         return note
     worded = gettext("Reason: %(reason)s", reason=REASON_LABELS.get(code, code))
     return f"{worded}; {rest}" if rest else worded
+
+
+OUTCOME_LABELS = {  # harvest runs and nightly runs (libnet.schema harvest_runs, nightly_runs)
+    "ok": lazy_gettext("ok"),
+    "failed": lazy_gettext("failed"),
+    "refused": lazy_gettext("refused (too many deletions)"),
+    "interrupted": lazy_gettext("interrupted"),
+    "running": lazy_gettext("running"),
+}

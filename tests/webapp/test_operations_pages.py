@@ -1,0 +1,122 @@
+"""/staff/operations: harvests, rejected records, the index, the nightly reports; and the
+administrator's button that harvests one library again, through a real `libnet harvest`."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from libnet.cli import main
+from libnet.lock import data_dir_lock
+from tests.builders import book, iso2709
+from tests.webapp.test_loans_api import LIBRARIES, Served
+from tests.webapp.test_login import log_in
+from tests.webapp.test_staff_pages import TOKEN
+from tests.webapp.test_staff_pages import page as get
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Served:
+    served = Served(tmp_path)
+    libraries = "".join(
+        f'[[libraries]]\ncode = "{code}"\nname = "{code.title()}"\nmax_delete_share = 1.0\n'
+        f'[libraries.source]\ntype = "marc"\nurl = "{code}.mrc"\n'
+        for code in LIBRARIES
+    )
+    (tmp_path / "config.toml").write_text(f'[storage]\ndata_dir = "var"\n{libraries}')
+    return served
+
+
+def marl_runs(served: Served) -> list:
+    return served.catalogue.store.runs("marl")
+
+
+def test_a_librarian_reads_the_harvests_the_index_and_the_nightly_reports(
+    served: Served, tmp_path: Path
+) -> None:
+    log_in(served.client, "Team herten")
+    page = get(served, "/staff/operations")
+    assert "<h1>Operations</h1>" in page
+    assert 'id="library-marl"' in page and 'id="library-kreis"' in page
+    assert "Not harvested yet." in page  # kreis
+    assert "No nightly run yet." in page
+    assert "Harvest Marl now" not in page  # the button is the administrator's
+    assert main(["nightly", "--config", str(tmp_path / "config.toml")]) == 1  # kreis: no file
+    page = get(served, "/staff/operations")
+    assert 'href="/staff/operations/nightly/1"' in page
+    assert "kreis: no file matches" in page
+    assert 'class="outcome outcome--failed">failed' in page
+    report = get(served, "/staff/operations/nightly/1")
+    assert "libnet nightly run 1: failed" in report and "Index: " in report
+    assert served.client.get("/staff/operations/nightly/99").status_code == 404
+
+
+def test_the_page_is_for_staff(served: Served) -> None:
+    assert served.client.get("/staff/operations").status_code == 302  # to the login
+    log_in(served.client, "D100")
+    assert served.client.get("/staff/operations").status_code == 403
+
+
+def test_only_the_administrator_harvests_a_library_again(served: Served) -> None:
+    log_in(served.client, "Team herten")
+    token = TOKEN.search(get(served, "/staff/operations")).group(1)
+    before = len(marl_runs(served))
+    answer = served.client.post("/staff/operations/harvest/marl", data={"csrf_token": token})
+    assert answer.status_code == 403
+    time.sleep(0.5)
+    assert len(marl_runs(served)) == before
+
+
+def test_the_administrator_harvests_marl_again_and_sees_its_rejects(
+    served: Served, tmp_path: Path
+) -> None:
+    broken = book("", title="Ohne Nummer")  # no 001: rejected
+    (tmp_path / "marl.mrc").write_bytes(iso2709(book("m1"), book("m2", title="Neu"), broken))
+    log_in(served.client, "Kreis")
+    page = get(served, "/staff/operations")
+    assert "Harvest Marl now" in page
+    before = len(marl_runs(served))
+    answer = served.client.post(
+        "/staff/operations/harvest/marl?lang=en",
+        data={"csrf_token": TOKEN.search(page).group(1)},
+        follow_redirects=True,
+    )
+    assert "The harvest of Marl has started." in answer.get_data(as_text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        runs = marl_runs(served)
+        if len(runs) > before and runs[0].outcome != "running":
+            break
+        time.sleep(0.2)
+    [run, *_] = marl_runs(served)
+    assert (run.outcome, run.added, run.rejected) == ("ok", 1, 1)
+    page = get(served, "/staff/operations")
+    assert "1 record rejected by the last harvest" in page
+    assert "no record id in 001" in page
+    assert "0 changed records, 0 changed clusters" in page  # --index took the new record in
+    [log] = (tmp_path / "var" / "logs").glob("harvest-marl-*.log")
+    assert "harvest finished library=marl" in log.read_text()
+
+
+def test_while_another_run_holds_the_lock_the_button_says_so(
+    served: Served, tmp_path: Path
+) -> None:
+    log_in(served.client, "Kreis")
+    token = TOKEN.search(get(served, "/staff/operations")).group(1)
+    before = len(marl_runs(served))
+    with data_dir_lock(tmp_path / "var"):
+        answer = served.client.post(
+            "/staff/operations/harvest/marl?lang=en",
+            data={"csrf_token": token},
+            follow_redirects=True,
+        )
+    assert "Marl was not harvested: another harvest or the nightly run is working." in (
+        answer.get_data(as_text=True)
+    )
+    assert len(marl_runs(served)) == before
+    unknown = served.client.post("/staff/operations/harvest/nowhere", data={"csrf_token": token})
+    assert unknown.status_code == 404
+    expired = served.client.post("/staff/operations/harvest/marl?lang=en", follow_redirects=True)
+    assert "The form had expired." in expired.get_data(as_text=True)
