@@ -19,14 +19,13 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(BIN)/libnet demo-data --titles $(DEMO_TITLES) demo-data
-	$(BIN)/libnet harvest --config config.toml
-	$(BIN)/libnet records stats --config config.toml
-	$(BIN)/libnet index --config config.toml
+	$(BIN)/libnet nightly --config config.toml
 	@$(MAKE) --no-print-directory demo-accounts
 	@echo
-	@echo "The demo catalogue is harvested into var/, grouped into clusters and indexed. Try:"
+	@echo "The nightly run harvested the demo catalogue into var/, grouped and indexed it. Try:"
 	@echo "  $(BIN)/libnet search glück auf --library marl   # one hit per edition, Marl's copies first"
 	@echo "  $(BIN)/libnet runs                      # what each harvest did"
+	@echo "  $(BIN)/libnet records stats             # records per library"
 	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"
 	@echo "  $(BIN)/libnet records show marl 300002 --json"
 	@echo "  $(BIN)/libnet clusters show marl:300002  # the libraries that hold the same edition"

@@ -41,6 +41,8 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.config.update(
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        # served as https:// (nginx in front terminates TLS): the session never goes in clear
+        SESSION_COOKIE_SECURE=config.mail.site_url.startswith("https://"),
         PERMANENT_SESSION_LIFETIME=8 * 3600,  # a working day at the library's desk
     )
     app.config.update(settings)

@@ -9,6 +9,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from libnet import accounts
+from libnet.config import MailConfig
 from tests.webapp.test_loans_api import Served
 from webapp import secret_key
 
@@ -42,11 +43,18 @@ def test_a_patron_logs_in_with_the_card_and_out_again(served: Served) -> None:
     assert answer.status_code == 302 and answer.headers["Location"] == "/search?q=welt"
     cookie = answer.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+    assert "Secure" not in cookie  # served as http://127.0.0.1:8080, [mail] site_url's default
     home = client.get("/?lang=en").get_data(as_text=True)
     assert "Anna Schmidt" in home and "Log out" in home
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', home).group(1)
     assert client.post("/logout", data={"csrf_token": token}).status_code == 302
     assert "Anna Schmidt" not in client.get("/").get_data(as_text=True)
+
+
+def test_served_as_https_the_session_cookie_is_secure(tmp_path: Path) -> None:
+    served = Served(tmp_path, mail=MailConfig(site_url="https://katalog.kreis-re.example"))
+    cookie = log_in(served.client, "D100").headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie
 
 
 def test_staff_log_in_with_their_name(served: Served) -> None:
