@@ -27,6 +27,8 @@ from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcx
 from libnet.store import RecordStore, StoredRecord, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# the commands that harvest or write the index: only where [nightly] harvest_here is true
+WRITES_INDEX = ("harvest", "index", "nightly", "restore")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -185,6 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo-data":
             return cmd_demo_data(args)
         config = load_config(getattr(args, "config", "config.toml"))
+        if args.command in WRITES_INDEX and not config.nightly.harvest_here:
+            raise ConfigError(
+                f"{config.path}: this node serves a copy of the index ([nightly] harvest_here "
+                f"= false): run `libnet {args.command}` on the harvest node"
+            )
         if args.command == "harvest":
             return cmd_harvest(config, args)
         if args.command == "index":

@@ -108,6 +108,9 @@ class NightlyConfig:
 
     mail_report: str = "on-failure"  # when the report goes to [mail] operators: MAIL_REPORT
     max_age_hours: float = 26.0  # /healthz fails when the last nightly finished longer ago
+    # false on a web node that serves a copy of the harvest node's index: nothing harvests or
+    # writes the index here (the commands refuse, the operations page has no harvest button)
+    harvest_here: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +208,8 @@ class _Reader:
         hours = self.value(raw, "max_age_hours", float, "nightly", default=default.max_age_hours)
         if hours <= 0:
             raise self.fail("nightly.max_age_hours", "must be greater than 0")
-        return NightlyConfig(mail_report, hours)
+        here = self.value(raw, "harvest_here", bool, "nightly", default=default.harvest_here)
+        return NightlyConfig(mail_report, hours, here)
 
     def mail(self, raw: dict[str, Any], password: str) -> MailConfig:
         """[mail]; `password` from the environment, when set, stands in for the file's."""

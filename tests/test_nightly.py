@@ -198,3 +198,13 @@ def test_the_lock_is_the_one_harvest_and_index_take(tmp_path: Path) -> None:
     with data_dir_lock(tmp_path / "var"):
         assert main(["nightly", "--config", str(config)]) == 1
         assert main(["harvest", "--config", str(config)]) == 1
+
+
+def test_a_web_node_with_a_copy_of_the_index_neither_harvests_nor_indexes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, nightly="[nightly]\nharvest_here = false\n")
+    for command in (["nightly"], ["harvest", "marl"], ["index"], ["restore", "x.backup"]):
+        assert main([*command, "--config", str(config)]) == 2
+        assert "run `libnet" in capsys.readouterr().err
+    assert not (tmp_path / "var").exists()

@@ -4,7 +4,9 @@ Per library the last harvests (when, how long, counts, outcome and error) and th
 last harvest rejected, with their reasons; the index (clusters, when it last took changes,
 what waits for the next update); the last nightly reports, each in full on a page of its own.
 Every librarian may read it: the network's harvests concern every library. Only an
-administrator has the button that harvests one library again at once.
+administrator has the button that harvests one library again at once, and only on the
+harvest node: a web node that serves a copy of the index ([nightly] harvest_here = false) has
+none.
 
 The button starts `libnet harvest CODE --index` as a process of its own (the web app does not
 harvest itself: a harvest takes minutes and the data directory's lock, which the nightly run
@@ -66,7 +68,7 @@ def overview() -> str:
     return render_template(
         "operations.html", libraries=libraries, reports=reports, state=state,
         clusters=clusters, index_updated=updated, form=HarvestForm(), seconds=_seconds,
-        outcome_label=_outcome_label,
+        outcome_label=_outcome_label, harvest_here=catalogue().config.nightly.harvest_here,
     )  # fmt: skip
 
 
@@ -88,6 +90,8 @@ def harvest(code: str) -> Response:
         abort(403)
     if code not in {lib.code for lib in catalogue().libraries}:
         abort(404)
+    if not catalogue().config.nightly.harvest_here:
+        abort(409, _("This web node serves a copy of the index: harvests run on the harvest node."))
     if not HarvestForm().validate_on_submit():
         flash(_("The form had expired. Please try again."), "error")
         return redirect(url_for("operations.overview"))

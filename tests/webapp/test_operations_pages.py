@@ -4,17 +4,20 @@ administrator's button that harvests one library again, through a real `libnet h
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from libnet.cli import main
+from libnet.config import load_config
 from libnet.lock import data_dir_lock
 from tests.builders import book, iso2709
 from tests.webapp.test_loans_api import LIBRARIES, Served
 from tests.webapp.test_login import log_in
 from tests.webapp.test_staff_pages import TOKEN
 from tests.webapp.test_staff_pages import page as get
+from webapp import create_app
 
 
 @pytest.fixture
@@ -120,3 +123,18 @@ def test_while_another_run_holds_the_lock_the_button_says_so(
     assert unknown.status_code == 404
     expired = served.client.post("/staff/operations/harvest/marl?lang=en", follow_redirects=True)
     assert "The form had expired." in expired.get_data(as_text=True)
+
+
+def test_a_web_node_serving_a_copy_of_the_index_has_no_harvest_button(
+    served: Served, tmp_path: Path
+) -> None:
+    config = load_config(tmp_path / "config.toml")
+    node = replace(config, nightly=replace(config.nightly, harvest_here=False))
+    client = create_app(node, TESTING=True).test_client()
+    log_in(client, "Kreis")
+    page = client.get("/staff/operations?lang=en").get_data(as_text=True)
+    assert "serves a copy of the index: harvests run on the harvest node" in page
+    assert "Harvest Marl now" not in page
+    token = TOKEN.search(page).group(1)
+    answer = client.post("/staff/operations/harvest/marl", data={"csrf_token": token})
+    assert answer.status_code == 409
