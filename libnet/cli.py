@@ -576,7 +576,7 @@ def _send_notices(config: Config, store: RecordStore) -> int:
     """Send what is due and say how it went; EXIT_FAILED when some notice failed."""
     from libnet import notices
 
-    report = notices.send_pending(store.engine, config.mail, notices.library_addresses(config))
+    report = notices.send_due(store.engine, config)
     if not config.mail.enabled:
         print(f"mail is off ([mail] host is empty): {report.waiting} notices wait")
         return EXIT_OK

@@ -290,6 +290,12 @@ def library_addresses(config: Config) -> dict[str, str]:
     return {lib.code: lib.email for lib in config.libraries if lib.email}
 
 
+def send_due(engine: Engine, config: Config, now: datetime | None = None) -> SendReport:
+    """send_pending() with the [mail] server and the libraries' addresses of config.toml: what
+    `libnet notices send`, the nightly run and the web app's background sending call."""
+    return send_pending(engine, config.mail, library_addresses(config), now)
+
+
 def send_pending(
     engine: Engine,
     mail: MailConfig,

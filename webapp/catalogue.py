@@ -91,8 +91,7 @@ class Catalogue:
             self._courier.nudge()
 
     def _send_notices(self) -> None:
-        addresses = notices.library_addresses(self.config)
-        notices.send_pending(self.store.engine, self.config.mail, addresses)
+        notices.send_due(self.store.engine, self.config)
 
     def wait_for_notices(self, timeout: float = 30.0) -> bool:
         """Until the background sending is done (for tests and a clean shutdown)."""
