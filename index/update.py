@@ -87,8 +87,10 @@ def update_index(
     link = index_path(data_dir)
     rebuilt = full or not link.exists() or _schema_of(link.resolve()) != SCHEMA_VERSION
     before = 0 if not link.exists() else UnionIndex(link).count()
+    # a build killed before its switch leaves its folder, as big as the index, behind; the
+    # nightly only updates, so every run removes it (the caller holds the data dir's lock)
+    _remove_abandoned_builds(data_dir, link)
     if rebuilt:
-        _remove_abandoned_builds(data_dir, link)
         folder = data_dir / f"index-{time.time_ns()}"
         written, removed = _build(store, UnionIndex(folder), folder, progress, workers)
         _switch(link, folder)

@@ -17,10 +17,19 @@ class AlreadyRunning(LibnetError):
 
 @contextmanager
 def data_dir_lock(data_dir: Path) -> Iterator[None]:
-    """Hold data_dir/libnet.lock; raise AlreadyRunning at once when another process has it."""
-    data_dir.mkdir(parents=True, exist_ok=True)
+    """Hold data_dir/libnet.lock; raise AlreadyRunning at once when another process has it.
+
+    A data directory libnet cannot write in (read-only, or not the user's) is a LibnetError
+    naming it, before anything has changed.
+    """
     path = data_dir / "libnet.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as exc:
+        raise LibnetError(
+            f"cannot write in the data directory {data_dir}: {exc.strerror}"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -234,10 +234,13 @@ def _timers(config: Config, store: RecordStore) -> dict[str, Any]:
 
 
 def _send(config: Config, store: RecordStore) -> dict[str, Any]:
-    sent = notices.send_pending(store.engine, config.mail, notices.library_addresses(config))
+    sent = notices.send_due(store.engine, config)
     if not config.mail.enabled:
         return {"outcome": "skipped", "waiting": sent.waiting}
-    error = sent.error or (f"{sent.failed} notices failed" if sent.failed else "")
+    if sent.error:  # the round stopped: say which server, as `libnet notices send` does
+        error = f"the mail server {config.mail.host}:{config.mail.port} failed: {sent.error}"
+    else:
+        error = f"{sent.failed} notices failed" if sent.failed else ""
     return {"sent": sent.sent, "failed": sent.failed, "waiting": sent.waiting,
             "skipped": sent.skipped, "error": error}  # fmt: skip
 
