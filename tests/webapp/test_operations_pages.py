@@ -22,6 +22,11 @@ from webapp import create_app
 
 @pytest.fixture
 def served(tmp_path: Path) -> Served:
+    return served_with_config(tmp_path)
+
+
+def served_with_config(tmp_path: Path) -> Served:
+    """test_loans_api's network, with its config.toml written for the `libnet` commands."""
     served = Served(tmp_path)
     libraries = "".join(
         f'[[libraries]]\ncode = "{code}"\nname = "{code.title()}"\nmax_delete_share = 1.0\n'
