@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium
 DEMO_TITLES ?= 2000
 
-.PHONY: install demo demo-accounts test system-deps lint bench bench-web clean
+.PHONY: install demo demo-accounts test system-deps lint bench bench-web fuzz clean
 
 install: $(STAMP)
 
@@ -85,6 +85,14 @@ bench: install
 # search requests per second through `libnet serve` (2 workers); several minutes
 bench-web: install
 	$(BIN)/python bench/web.py
+
+# every reader of outside data fuzzed, coverage-guided (tests/fuzz): 100,000 inputs, 5 minutes
+fuzz: $(VENV)/.fuzz-stamp
+	$(BIN)/python -m tests.fuzz.run_atheris
+
+$(VENV)/.fuzz-stamp: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[test,fuzz]'
+	touch $@
 
 clean:
 	rm -rf var demo-data .pytest_cache

@@ -147,7 +147,7 @@ def _connection_problem(exc: requests.ConnectionError) -> str:
 def _retry_after(value: str) -> float | None:
     """Retry-After in seconds; the HTTP-date form is rare enough to fall back on backoff."""
     value = value.strip()
-    return float(value) if value.isdigit() else None
+    return float(value) if value.isascii() and value.isdigit() else None  # "²".isdigit() too
 
 
 def _without_query(url: str) -> str:

@@ -57,6 +57,8 @@ class OaiSource(Source):
                 raise SourceError(
                     f"cannot reach {self.config.url}: {reason}{self._after_retries()}"
                 ) from exc
+            except httpx2.DecodingError as exc:  # a gzip or deflate answer that is neither
+                raise SourceError(f"answer cannot be decoded: {exc}") from exc
             except httpx2.HTTPStatusError as exc:
                 answer = exc.response
                 raise SourceError(f"HTTP {answer.status_code} {answer.reason_phrase}") from exc
@@ -191,7 +193,9 @@ def _moment(root: etree._Element, by_day: bool) -> str:
 
 
 def _whole_number(text: str | None) -> int | None:
-    return int(text) if text and text.strip().isdigit() else None
+    text = (text or "").strip()
+    # "²".isdigit() too, but int() refuses it, and a string of more than 4300 digits
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _error_code(exc: OAIPMHException) -> str:

@@ -108,8 +108,10 @@ class SruSource(Source):
 
     def _number_of_records(self, answer: etree._Element) -> int:
         text = (_text(answer, "numberOfRecords") or "").strip()
-        if not text.isdigit():
-            raise SourceError(f"{self.config.url}: numberOfRecords is {text or 'missing'!r}")
+        # "²".isdigit() too, but int() refuses it, and a string of more than 4300 digits
+        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+            shown = text[:30] + "..." if len(text) > 30 else text
+            raise SourceError(f"{self.config.url}: numberOfRecords is {shown or 'missing'!r}")
         return int(text)
 
     def _item(self, record: etree._Element, position: str) -> RawRecord | RecordProblem:

@@ -37,6 +37,9 @@ from libnet.processes import end_with_parent
 from libnet.record import BibRecord
 
 SEARCH_FIELDS = ("title", "subtitle", "authors", "subjects", "series", "publisher", "isbn")
+# the fields a query may name: those searched, the year, and what the SRU server (id:) and the
+# pages (subject_facet:) write; to the parser library:, spell:, doc: ... are words
+QUERY_FIELDS = (*SEARCH_FIELDS, "year", "id", "subject_facet")
 FILTER_FIELDS = ("library", "format", "language", "decade", "available")
 FACET_FIELDS = {"library": "library", "format": "format", "language": "language",
                 "decade": "decade", "subject": "subject_facet"}  # fmt: skip
@@ -217,7 +220,8 @@ class UnionIndex:
         self._snapshot_lock = threading.Lock()
         self._current: Snapshot | None = None
         self._current_key: tuple[Path, int] | None = None
-        self._parser = MultifieldParser(SEARCH_FIELDS, self._index.schema, group=AndGroup)
+        named = Schema(**{name: self._index.schema[name] for name in QUERY_FIELDS})
+        self._parser = MultifieldParser(SEARCH_FIELDS, named, group=AndGroup)
         self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "subjects": ["subject"]}))
 
     def write(
@@ -534,8 +538,12 @@ class UnionIndex:
         if not _mistyped(text):
             try:
                 parsed = self._parser.parse(text)
-            except (QueryParserError, ValueError):  # e.g. year:[abc TO 2010]
+            # year:[abc TO 2010] is a ValueError; `(NOT NOT title:"")` an IndexError: Whoosh
+            # builds a NOT of nothing when an empty phrase is dropped inside parentheses
+            except (QueryParserError, ValueError, IndexError):
                 parsed = None
+            if parsed is not None:
+                parsed = parsed.accept(self._phrase_without_positions)
         if parsed is None or parsed is query.NullQuery:
             plain = " ".join(
                 match.group().lower()
@@ -550,6 +558,15 @@ class UnionIndex:
                 return None
         exact = query.Term("title_exact", exact_title(text), boost=EXACT_TITLE_BOOST)
         return query.AndMaybe(parsed, exact)
+
+    def _phrase_without_positions(self, q: query.Query) -> query.Query:
+        """A phrase in a field that keeps no word positions (isbn:"a b", a subject heading with
+        a line break) as all of its words: Whoosh cannot search it as a phrase."""
+        if isinstance(q, query.Phrase) and not self._index.schema[q.fieldname].format.supports(
+            "positions"
+        ):
+            return query.And([query.Term(q.fieldname, word) for word in q.words], boost=q.boost)
+        return q
 
 
 def _mistyped(text: str) -> bool:

@@ -246,6 +246,8 @@ def _identifier(raw: str) -> tuple[str, str]:
             number = _OCLC_PREFIX.sub("", number).lstrip("0")
         return f"({source})", number.upper()
     digits = text.replace("-", "").replace(" ", "")
+    if not digits.isascii():  # "²".isdigit() too, but int() refuses it
+        return "", ""
     if len(digits) == 12 and digits.isdigit():
         digits = "0" + digits  # a UPC is an EAN with a leading 0
     if len(digits) != 13 or not digits.isdigit() or not _ean_valid(digits):

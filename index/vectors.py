@@ -194,7 +194,10 @@ class Snapshot:
     def _term(self, field: str, text: str | bytes, boost: float = 1.0) -> Matches:
         if field not in self.searcher.schema:
             return Matches.none()
-        btext = self.searcher.schema[field].to_bytes(text)
+        try:
+            btext = self.searcher.schema[field].to_bytes(text)
+        except ValueError:  # year:"" or year:"1990 2000": no number, so no document, as in Whoosh
+            return Matches.none()
         key = (field, btext, boost)
         cached = self._cached(key)
         if cached is not None:

@@ -20,7 +20,7 @@ from sqlalchemy import Connection, func, insert, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from libnet.errors import LibnetError
-from libnet.schema import api_tokens, users
+from libnet.schema import MAX_ID, api_tokens, users
 from libnet.times import utc
 
 ROLES = ("patron", "librarian", "admin")
@@ -120,6 +120,8 @@ def list_users(conn: Connection, library: str | None = None) -> list[Account]:
 
 def get_user(conn: Connection, user_id: int) -> Account | None:
     """The account with this id, or None."""
+    if not 0 < user_id <= MAX_ID:
+        return None
     row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
     return None if row is None else _account(row)
 

@@ -774,9 +774,9 @@ def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
             found = clusters.cluster_of(conn, [record_id]) if record_id else {}
             wanted = found.get(record_id) if record_id else None
         else:
-            wanted = (
-                clusters.current_id(conn, int(args.cluster)) if args.cluster.isdigit() else None
-            )
+            # "²" is a digit too, and int() refuses more than 4,300 digits
+            number = args.cluster.isascii() and args.cluster.isdigit() and len(args.cluster) < 19
+            wanted = clusters.current_id(conn, int(args.cluster)) if number else None
         if wanted is None:
             print(f"libnet: no cluster {args.cluster}", file=sys.stderr)
             return EXIT_FAILED

@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, delete, func, insert, select, upda
 
 from libnet.errors import StoreError
 from libnet.schema import (
+    MAX_ID,
     cluster_members,
     cluster_overrides,
     clusters,
@@ -324,6 +325,8 @@ def feed_parts(conn: Connection, upto: int, parts: int, per_member: float = 0.0)
 
 
 def cluster_info(conn: Connection, cluster_id: int) -> ClusterInfo | None:
+    if not 0 < cluster_id <= MAX_ID:
+        return None
     row = conn.execute(select(clusters).where(clusters.c.id == cluster_id)).first()
     return ClusterInfo(**row._mapping) if row else None
 

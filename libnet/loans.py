@@ -38,7 +38,14 @@ from libnet.loan_states import (
     note_with_reason,
 )
 from libnet.record import BibRecord
-from libnet.schema import cluster_members, loan_events, loan_requests, loan_settings, records
+from libnet.schema import (
+    MAX_ID,
+    cluster_members,
+    loan_events,
+    loan_requests,
+    loan_settings,
+    records,
+)
 from libnet.times import utc
 
 ROTA_WINDOW_DAYS = 90
@@ -422,7 +429,9 @@ def _changed_message(request: LoanRequest) -> str:
 
 
 def get(conn: Connection, request_id: int) -> LoanRequest:
-    row = conn.execute(select(loan_requests).where(loan_requests.c.id == request_id)).first()
+    row = None
+    if 0 < request_id <= MAX_ID:
+        row = conn.execute(select(loan_requests).where(loan_requests.c.id == request_id)).first()
     if row is None:
         raise LoanError(f"no request {request_id}")
     return _request(row._mapping)

@@ -20,6 +20,10 @@ from sqlalchemy import (
 
 metadata = MetaData()
 
+# ids are Integer columns, 32 bits in PostgreSQL: no row has a larger one, and a larger number
+# in a query is an error of the database (SQLite's own limit is 64 bits)
+MAX_ID = 2**31 - 1
+
 # One row a harvest of one library. outcome: running, ok, failed, refused, interrupted.
 harvest_runs = Table(
     "harvest_runs",

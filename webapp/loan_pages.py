@@ -15,10 +15,10 @@ from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
 
 from libnet import loans
-from libnet.loan_states import Actor, allowed
+from libnet.loan_states import Actor, TransitionError, allowed
 from libnet.loans import AlreadyChanged, LoanError
 from webapp.catalogue import NoIndex, catalogue
-from webapp.forms import options
+from webapp.forms import options, whole_number
 from webapp.labels import LOAN_STATE_LABELS
 
 bp = Blueprint("loan_pages", __name__)
@@ -106,19 +106,20 @@ def cancel(loan_id: int) -> Response:
     if user is None:
         return redirect("/login?next=/account/requests")
     form = CancelForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    version = whole_number(form.version.data)
+    if not form.validate_on_submit() or version is None:
         flash(_("The form had expired. Please try again."), "error")
         return redirect("/account/requests")
     try:
         with loans.transaction(catalogue().store.engine) as conn:
-            loans.act(conn, loan_id, "patron_cancel", user, version=int(form.version.data),
+            loans.act(conn, loan_id, "patron_cancel", user, version=version,
                       mailing=catalogue().mailing)  # fmt: skip
     except loans.NotYours:
         abort(403)
     except AlreadyChanged:
         flash(_("The request changed in the meantime; here is how it stands now."), "error")
         return redirect("/account/requests")
-    except LoanError:
+    except (LoanError, TransitionError):  # on its way already, or staff's, not a patron's
         flash(_("This request can no longer be cancelled."), "error")
         return redirect("/account/requests")
     catalogue().send_notices_soon()

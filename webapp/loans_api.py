@@ -78,7 +78,8 @@ def place() -> tuple[Response, int]:
     if not isinstance(cluster_id, int) or isinstance(cluster_id, bool) or cluster_id < 1:
         raise _Refused(400, "Bad Request", "cluster_id must be a positive whole number")
     pickup = body.get("pickup_library") or user.library
-    if pickup not in {lib.code for lib in catalogue().libraries}:
+    # a list or an object is no library either (and no member of a set: TypeError)
+    if not isinstance(pickup, str) or pickup not in {lib.code for lib in catalogue().libraries}:
         raise _Refused(400, "Bad Request", f"no library {pickup!r}")
     try:
         doc = catalogue().current_doc(cluster_id)

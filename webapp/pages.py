@@ -36,6 +36,7 @@ from libnet.harvested import ISO2709
 from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
 from libnet.store import StoredRecord
 from webapp.catalogue import Found, NoIndex, catalogue
+from webapp.forms import whole_number
 from webapp.labels import (
     FACET_LABELS,
     FORMAT_LABELS,
@@ -361,9 +362,8 @@ def _value_label(name: str, value: str) -> str:
         return str(FORMAT_LABELS.get(value, value))
     if name == "language":
         return str(LANGUAGE_LABELS.get(value, value))
-    if name == "decade" and value.isdigit():
-        return f"{value}–{int(value) + 9}"
-    return value
+    decade = whole_number(value) if name == "decade" else None  # not "²", which isdigit()
+    return value if decade is None else f"{value}–{decade + 9}"
 
 
 def _page_numbers(page: int, last_page: int) -> list[int | None]:

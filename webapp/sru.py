@@ -54,6 +54,7 @@ VERSIONS = ("1.1", "1.2", "2.0")
 DEFAULT_VERSION = "1.2"
 DEFAULT_RECORDS = 10
 MAXIMUM_RECORDS = 100
+HUGE = 10**18  # beyond any catalogue: a startRecord or maximumRecords of 19 digits or more
 DATABASE = "sru"
 SRU_1 = ("http://www.loc.gov/zing/srw/", "http://www.loc.gov/zing/srw/diagnostic/")
 SRU_2 = (
@@ -150,9 +151,15 @@ def _number(params: Mapping[str, str], name: str, default: int, least: int) -> i
     text = params.get(name)
     if text is None or text == "":
         return default
-    if not text.isascii() or not text.isdigit() or int(text) < least:
+    if not text.isascii() or not text.isdigit() or _whole(text) < least:
         raise Diagnostic(6, name)
-    return int(text)
+    return _whole(text)
+
+
+def _whole(digits: str) -> int:
+    """The digits 0-9 as a number; more than 18 of them as HUGE (int() refuses 4301)."""
+    digits = digits.lstrip("0")
+    return int(digits or "0") if len(digits) <= 18 else HUGE
 
 
 def _schema_name(asked: str) -> str:
@@ -444,8 +451,8 @@ def _echo(out: _Writer, root: etree._Element, answer: _Answer, params: Mapping[s
             out.add(echo, "query", params["query"])
         for name, least in (("startRecord", 1), ("maximumRecords", 0)):
             value = params.get(name, "")
-            if value.isascii() and value.isdigit() and int(value) >= least:
-                out.add(echo, name, str(int(value)))
+            if value.isascii() and value.isdigit() and _whole(value) >= least:
+                out.add(echo, name, value.lstrip("0") or "0")
     out.escaping(echo, answer.escaping)
     if operation == "searchRetrieve" and params.get("recordSchema"):
         out.add(echo, "recordSchema", params["recordSchema"])

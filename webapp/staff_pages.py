@@ -42,7 +42,7 @@ from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.record import BibRecord
 from libnet.schema import records, users
 from webapp.catalogue import catalogue
-from webapp.forms import options
+from webapp.forms import options, whole_number
 from webapp.labels import (
     ACTION_LABELS,
     PAYER_LABELS,
@@ -225,7 +225,8 @@ def batch() -> Response:
         flash(_("The form had expired. Please try again."), "error")
         return redirect(back)
     picked = [value.partition(":") for value in request.form.getlist("pick")]
-    picked = [(int(i), int(v)) for i, _sep, v in picked if i.isdigit() and v.isdigit()]
+    picked = [(whole_number(i), whole_number(v)) for i, _sep, v in picked]
+    picked = [(i, v) for i, v in picked if i is not None and v is not None]
     if not picked:
         flash(_("Check the requests first."), "error")
         return redirect(back)
@@ -246,7 +247,7 @@ def batch() -> Response:
             done += 1
         except AlreadyChanged:
             changed += 1
-        except LoanError:
+        except (LoanError, TransitionError):  # not in this state, or not for this librarian
             refused += 1
     if done:
         catalogue().send_notices_soon()
@@ -298,7 +299,8 @@ def transition(loan_id: int) -> Response:
     user = staff_user()
     back = url_for("staff_pages.detail", loan_id=loan_id)
     form = TransitionForm()
-    if not form.validate_on_submit() or not form.version.data.isdigit():
+    version = whole_number(form.version.data)
+    if not form.validate_on_submit() or version is None:
         flash(_("The form had expired. Please try again."), "error")
         return redirect(back)
     action = form.action.data
@@ -319,7 +321,7 @@ def transition(loan_id: int) -> Response:
     try:
         with loans.transaction(catalogue().store.engine) as conn:
             _visible(conn, loan_id, user)
-            changed = loans.act(conn, loan_id, action, user, version=int(form.version.data),
+            changed = loans.act(conn, loan_id, action, user, version=version,
                                 details=details, note=(form.note.data or "").strip(),
                                 mailing=catalogue().mailing)  # fmt: skip
     except NotYours:
@@ -383,7 +385,7 @@ def pull_slips() -> str:
     print all at once; ?id= (repeated) prints only those."""
     user = staff_user()
     library = chosen_library(user)
-    wanted = {int(i) for i in request.args.getlist("id") if i.isdigit()}
+    wanted = {whole_number(i) for i in request.args.getlist("id")} - {None}
     with catalogue().store.engine.connect() as conn:
         found = (
             loans.requests(conn, supplier=library, states=PULL_STATES)

@@ -69,6 +69,17 @@ def test_a_small_retry_after_is_honoured(fault_server: FaultServer) -> None:
     assert sleeps == [7.0]
 
 
+@pytest.mark.parametrize("value", ["²", "Fri, 07 Nov 2026 10:00:00 GMT", "-3", ""])
+def test_a_retry_after_that_is_no_number_of_seconds_gets_the_usual_backoff(
+    fault_server: FaultServer, value: str
+) -> None:
+    """Retry-After "²": str.isdigit() says yes, float() raises ValueError."""
+    fault_server.answer(Answer(status=503, headers={"Retry-After": value}), OK)
+    sleeps = Sleeps()
+    fetch(fault_server.url, retries=1, backoff=1.0, sleep=sleeps)
+    assert sleeps == [1.0]
+
+
 def test_a_retry_after_of_hours_is_not_waited_for(fault_server: FaultServer) -> None:
     fault_server.answer(Answer(status=503, headers={"Retry-After": "86400"}), OK)
     sleeps = Sleeps()

@@ -246,6 +246,28 @@ def test_an_answer_that_is_not_oai_pmh_fails_the_source(
     assert "\n" not in str(failure.value)
 
 
+@pytest.mark.parametrize("encoding", ["gzip", "deflate"])
+def test_an_answer_that_is_not_encoded_as_it_says_fails_the_source(
+    scripted_oai: Scripted, encoding: str
+) -> None:
+    """Found by tests/fuzz: httpx2's DecodingError is no TransportError and went unhandled."""
+    inner = '<error code="noRecordsMatch">x</error>'
+    plain = oai_document("ListRecords", inner)
+    server = scripted_oai(repository(lambda args: Answer(plain.body, encoding=encoding)))
+    with pytest.raises(SourceError, match=r"^answer cannot be decoded: "):
+        list(OaiSource(config(server.url)))
+
+
+def test_a_list_size_that_is_no_number_is_not_expected(scripted_oai: Scripted) -> None:
+    """completeListSize "²": str.isdigit() says yes, int() raises ValueError."""
+    page = list_records(marc_record("oai:s:1", "Eins"), token="t2", size="²")
+    end = list_records(marc_record("oai:s:2", "Zwei"))
+    server = scripted_oai(repository(lambda args: end if "resumptionToken" in args else page))
+    source = OaiSource(config(server.url))
+    good, _, _ = split(list(source))
+    assert [r.source_id for r in good] == ["oai:s:1", "oai:s:2"] and source.expected is None
+
+
 def test_a_moved_repository_fails_naming_its_new_address(scripted_oai: Scripted) -> None:
     moved = Answer(b"", 301, "text/html", location="https://opac.example.org/oai")
     server = scripted_oai(lambda args: moved)

@@ -268,6 +268,17 @@ def test_dublin_core_records_mean_the_source_is_misconfigured(fault_server: Faul
         list(SruSource(sru(fault_server.url)))
 
 
+@pytest.mark.parametrize("count", ["²", "9" * 4301, "-1", ""])
+def test_a_number_of_records_that_is_no_number_fails_the_source(
+    fault_server: FaultServer, count: str
+) -> None:
+    """Found by tests/fuzz: "²".isdigit() is true, but int("²") raises ValueError, and int()
+    refuses a string of more than 4300 digits."""
+    fault_server.answer(Answer(sru_page([], count, version="1.1")))
+    with pytest.raises(SourceError, match="numberOfRecords is '"):
+        list(SruSource(sru(fault_server.url)))
+
+
 def test_an_answer_that_is_not_sru_fails(fault_server: FaultServer) -> None:
     fault_server.answer(Answer(b"<OAI-PMH xmlns='http://www.openarchives.org/OAI/2.0/'/>"))
     with pytest.raises(SourceError, match="not an SRU searchRetrieveResponse"):

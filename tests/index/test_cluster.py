@@ -236,3 +236,6 @@ def test_clusters_show_explains_every_member(tmp_path: Path, capsys) -> None:
     with pytest.raises(SystemExit) as usage:
         main(["clusters", "join", "marl:m1", "nowhere", "--config", config])
     assert usage.value.code == 2 and "is not CODE:ID" in capsys.readouterr().err
+    for nothing in ("²", "9" * 5000, str(2**63)):  # a digit int() refuses, too many, too big
+        assert main(["clusters", "show", nothing, "--config", config]) == 1
+        assert "libnet: no cluster" in capsys.readouterr().err

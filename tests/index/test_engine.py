@@ -176,6 +176,29 @@ def test_mistyped_query_never_raises(catalogue: UnionIndex, query: str) -> None:
     assert result.total == len(result.hits)
 
 
+# found by tests/fuzz: each raised from Whoosh's parser or from one of the two search paths
+@pytest.mark.parametrize(
+    "query",
+    [
+        '(NOT NOT title:"")',  # an IndexError: Whoosh makes a NOT of nothing
+        'library:"welt welt"',  # a QueryError: a phrase in a field without positions
+        'spell:"a b"', "doc:x",  # fields of the index's own; doc is only stored
+        'year:""', 'year:"1990 2000"',  # a ValueError in the fast path: no number
+        'isbn:"3-498-03528-2 3-89864-247-X"',  # isbn keeps no positions either
+    ],
+)  # fmt: skip
+def test_queries_that_broke_the_search_are_answered_on_both_paths(
+    catalogue: UnionIndex, query: str
+) -> None:
+    assert catalogue.search(query).total == catalogue.search_with_whoosh(query).total
+
+
+def test_only_the_searchable_fields_can_be_named_in_a_query(catalogue: UnionIndex) -> None:
+    assert ids(catalogue.search("library:marl")) == []  # the words library and marl
+    assert ids(catalogue.search("welt library:marl")) == []
+    assert sorted(ids(catalogue.search("id:2 OR isbn:3-89864-247-X"))) == [2, 3]
+
+
 def test_mistyped_query_falls_back_to_its_words(catalogue: UnionIndex) -> None:
     assert ids(catalogue.search('"vermessung der')) == [1]
     assert ids(catalogue.search("kehlmann OR")) == [1]

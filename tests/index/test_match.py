@@ -124,6 +124,13 @@ def test_a_dnb_number_joins_copies_of_one_dnb_record() -> None:
     assert "(DE-101)975987461" in decision.reason
 
 
+def test_an_ean_of_superscript_digits_is_no_identifier() -> None:
+    """str.isdigit() says yes to "²", and int() raised ValueError out of the matching."""
+    odd = bib("1", df("024", "3 ", "a", "²" * 13), isbn="")
+    assert not any(key.startswith("id:") for key in match_keys(odd))
+    assert compare(odd, bib("2", isbn="")).same
+
+
 def test_a_librarys_own_035_number_is_no_identifier_to_match_on() -> None:
     own = df("035", "  ", "a", "(DE-Demo-MAR)4711")
     assert not any(key.startswith("id:") for key in match_keys(bib("1", own)))

@@ -218,6 +218,12 @@ def test_year_falls_back_to_008_and_unknown_is_none() -> None:
     assert bib(f008(p07="9999")).year is None
 
 
+def test_a_year_in_superscript_digits_is_no_year() -> None:
+    """str.isdigit() says yes to "²⁰¹⁹", and int() raised ValueError out of normalise()."""
+    assert bib(f008(p07="²⁰¹⁹")).year is None
+    assert bib(f008(p07="1999"), df("264", " 1", "c", "©²⁰¹⁹")).year == 1999
+
+
 def test_edition_keeps_the_period_of_its_abbreviation() -> None:
     assert bib(df("250", "  ", "a", "2. Aufl.")).edition == "2. Aufl."
 

@@ -27,6 +27,7 @@ class Answer:
     status: int = 200
     content_type: str = "text/xml; charset=utf-8"
     location: str = ""  # a Location header, for redirects
+    encoding: str = ""  # a Content-Encoding header, for an answer that is not so encoded
 
 
 Script = Callable[[dict[str, str]], Answer]  # request arguments -> the answer to give
@@ -69,6 +70,8 @@ def _handler(server: ScriptedServer) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(len(answer.body)))
             if answer.location:
                 self.send_header("Location", answer.location)
+            if answer.encoding:
+                self.send_header("Content-Encoding", answer.encoding)
             self.end_headers()
             with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                 self.wfile.write(answer.body)  # unless the harvester gave up waiting
@@ -108,7 +111,7 @@ def identify(granularity: str = "YYYY-MM-DDThh:mm:ssZ") -> Answer:
     )
 
 
-def list_records(records: str, token: str | None = None, size: int | None = None) -> Answer:
+def list_records(records: str, token: str | None = None, size: int | str | None = None) -> Answer:
     """A ListRecords page; `token` continues it, `size` is its completeListSize."""
     if token is None:
         resumption = ""

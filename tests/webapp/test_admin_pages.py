@@ -117,3 +117,15 @@ def test_the_administrator_makes_an_account_changes_its_password_and_disables_it
     served.client.post(f"/staff/accounts/{dora.id}/disable", data={"csrf_token": token})
     assert other.get("/account/requests").status_code == 302  # logged out at once
     assert log_in(other, "M900", "zweites-passwort").status_code == 401
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**30])
+def test_an_account_number_no_store_can_hold_is_not_found(served: Served, number: int) -> None:
+    """Found by tests/fuzz: POST /staff/accounts/9223372036854775808/password overflowed
+    SQLite's integers, a 500."""
+    log_in(served.client, "Kreis")
+    token = TOKEN.search(get(served, "/staff/accounts")).group(1)
+    for action in ("password", "disable"):
+        data = {"csrf_token": token, "password": "neues-passwort"}
+        answer = served.client.post(f"/staff/accounts/{number}/{action}", data=data)
+        assert answer.status_code == 404

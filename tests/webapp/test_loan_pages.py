@@ -76,6 +76,33 @@ def test_the_patron_cancels_a_request_not_yet_on_its_way(served: Served) -> None
     assert "/cancel" not in mine  # nothing left to cancel
 
 
+def test_a_request_on_its_way_can_no_longer_be_cancelled(served: Served) -> None:
+    """Found by tests/fuzz: loans.act's TransitionError is no LoanError and went up as a 500."""
+    placed = served.place()
+    herten = served.staff["herten"]
+    shipped = served.act(served.act(placed, "will_supply", herten), "ship", herten,
+                         details={"due_date": "2027-01-11"})  # fmt: skip
+    log_in(served.client, "D100")
+    token = TOKEN.search(record_page(served)).group(1)
+    data = {"csrf_token": token, "version": str(shipped.version)}
+    answer = served.client.post(f"/account/requests/{placed.id}/cancel", data=data)
+    assert answer.status_code == 302
+    mine = served.client.get("/account/requests?lang=en").get_data(as_text=True)
+    assert "This request can no longer be cancelled." in mine
+
+
+@pytest.mark.parametrize("version", ["²", "9" * 4301])
+def test_a_version_that_is_no_number_is_an_expired_form(served: Served, version: str) -> None:
+    """str.isdigit() says yes to "²", int() raised ValueError; it refuses 4301 digits too."""
+    placed = served.place()
+    log_in(served.client, "D100")
+    token = TOKEN.search(record_page(served)).group(1)
+    data = {"csrf_token": token, "version": version}
+    assert served.client.post(f"/account/requests/{placed.id}/cancel", data=data).status_code == 302
+    mine = served.client.get("/account/requests?lang=en").get_data(as_text=True)
+    assert "The form had expired." in mine
+
+
 def test_another_patron_cannot_cancel_it(served: Served) -> None:
     log_in(served.client, "D100")
     order(served)

@@ -108,6 +108,11 @@ def test_placing_is_refused_with_the_reason(served: Served) -> None:
     assert staff.status_code == 403
     for body in ({}, {"cluster_id": "7"}, {"cluster_id": True}, []):
         assert served.call("POST", LOANS, "other_patron", body).status_code == 400
+    # found by tests/fuzz: a list is unhashable, and the check of the library raised TypeError
+    for pickup in ([None], {"code": "marl"}, 7):
+        body = {"cluster_id": served.cluster, "pickup_library": pickup}
+        refused = served.call("POST", LOANS, "other_patron", body)
+        assert refused.status_code == 400 and "no library" in refused.json["error"]["detail"]
     missing = served.call("POST", LOANS, "other_patron", {"cluster_id": 999_999})
     assert missing.status_code == 404
 
@@ -300,3 +305,13 @@ def test_a_mail_server_that_is_down_fails_no_click_and_loses_no_notice(tmp_path:
         kept = notices.list_notices(conn, unsent=True)
     assert sorted(n.kind for n in kept) == ["incoming", "placed"]
     assert all(n.status == "waiting" and n.attempts == 1 and n.last_error for n in kept)
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**30])
+def test_a_number_no_store_can_hold_names_nothing(served: Served, number: int) -> None:
+    """Found by tests/fuzz: 2**63 overflowed SQLite's integers, a 500."""
+    assert served.call("GET", f"{LOANS}/{number}", "admin").status_code == 404
+    change = {"action": "skip_supplier", "version": 1}
+    assert served.call("POST", f"{LOANS}/{number}/transitions", "admin", change).status_code == 404
+    placed = served.call("POST", LOANS, "patron", {"cluster_id": number})
+    assert placed.status_code == 404 and "no title" in placed.json["error"]["detail"]

@@ -444,6 +444,9 @@ def test_german_is_the_default_and_english_can_be_chosen(client: FlaskClient) ->
         "/search?q=a" + "&format=book" * 50,
         "/search?q=a" + "".join(f"&library=l{n}" for n in range(50)),
         "/search?q=a&decade=%ff",
+        "/search?q=a&decade=%C2%B2",  # "²".isdigit(), but int("²") raises (found by fuzzing)
+        "/search?q=%28NOT+NOT+title%3A%22%22%29",  # an IndexError in Whoosh's parser (fuzzing)
+        "/search?q=library%3A%22welt+welt%22",  # a phrase without positions (fuzzing)
         "/search?subject=%22%22%22",
         "/search?subject=" + "s" * 300,
         "/search?q=a&home=nowhere",

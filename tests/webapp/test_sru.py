@@ -575,6 +575,10 @@ def test_a_start_record_past_the_end_is_diagnostic_61_with_the_count(
     assert total(root) == len(clusters)
     huge = sru(client, query="cql.allRecords = 1", startRecord=10**30)
     assert diagnostic_uris(huge) == ["info:srw/diagnostic/1/61"]
+    # found by tests/fuzz: int() refuses a string of 4301 digits, a logged crash, diagnostic 1
+    nines = "9" * 5000
+    longest = sru(client, query="cql.allRecords = 1", startRecord=nines, maximumRecords=nines)
+    assert diagnostic_uris(longest) == ["info:srw/diagnostic/1/61"]
     empty = sru(client, query="dc.title = zzqxzzqx")
     assert total(empty) == 0 and not diagnostic_uris(empty)
 

@@ -197,6 +197,53 @@ def test_batch_ship_and_batch_receive(served: Served) -> None:
     assert current(served, first.id).state is State.RECEIVED
 
 
+def test_a_batch_action_the_state_no_longer_allows_is_refused(served: Served) -> None:
+    """Found by tests/fuzz: loans.act's TransitionError is no LoanError and went up as a 500."""
+    placed = served.place()
+    shipped = served.act(served.act(placed, "will_supply", served.staff["herten"]), "ship",
+                         served.staff["herten"], details={"due_date": "2027-01-11"})  # fmt: skip
+    log_in(served.client, "Team herten")
+    token = TOKEN.search(page(served, "/staff/requests?side=incoming")).group(1)
+    data = {"csrf_token": token, "side": "incoming", "action": "will_supply",
+            "pick": f"{placed.id}:{shipped.version}"}  # fmt: skip
+    answer = served.client.post("/staff/requests/batch", data=data)
+    assert answer.status_code == 302
+    assert "1 request could not be changed so." in page(served, "/staff/requests")
+    assert current(served, placed.id).state is State.LOANED
+
+
+@pytest.mark.parametrize("pick", ["²:1", "1:²", "9" * 4301 + ":1"])
+def test_a_checked_request_that_is_no_number_is_left_out(served: Served, pick: str) -> None:
+    """str.isdigit() says yes to "²", int() raised ValueError; it refuses 4301 digits too."""
+    served.place()
+    log_in(served.client, "Team herten")
+    token = TOKEN.search(page(served, "/staff/requests?side=incoming")).group(1)
+    data = {"csrf_token": token, "side": "incoming", "action": "will_supply", "pick": pick}
+    assert served.client.post("/staff/requests/batch", data=data).status_code == 302
+    assert "Check the requests first." in page(served, "/staff/requests")
+    assert page(served, "/staff/pull-slips?id=²") and page(served, "/staff/pull-slips?id=" + pick)
+
+
+def test_a_version_that_is_no_number_is_an_expired_form(served: Served) -> None:
+    placed = served.place()
+    log_in(served.client, "Team herten")
+    token = TOKEN.search(page(served, f"/staff/requests/{placed.id}")).group(1)
+    data = {"csrf_token": token, "action": "will_supply", "version": "²"}
+    answer = served.client.post(f"/staff/requests/{placed.id}/transitions", data=data)
+    assert answer.status_code == 302
+    assert "The form had expired." in page(served, f"/staff/requests/{placed.id}")
+
+
+@pytest.mark.parametrize("number", [2**31, 2**63, 10**30])
+def test_a_request_number_no_store_can_hold_is_not_found(served: Served, number: int) -> None:
+    """Found by tests/fuzz: 2**63 overflowed SQLite's integers, a 500."""
+    log_in(served.client, "Kreis")
+    token = TOKEN.search(page(served, "/staff/requests")).group(1)
+    assert served.client.get(f"/staff/requests/{number}").status_code == 404
+    data = {"csrf_token": token, "action": "skip_supplier", "version": "1"}
+    assert served.client.post(f"/staff/requests/{number}/transitions", data=data).status_code == 404
+
+
 def test_the_overdue_list_shows_both_sides(served: Served) -> None:
     placed = served.place()
     herten = served.staff["herten"]
