@@ -530,6 +530,8 @@ class UnionIndex:
     def _query(self, text: str) -> query.Query | None:
         """The patron's query, or None when it has no word to search for."""
         text = text.strip()
+        if text == "*":  # everything (the home page's counts, filters alone): not 6 fields' terms
+            return query.Every()
         if _ONLY_ISBN.fullmatch(text):
             terms = isbn_terms(text)
             if terms:

@@ -155,6 +155,9 @@ class Snapshot:
             return self._phrase(q)
         if q is query.NullQuery:
             return Matches.none()
+        if isinstance(q, query.Every) and q.fieldname in (None, "", "*"):
+            # every live document, each scored with the boost, as Whoosh's Every does
+            return Matches(self.live_docs, np.full(len(self.live_docs), float(q.boost)))
         return self._by_whoosh(q)
 
     def _and(self, subqueries: Sequence[query.Query]) -> Matches:

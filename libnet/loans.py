@@ -17,8 +17,7 @@ librarians clicking at once exactly one wins.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
@@ -46,6 +45,7 @@ from libnet.schema import (
     loan_settings,
     records,
 )
+from libnet.store import transaction
 from libnet.times import utc
 
 ROTA_WINDOW_DAYS = 90
@@ -141,18 +141,6 @@ class Event:
     to_state: str
     supplier: str
     note: str
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """A transaction for changing requests. On SQLite it takes the write lock at once (BEGIN
-    IMMEDIATE): a deferred one that read a request would fail, not wait, when another change
-    got there first. On PostgreSQL the version check in act() is enough: the second UPDATE
-    waits for the first to commit and then finds the version changed."""
-    with engine.connect() as conn:
-        conn.info["immediate"] = True
-        with conn.begin():
-            yield conn
 
 
 # --------------------------------------------------------------------------- settings

@@ -108,6 +108,18 @@ class SuspiciousDelete(StoreError):
     """A full harvest would delete more of a library than allowed: nothing was written."""
 
 
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads and then writes. On SQLite it takes the write lock at once
+    (BEGIN IMMEDIATE), waiting for another writer up to the busy timeout: a deferred one that
+    read first would fail at its first write, not wait, when another writer got there first.
+    On PostgreSQL it is a plain transaction."""
+    with engine.connect() as conn:
+        conn.info["immediate"] = True
+        with conn.begin():
+            yield conn
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -124,21 +136,13 @@ class RecordStore:
 
     @contextmanager
     def write(self) -> Iterator[Connection]:
-        """A write transaction that holds the change counter until it commits.
+        """A write transaction that holds the change counter until it commits (`transaction`).
 
-        On SQLite, BEGIN IMMEDIATE takes the write lock at once (a deferred transaction that
-        reads first fails instead of waiting when another writer got there). On PostgreSQL
-        the counter row is locked, so change numbers are handed out in commit order.
+        On PostgreSQL the counter row is locked, so change numbers are handed out in commit
+        order.
         """
-        with self.engine.connect() as conn:
-            conn.info["immediate"] = True
-            conn.begin()
-            try:
-                yield conn
-            except BaseException:
-                conn.rollback()
-                raise
-            conn.commit()
+        with transaction(self.engine) as conn:
+            yield conn
 
     # --- harvest runs -------------------------------------------------------------------
 

@@ -166,8 +166,7 @@ def _user() -> Account:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise _Refused(401, "Unauthorized", "log in: send Authorization: Bearer TOKEN")
-    with catalogue().store.engine.begin() as conn:
-        account = accounts.account_for_token(conn, token.strip())
+    account = accounts.account_for_token(catalogue().store.engine, token.strip())
     if account is None:
         raise _Refused(401, "Unauthorized", "the token is unknown, revoked or its account off")
     return account

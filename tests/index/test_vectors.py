@@ -62,6 +62,7 @@ def queries(index: UnionIndex) -> list[str]:
     rng.shuffle(stored)
     found = ["der", "die welt", "geschichte", "roman", "NOT roman", "krimi OR mord", "welt*"]
     found += ["year:[1990 TO 2005]", "year:2001", "title:liebe", 'author:"müller"', "zzzz"]
+    found += ["*", "title:*", "* NOT roman"]
     found += ['"der der"', '"die die welt"', '"welt die"~3', 'title:"die welt" OR "der welt"']
     for doc in stored[:12]:
         words = doc["title"].split()
@@ -112,3 +113,18 @@ def test_phrases_are_answered_without_whoosh_matchers(catalogue: UnionIndex, mon
     monkeypatch.setattr(Snapshot, "_by_whoosh", refuse)
     assert catalogue.search('"die welt"').total == catalogue.search_with_whoosh('"die welt"').total
     assert catalogue.search('title:"der der" OR "welt die"~3').total >= 0
+
+
+def test_everything_is_every_live_document_without_whoosh(
+    catalogue: UnionIndex, monkeypatch
+) -> None:
+    """ "*" (the home page's counts, a search by filters alone) costs no walk over postings."""
+    slow = catalogue.search_with_whoosh("*", filters={"format": ["book"]})
+    monkeypatch.setattr(Snapshot, "_by_whoosh", refuse_whoosh)
+    assert catalogue.search("*").total == catalogue.count()
+    fast = catalogue.search("*", filters={"format": ["book"]})
+    assert (fast.total, fast.facets) == (slow.total, slow.facets)
+
+
+def refuse_whoosh(self, q):
+    raise AssertionError(f"{q!r} went through Whoosh's matcher")

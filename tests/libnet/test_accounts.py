@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -178,3 +179,37 @@ def test_libnet_users_add_refuses_without_password_or_with_a_wrong_library(
     assert "no library 'bottrop'" in capsys.readouterr().err
     assert users_cli(config, monkeypatch, "", "disable", "Niemand") == 1
     assert "no account called 'Niemand'" in capsys.readouterr().err
+
+
+def test_many_logins_and_token_uses_at_once_all_succeed(store: RecordStore) -> None:
+    """Each login writes its outcome; on SQLite a transaction that read first would fail at
+    that write whenever another login committed meanwhile ("database is locked")."""
+    cards = [f"M{2000 + n}" for n in range(12)]
+    for n, card in enumerate(cards):
+        add(store, name=f"Leser {n}", card=card)
+    with store.engine.begin() as conn:
+        tokens = [accounts.issue_token(conn, card) for card in cards]
+    auth = StoreAuthenticator(store.engine)
+    start = threading.Barrier(len(cards))
+    outcomes: list[object] = []
+
+    def log_in(card: str, token: str) -> None:
+        start.wait()
+        try:
+            found = auth.authenticate(card, "korrekt-pferd")
+            used = accounts.account_for_token(store.engine, token)
+            outcomes.append((found.login if found else None, used.login if used else None))
+        except Exception as exc:  # the failure this test is about
+            outcomes.append(exc)
+
+    threads = [
+        threading.Thread(target=log_in, args=pair) for pair in zip(cards, tokens, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(outcomes, key=str) == sorted(((card, card) for card in cards), key=str)
+    with store.engine.connect() as conn:
+        logged = conn.execute(select(users.c.last_login).where(users.c.card.in_(cards))).all()
+    assert all(row.last_login is not None for row in logged)
