@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium
 DEMO_TITLES ?= 2000
 
-.PHONY: install demo demo-accounts test system-deps lint bench bench-web fuzz clean
+.PHONY: install demo demo-accounts test system-deps lint bench bench-web bench-load fuzz clean
 
 install: $(STAMP)
 
@@ -85,6 +85,10 @@ bench: install
 # search requests per second through `libnet serve` (2 workers); several minutes
 bench-web: install
 	$(BIN)/python bench/web.py
+
+# 50 simulated users through `libnet serve`, alone and while `libnet nightly` runs; several minutes
+bench-load: install
+	$(BIN)/python bench/load.py
 
 # every reader of outside data fuzzed, coverage-guided (tests/fuzz): 100,000 inputs, 5 minutes
 fuzz: $(VENV)/.fuzz-stamp
