@@ -31,7 +31,7 @@ from libnet.schema import cluster_members, records
 from libnet.schema import clusters as cluster_rows
 from libnet.store import RecordStore
 
-BATCH = 1000  # clusters per Whoosh commit
+BATCH = 10_000  # clusters per Whoosh commit: each makes every web worker open a new searcher
 PART_MIN = 5_000  # clusters a process of a new folder's build writes at least
 # a cluster's record costs its process about a seventh of what its index document costs
 PER_MEMBER = 0.15

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, astuple
@@ -29,6 +30,9 @@ from libnet.store import RecordStore, StoredRecord, open_store
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # the commands that harvest or write the index: only where [nightly] harvest_here is true
 WRITES_INDEX = ("harvest", "index", "nightly", "restore")
+# harvests and index updates run at this nice level at least (their worker processes too): on
+# a machine that also serves the catalogue, the patrons' pages come first
+BACKGROUND_NICE = 10
 
 
 class _Parser(argparse.ArgumentParser):
@@ -192,6 +196,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 f"{config.path}: this node serves a copy of the index ([nightly] harvest_here "
                 f"= false): run `libnet {args.command}` on the harvest node"
             )
+        if args.command in WRITES_INDEX:
+            _in_the_background()
         if args.command == "harvest":
             return cmd_harvest(config, args)
         if args.command == "index":
@@ -240,6 +246,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except OSError as exc:
         print(f"libnet: {exc}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _in_the_background() -> None:
+    """Leave the CPU to the web app when both want it (nice BACKGROUND_NICE, or more)."""
+    current = os.nice(0)
+    if current < BACKGROUND_NICE:
+        os.nice(BACKGROUND_NICE - current)
 
 
 def _open(config: Config) -> RecordStore:

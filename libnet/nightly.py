@@ -37,7 +37,7 @@ from sqlalchemy import Connection, insert, select, update
 from libnet import loans, notices
 from libnet.config import Config
 from libnet.errors import one_line
-from libnet.schema import nightly_runs
+from libnet.schema import MAX_ID, nightly_runs
 from libnet.store import RecordStore
 from libnet.times import utc
 
@@ -296,6 +296,8 @@ def recent_runs(conn: Connection, limit: int = 10) -> list[StoredRun]:
 
 
 def get_run(conn: Connection, run_id: int) -> StoredRun | None:
+    if not 0 < run_id <= MAX_ID:  # no row has such an id, and PostgreSQL refuses to look
+        return None
     row = conn.execute(select(nightly_runs).where(nightly_runs.c.id == run_id)).mappings().first()
     return _stored(row) if row else None
 

@@ -59,6 +59,7 @@ def test_a_librarian_reads_the_harvests_the_index_and_the_nightly_reports(
     report = get(served, "/staff/operations/nightly/1")
     assert "libnet nightly run 1: failed" in report and "Index: " in report
     assert served.client.get("/staff/operations/nightly/99").status_code == 404
+    assert served.client.get(f"/staff/operations/nightly/{2**64}").status_code == 404
 
 
 def test_the_page_is_for_staff(served: Served) -> None:
