@@ -198,20 +198,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command in WRITES_INDEX:
             _in_the_background()
-        if args.command == "harvest":
-            return cmd_harvest(config, args)
-        if args.command == "index":
-            return cmd_index(config, args)
-        if args.command == "search":
-            return cmd_search(config, args)
-        if args.command == "serve":
-            return cmd_serve(config, args)
-        if args.command == "nightly":
-            return cmd_nightly(config, args)
-        if args.command == "backup":
-            return cmd_backup(config, args)
-        if args.command == "restore":
-            return cmd_restore(config, args)
+        # the commands that open the store themselves (or never)
+        commands = {"harvest": cmd_harvest, "index": cmd_index, "search": cmd_search,
+                    "serve": cmd_serve, "nightly": cmd_nightly, "backup": cmd_backup,
+                    "restore": cmd_restore}  # fmt: skip
+        if args.command in commands:
+            return commands[args.command](config, args)
         store = _open(config)
         try:
             if args.command == "records" and args.records_command == "show":

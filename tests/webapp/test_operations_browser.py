@@ -4,7 +4,6 @@ a phone's width needs no sideways scrolling."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -16,7 +15,7 @@ from tests.builders import book, iso2709
 from tests.webapp.browser import artifacts_dir, chromium, served, wider_than
 from tests.webapp.test_browser import axe_verdict
 from tests.webapp.test_loan_browser import People
-from tests.webapp.test_operations_pages import marl_runs, served_with_config
+from tests.webapp.test_operations_pages import marl_runs, served_with_config, wait_for_marl
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -59,12 +58,7 @@ def test_the_administrator_reads_the_page_and_harvests_marl_again(
         page.get_by_role("button", name="Harvest Marl now").click()
         page.wait_for_load_state()
         assert "The harvest of Marl has started." in page.locator(".flash--success").inner_text()
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            runs = marl_runs(network)
-            if len(runs) > before and runs[0].outcome != "running":
-                break
-            time.sleep(0.2)
+        assert wait_for_marl(network, before)[0].outcome == "ok"
         page.reload()
         marl = page.locator("#library-marl")
         assert "1 record rejected by the last harvest" in marl.inner_text()

@@ -41,6 +41,17 @@ def marl_runs(served: Served) -> list:
     return served.catalogue.store.runs("marl")
 
 
+def wait_for_marl(served: Served, before: int, timeout: float = 60) -> list:
+    """Marl's harvest runs, once one more than `before` has finished."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        runs = marl_runs(served)
+        if len(runs) > before and runs[0].outcome != "running":
+            break
+        time.sleep(0.2)
+    return marl_runs(served)
+
+
 def test_a_librarian_reads_the_harvests_the_index_and_the_nightly_reports(
     served: Served, tmp_path: Path
 ) -> None:
@@ -93,13 +104,7 @@ def test_the_administrator_harvests_marl_again_and_sees_its_rejects(
         follow_redirects=True,
     )
     assert "The harvest of Marl has started." in answer.get_data(as_text=True)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        runs = marl_runs(served)
-        if len(runs) > before and runs[0].outcome != "running":
-            break
-        time.sleep(0.2)
-    [run, *_] = marl_runs(served)
+    [run, *_] = wait_for_marl(served, before)
     assert (run.outcome, run.added, run.rejected) == ("ok", 1, 1)
     page = get(served, "/staff/operations")
     assert "1 record rejected by the last harvest" in page
