@@ -24,6 +24,7 @@ from libnet.config import SourceConfig
 from libnet.errors import RecordError
 from libnet.harvested import MARCXML, RawRecord, RecordProblem, excerpt
 from libnet.marc import MARC_NS, marcxml_element_bytes, parse_marcxml, safe_parser
+from libnet.numbers import whole_number
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _OAI = f"{{{OAI_NS}}}"
@@ -106,7 +107,7 @@ class OaiSource(Source):
             token = pages.resumption_token
             if token is not None and token.token:
                 if number == 1:
-                    self.expected = _whole_number(token.complete_list_size)
+                    self.expected = whole_number((token.complete_list_size or "").strip())
                 self._safeguard(token.token, tokens, number)
             for position, element in enumerate(root.iterfind(f"{_OAI}ListRecords/{_OAI}record")):
                 yield self._record(element, f"page {number} record {position + 1}")
@@ -190,12 +191,6 @@ def _moment(root: etree._Element, by_day: bool) -> str:
     if match is None:
         raise SourceError(f"answer has no UTC responseDate (got {text!r})")
     return match[1][:10] if by_day else f"{match[1]}Z"
-
-
-def _whole_number(text: str | None) -> int | None:
-    text = (text or "").strip()
-    # "²".isdigit() too, but int() refuses it, and a string of more than 4300 digits
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 18 else None
 
 
 def _error_code(exc: OAIPMHException) -> str:

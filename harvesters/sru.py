@@ -23,6 +23,7 @@ from libnet.config import SourceConfig
 from libnet.errors import RecordError
 from libnet.harvested import MARCXML, RawRecord, RecordProblem, excerpt
 from libnet.marc import MARC_NS, marcxml_001, marcxml_element_bytes, parse_marcxml, safe_parser
+from libnet.numbers import whole_number
 
 SRU_NS = (
     "http://www.loc.gov/zing/srw/",  # 1.1 and 1.2
@@ -108,11 +109,11 @@ class SruSource(Source):
 
     def _number_of_records(self, answer: etree._Element) -> int:
         text = (_text(answer, "numberOfRecords") or "").strip()
-        # "²".isdigit() too, but int() refuses it, and a string of more than 4300 digits
-        if not (text.isascii() and text.isdigit() and len(text) <= 18):
+        number = whole_number(text)
+        if number is None:
             shown = text[:30] + "..." if len(text) > 30 else text
             raise SourceError(f"{self.config.url}: numberOfRecords is {shown or 'missing'!r}")
-        return int(text)
+        return number
 
     def _item(self, record: etree._Element, position: str) -> RawRecord | RecordProblem:
         """One record of a page; SourceError when it is not MARCXML at all."""

@@ -25,6 +25,7 @@ from libnet.errors import ConfigError, LibnetError, one_line
 from libnet.lock import AlreadyRunning, data_dir_lock
 from libnet.logs import setup_logging
 from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
+from libnet.numbers import whole_number
 from libnet.store import RecordStore, StoredRecord, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -779,9 +780,8 @@ def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
             found = clusters.cluster_of(conn, [record_id]) if record_id else {}
             wanted = found.get(record_id) if record_id else None
         else:
-            # "²" is a digit too, and int() refuses more than 4,300 digits
-            number = args.cluster.isascii() and args.cluster.isdigit() and len(args.cluster) < 19
-            wanted = clusters.current_id(conn, int(args.cluster)) if number else None
+            number = whole_number(args.cluster)
+            wanted = clusters.current_id(conn, number) if number is not None else None
         if wanted is None:
             print(f"libnet: no cluster {args.cluster}", file=sys.stderr)
             return EXIT_FAILED

@@ -17,8 +17,9 @@ from wtforms.validators import DataRequired
 from libnet import loans
 from libnet.loan_states import Actor, TransitionError, allowed
 from libnet.loans import AlreadyChanged, LoanError
+from libnet.numbers import whole_number
 from webapp.catalogue import NoIndex, catalogue
-from webapp.forms import options, whole_number
+from webapp.forms import options
 from webapp.labels import LOAN_STATE_LABELS
 
 bp = Blueprint("loan_pages", __name__)

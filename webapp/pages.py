@@ -34,9 +34,9 @@ from libnet.clusters import Member
 from libnet.exports import bibtex, ris
 from libnet.harvested import ISO2709
 from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
+from libnet.numbers import whole_number
 from libnet.store import StoredRecord
 from webapp.catalogue import Found, NoIndex, catalogue
-from webapp.forms import whole_number
 from webapp.labels import (
     FACET_LABELS,
     FORMAT_LABELS,
@@ -293,9 +293,7 @@ def _parse_search(args: MultiDict[str, str]) -> Search:
     if sort not in SORTS:
         abort(400, gettext("There is no such sort order."))
     page_text = args.get("page") or "1"
-    page = (
-        int(page_text) if page_text.isascii() and page_text.isdigit() and len(page_text) < 9 else 0
-    )
+    page = whole_number(page_text, max_digits=8) or 0
     if not 1 <= page <= MAX_PAGE:
         abort(400, gettext("Pages go from 1 to %(n)s.", n=MAX_PAGE))
     filters = {name: values for name, values in filters.items() if values}

@@ -39,10 +39,11 @@ from libnet.loan_states import (
     allowed,
 )
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
+from libnet.numbers import whole_number
 from libnet.record import BibRecord
 from libnet.schema import records, users
 from webapp.catalogue import catalogue
-from webapp.forms import options, whole_number
+from webapp.forms import options
 from webapp.labels import (
     ACTION_LABELS,
     PAYER_LABELS,
