@@ -589,8 +589,7 @@ def _send_notices(config: Config, store: RecordStore) -> int:
     print(f"notices: {report.sent} sent, {report.failed} failed, {report.waiting} waiting, "
           f"{report.skipped} skipped (library without email)")  # fmt: skip
     if report.error:
-        print(f"libnet: the mail server {config.mail.host}:{config.mail.port} failed: "
-              f"{report.error}", file=sys.stderr)  # fmt: skip
+        print(f"libnet: {notices.server_failed(config.mail, report.error)}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
@@ -599,7 +598,7 @@ def cmd_loans_timers(config: Config, store: RecordStore) -> int:
     from libnet import loans, notices
 
     setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
-    report = loans.run_timers_apart(store.engine, mailing=notices.Mailing.from_config(config))
+    report = loans.run_timers(store.engine, mailing=notices.Mailing.from_config(config))
     print(timers_line(report))
     return _send_notices(config, store)
 
@@ -681,12 +680,13 @@ def cmd_index(config: Config, args: argparse.Namespace) -> int:
 
 def _index_line(report: Any) -> str:
     """One line of what an index update did (an index.update.IndexReport)."""
+    from libnet.nightly import INDEX_WORDS  # the nightly report says it in the same words
+
     how = "new index built" if report.rebuilt else "index updated"
-    return (
-        f"{how}: {report.records} changed records regrouped; clusters {report.added} added, "
-        f"{report.changed} changed, {report.removed} removed; {report.total} in the index "
-        f"({report.seconds:.1f} s)"
-    )
+    words = INDEX_WORDS.format(records=report.records, added=report.added,
+                               changed=report.changed, removed=report.removed,
+                               total=report.total)  # fmt: skip
+    return f"{how}: {words} ({report.seconds:.1f} s)"
 
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:

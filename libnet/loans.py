@@ -521,33 +521,13 @@ def _due(conn: Connection, now: datetime) -> list[_Due]:
     return due
 
 
-def _timer_report(done: Iterable[_Due], left: Iterable[_Due] = ()) -> TimerReport:
-    done = list(done)
-    return TimerReport(
-        tuple(d.request.id for d in done if d.action == "skip_supplier"),
-        tuple(d.request.id for d in done if d.action == "mark_overdue"),
-        tuple(d.request.id for d in left),
-    )
-
-
 def run_timers(
-    conn: Connection, now: datetime | None = None, mailing: notices.Mailing | None = None
-) -> TimerReport:
-    """Move on from silent suppliers and mark passed due dates overdue, all in `conn`'s
-    transaction."""
-    now = now or datetime.now(UTC)
-    due = _due(conn, now)
-    for d in due:
-        act(conn, d.request.id, d.action, None, version=d.request.version, note=d.note,
-            now=now, mailing=mailing)  # fmt: skip
-    return _timer_report(due)
-
-
-def run_timers_apart(
     engine: Engine, now: datetime | None = None, mailing: notices.Mailing | None = None
 ) -> TimerReport:
-    """The nightly run's timers, each request in a transaction of its own: a librarian's click
-    on a request meanwhile leaves that one for the next run (`left`), the others go on."""
+    """The nightly run's timers: move on from silent suppliers, mark passed due dates overdue.
+
+    Each request in a transaction of its own: a librarian's click on a request meanwhile
+    leaves that one for the next run (`left`), the others go on."""
     now = now or datetime.now(UTC)
     with engine.connect() as conn:
         due = _due(conn, now)
@@ -561,7 +541,11 @@ def run_timers_apart(
             left.append(d)
         else:
             done.append(d)
-    return _timer_report(done, left)
+    return TimerReport(
+        tuple(d.request.id for d in done if d.action == "skip_supplier"),
+        tuple(d.request.id for d in done if d.action == "mark_overdue"),
+        tuple(d.request.id for d in left),
+    )
 
 
 # --------------------------------------------------------------------------- rows

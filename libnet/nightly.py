@@ -179,7 +179,7 @@ def _harvest(
 
 def library_json(store: RecordStore, result: HarvestResult) -> dict[str, Any]:
     """A library's part of the report, with the first REJECTS_SHOWN rejected records."""
-    rejects = store.rejects(result.run_id) if result.counts.rejected else []
+    rejects = store.rejects(result.run_id, REJECTS_SHOWN) if result.counts.rejected else []
     return {
         "library": result.library,
         "run": result.run_id,
@@ -188,8 +188,7 @@ def library_json(store: RecordStore, result: HarvestResult) -> dict[str, Any]:
         "seconds": round(result.seconds, 1),
         "error": result.error,
         "rejects": [
-            {"position": p.position, "local_id": p.local_id, "reason": p.reason}
-            for p in rejects[:REJECTS_SHOWN]
+            {"position": p.position, "local_id": p.local_id, "reason": p.reason} for p in rejects
         ],
     }
 
@@ -228,7 +227,7 @@ def _index_details(result: IndexResult) -> dict[str, Any]:
 
 
 def _timers(config: Config, store: RecordStore) -> dict[str, Any]:
-    found = loans.run_timers_apart(store.engine, mailing=notices.Mailing.from_config(config))
+    found = loans.run_timers(store.engine, mailing=notices.Mailing.from_config(config))
     return {"moved_on": list(found.skipped), "overdue": list(found.overdue),
             "left": list(found.left)}  # fmt: skip
 
@@ -238,7 +237,7 @@ def _send(config: Config, store: RecordStore) -> dict[str, Any]:
     if not config.mail.enabled:
         return {"outcome": "skipped", "waiting": sent.waiting}
     if sent.error:  # the round stopped: say which server, as `libnet notices send` does
-        error = f"the mail server {config.mail.host}:{config.mail.port} failed: {sent.error}"
+        error = notices.server_failed(config.mail, sent.error)
     else:
         error = f"{sent.failed} notices failed" if sent.failed else ""
     return {"sent": sent.sent, "failed": sent.failed, "waiting": sent.waiting,

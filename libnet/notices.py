@@ -290,6 +290,11 @@ def library_addresses(config: Config) -> dict[str, str]:
     return {lib.code: lib.email for lib in config.libraries if lib.email}
 
 
+def server_failed(mail: MailConfig, error: str) -> str:
+    """What to say when a round stopped because the [mail] server could not be used."""
+    return f"the mail server {mail.host}:{mail.port} failed: {error}"
+
+
 def send_due(engine: Engine, config: Config, now: datetime | None = None) -> SendReport:
     """send_pending() with the [mail] server and the libraries' addresses of config.toml: what
     `libnet notices send`, the nightly run and the web app's background sending call."""

@@ -215,11 +215,13 @@ class RecordStore:
             row = conn.execute(select(harvest_runs).where(harvest_runs.c.id == run_id)).first()
         return Run(**_aware(row._mapping)) if row else None
 
-    def rejects(self, run_id: int) -> list[RecordProblem]:
+    def rejects(self, run_id: int, limit: int | None = None) -> list[RecordProblem]:
+        """The records a run rejected, in the order it met them; the first `limit` of them."""
         query = (
             select(rejects.c.position, rejects.c.reason, rejects.c.local_id, rejects.c.excerpt)
             .where(rejects.c.run_id == run_id)
             .order_by(rejects.c.id)
+            .limit(limit)
         )
         with self.engine.connect() as conn:
             return [RecordProblem(*row) for row in conn.execute(query)]

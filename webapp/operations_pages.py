@@ -55,7 +55,7 @@ def overview() -> str:
     for library in catalogue().libraries:
         runs = store.runs(library.code, limit=RUNS_SHOWN)
         last = runs[0] if runs else None
-        rejects = store.rejects(last.id)[:REJECTS_SHOWN] if last and last.rejected else []
+        rejects = store.rejects(last.id, REJECTS_SHOWN) if last and last.rejected else []
         libraries.append({"library": library, "runs": runs, "rejects": rejects})
     with store.engine.connect() as conn:
         reports = nightly.recent_runs(conn, REPORTS_SHOWN)

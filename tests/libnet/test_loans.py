@@ -236,8 +236,7 @@ def test_a_silent_supplier_is_skipped_after_its_working_days(network: Network) -
     request = network.place(now=placed)
 
     def timers(day: int, month: int = 12) -> loans.TimerReport:
-        with loans.transaction(network.engine) as conn:
-            return loans.run_timers(conn, datetime(2026, month, day, 1, 0, tzinfo=UTC))
+        return loans.run_timers(network.engine, datetime(2026, month, day, 1, 0, tzinfo=UTC))
 
     assert timers(29).skipped == ()  # 24, 28, 29: three working days, the allowance
     with network.engine.begin() as conn:
@@ -256,9 +255,10 @@ def test_a_passed_due_date_is_overdue(network: Network) -> None:
     request = network.act(request, "will_supply", herten)
     request = network.act(request, "ship", herten, details={"due_date": "2027-01-11"})
     request = network.act(request, "receive", datteln)
-    with loans.transaction(network.engine) as conn:
-        assert loans.run_timers(conn, datetime(2027, 1, 11, 1, tzinfo=UTC)).overdue == ()
-        assert loans.run_timers(conn, datetime(2027, 1, 12, 1, tzinfo=UTC)).overdue == (request.id,)
+    assert loans.run_timers(network.engine, datetime(2027, 1, 11, 1, tzinfo=UTC)).overdue == ()
+    at = datetime(2027, 1, 12, 1, tzinfo=UTC)
+    assert loans.run_timers(network.engine, at).overdue == (request.id,)
+    with network.engine.connect() as conn:
         assert loans.get(conn, request.id).state is State.OVERDUE
 
 
@@ -276,7 +276,7 @@ def test_the_nightly_timers_leave_a_request_clicked_meanwhile_and_do_the_others(
         return due
 
     monkeypatch.setattr(loans, "_due", herten_answers_while_the_timers_run)
-    report = loans.run_timers_apart(network.engine, datetime(2026, 12, 14, 1, tzinfo=UTC))
+    report = loans.run_timers(network.engine, datetime(2026, 12, 14, 1, tzinfo=UTC))
     assert (report.skipped, report.left) == ((silent.id,), (clicked.id,))
     with network.engine.connect() as conn:
         assert loans.get(conn, clicked.id).state is State.WILL_SUPPLY

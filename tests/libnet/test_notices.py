@@ -69,8 +69,7 @@ class MailNetwork(Network):
         return super().act(request, action, user, mailing=MAILING, **given)
 
     def timers(self, now: datetime) -> loans.TimerReport:
-        with loans.transaction(self.engine) as conn:
-            return loans.run_timers(conn, now, mailing=MAILING)
+        return loans.run_timers(self.engine, now, mailing=MAILING)
 
     def send(
         self, mail: MailConfig, at: datetime = SEND, addresses: dict[str, str] = ADDRESSES

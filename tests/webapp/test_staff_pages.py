@@ -249,8 +249,7 @@ def test_the_overdue_list_shows_both_sides(served: Served) -> None:
     herten = served.staff["herten"]
     placed = served.act(placed, "will_supply", herten)
     placed = served.act(placed, "ship", herten, details={"due_date": "2026-11-02"})
-    with loans.transaction(served.engine) as conn:
-        loans.run_timers(conn, now=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
+    loans.run_timers(served.engine, now=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
     for who in ("Team herten", "Team datteln"):
         served.client = served.client.application.test_client()
         log_in(served.client, who)
