@@ -3,6 +3,11 @@
 Pages are asked for by startRecord and maximumRecords until numberOfRecords is reached.
 nextRecordPosition is never used: Zebra, the server behind Koha and many others, does not
 send it. Elements are found by local name, so the 1.x and 2.0 namespaces read alike.
+
+libnet's own client, not a library's such as sruthi: sruthi pages by nextRecordPosition,
+turns each record into a dict (xmltodict) where the store keeps the record's MARCXML bytes,
+raises on the first bad record where a harvest reports it and goes on, and asks without a
+timeout or a size bound (harvesters/http.py has both).
 """
 
 from __future__ import annotations
