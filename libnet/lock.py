@@ -42,3 +42,18 @@ def data_dir_lock(data_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing releases the lock
+
+
+def is_held(data_dir: Path) -> bool:
+    """Whether another harvest or nightly run holds the data directory right now."""
+    try:
+        fd = os.open(data_dir / "libnet.lock", os.O_RDONLY)
+    except FileNotFoundError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(fd)  # releases the lock this look took
+    return False

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Response
 
 from index.update import index_state
 from libnet import nightly
+from libnet.lock import is_held
 from libnet.store import Run
 from webapp.catalogue import NoIndex, catalogue
 from webapp.labels import OUTCOME_LABELS
@@ -115,6 +116,8 @@ def start_harvest(code: str) -> str:
     command = _libnet_command()
     if command is None:
         return "failed"
+    if is_held(config.storage.data_dir):  # the common case, answered without a process
+        return "busy"
     logs = config.storage.data_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"harvest-{code}-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"

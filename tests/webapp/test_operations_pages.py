@@ -106,7 +106,12 @@ def test_the_administrator_harvests_marl_again_and_sees_its_rejects(
     assert "The harvest of Marl has started." in answer.get_data(as_text=True)
     [run, *_] = wait_for_marl(served, before)
     assert (run.outcome, run.added, run.rejected) == ("ok", 1, 1)
+    # the index update follows the harvest in the same command: wait for it, not only the run
+    deadline = time.monotonic() + 60
     page = get(served, "/staff/operations")
+    while "0 changed records, 0 changed clusters" not in page and time.monotonic() < deadline:
+        time.sleep(0.2)
+        page = get(served, "/staff/operations")
     assert "1 record rejected by the last harvest" in page
     assert "no record id in 001" in page
     assert "0 changed records, 0 changed clusters" in page  # --index took the new record in
