@@ -29,10 +29,10 @@ from harvesters.base import Source
 from harvesters.errors import SourceError
 from libnet.config import Config, LibraryConfig
 from libnet.errors import RecordError, StoreError, one_line
-from libnet.harvested import RawRecord, RecordProblem, excerpt
-from libnet.marc import decode
 from libnet.processes import end_with_parent
 from libnet.record import normalise, record_id
+from libnet.records.harvested import RawRecord, RecordProblem, excerpt
+from libnet.records.marc import decode
 from libnet.store import Counts, Prepared, RecordStore, SuspiciousDelete
 
 log = logging.getLogger("libnet.harvest")

@@ -68,7 +68,7 @@ class Holding:
     library: str
     local_id: str
     call_number: str
-    status: str  # one of libnet.holdings.ITEM_STATUSES
+    status: str  # one of libnet.records.holdings.ITEM_STATUSES
     copies: int
 
 

@@ -21,7 +21,7 @@ from stdnum import issn
 from stdnum.exceptions import ValidationError
 
 from libnet.errors import RecordError
-from libnet.holdings import KOHA, HoldingsProfile, Item, item_from_field
+from libnet.records.holdings import KOHA, HoldingsProfile, Item, item_from_field
 
 FORMATS = (
     "book",

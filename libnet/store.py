@@ -31,8 +31,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from libnet.errors import StoreError
-from libnet.harvested import RecordProblem
 from libnet.record import BibRecord
+from libnet.records.harvested import RecordProblem
 from libnet.schema import harvest_runs, records, rejects, store_state
 
 _BATCH = 2000

@@ -14,7 +14,6 @@ from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import ValidationError
 
 from libnet.errors import RecordError
-from libnet.holdings import DE_924, KOHA, Item, items_from_record
 from libnet.record import (
     FORMATS,
     GARBLED_REASON,
@@ -24,6 +23,7 @@ from libnet.record import (
     normalise,
     record_id,
 )
+from libnet.records.holdings import DE_924, KOHA, Item, items_from_record
 
 BOOK = "00000nam a2200000 c 4500"
 Corpus = list[tuple[str, pymarc.Record]]  # (file name, record)

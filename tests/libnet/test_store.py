@@ -9,8 +9,8 @@ import pytest
 
 from harvesters.run import prepare
 from libnet.config import LibraryConfig, SourceConfig
-from libnet.harvested import ISO2709, RawRecord, RecordProblem
-from libnet.marc import parse_iso2709
+from libnet.records.harvested import ISO2709, RawRecord, RecordProblem
+from libnet.records.marc import parse_iso2709
 from libnet.store import Prepared, RecordStore, SuspiciousDelete, open_store
 from tests.builders import book, iso2709
 

@@ -1,8 +1,9 @@
 """A record for reference managers (RIS, BibTeX) and as Dublin Core (OAI-PMH oai_dc, SRU dc).
 
 Every export reads the normalised BibRecord only; the raw record goes out as MARCXML or MARC 21
-through libnet.marc (to_marcxml, to_iso2709). Empty fields are left out, values become one line
-(a newline in a title must not end a RIS line), and the same record always gives the same text.
+through libnet.records.marc (to_marcxml, to_iso2709). Empty fields are left out, values become
+one line (a newline in a title must not end a RIS line), and the same record always gives the
+same text.
 """
 
 from __future__ import annotations
