@@ -30,8 +30,9 @@ from harvesters.errors import SourceError
 from libnet.config import Config, LibraryConfig
 from libnet.errors import RecordError, StoreError, one_line
 from libnet.processes import end_with_parent
-from libnet.record import normalise, record_id
+from libnet.records.bib import normalise
 from libnet.records.harvested import RawRecord, RecordProblem, excerpt
+from libnet.records.identifiers import record_id
 from libnet.records.marc import decode
 from libnet.store import Counts, Prepared, RecordStore, SuspiciousDelete
 

@@ -31,7 +31,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from libnet.errors import StoreError
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 from libnet.records.harvested import RecordProblem
 from libnet.schema import harvest_runs, records, rejects, store_state
 

@@ -10,7 +10,7 @@ from flask_babel import gettext, lazy_gettext
 
 from libnet.loan_states import reason_in_note
 
-# libnet.record.FORMATS
+# libnet.records.formats.FORMATS
 FORMAT_LABELS = {
     "book": lazy_gettext("Book"),
     "ebook": lazy_gettext("E-book"),

@@ -41,7 +41,7 @@ from sqlalchemy import select
 from index.engine import ClusterDoc
 from libnet.config import LibraryConfig
 from libnet.errors import LibnetError
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
 from libnet.records.marc import parse_iso2709, parse_marcxml_bytes, safe_parser, to_marcxml
 from libnet.schema import cluster_members, records

@@ -13,7 +13,7 @@ from unicodedata import normalize
 
 from lxml import etree
 
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"

@@ -35,7 +35,7 @@ from index.engine import _fields, cluster_doc
 from index.match import match_keys, record_facts
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
-from libnet.record import BibRecord, normalise
+from libnet.records.bib import BibRecord, normalise
 from libnet.records.exports import bibtex, dublin_core_xml, ris
 from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem
 from libnet.records.holdings import DE_924, KOHA
