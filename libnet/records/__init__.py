@@ -1,6 +1,11 @@
-"""The bibliographic model: a record from MARC bytes to libnet's normalised view, and back out.
+"""The bibliographic model: one library's record from its MARC bytes to libnet's normalised view.
 
-marc (bytes and MARCXML to pymarc, strictly) -> harvested (RawRecord, RecordProblem) ->
-prepare (decode, identify, normalise for the store) -> bib (BibRecord, normalise) with its
-parts by concern; holdings (items and their profiles); exports (RIS, BibTeX, Dublin Core).
+- harvested: what a harvester hands over (RawRecord) or reports (RecordProblem).
+- marc: strict ISO 2709 and MARCXML decoding, and MARC back out.
+- prepare: prepare() turns one RawRecord into a Prepared for the record store.
+- bib: BibRecord and normalise(), which walks the fields once; each concern reads its own:
+  identifiers, titles, agents, publication, subjects, formats (text cleans what they read,
+  gathered holds what one walk found).
+- holdings: the items a library records in its MARC, by holdings profile.
+- exports: RIS, BibTeX and Dublin Core of a BibRecord.
 """
