@@ -30,9 +30,9 @@ from harvesters.marc_files import read_marc_file
 from index.match import Clustering, Decision, cluster, compare, conflict
 from libnet.demo_data import DEMO_LIBRARIES, generate
 from libnet.errors import RecordError
-from libnet.harvested import RecordProblem
-from libnet.holdings import PROFILES
-from libnet.record import BibRecord, normalise
+from libnet.records.bib import BibRecord, normalise
+from libnet.records.harvested import RecordProblem
+from libnet.records.holdings import PROFILES
 
 GOAL_PRECISION, GOAL_RECALL = 0.99, 0.95
 

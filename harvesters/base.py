@@ -5,7 +5,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 
-from libnet.harvested import RawRecord, RecordProblem
+from libnet.records.harvested import RawRecord, RecordProblem
 
 
 class Source(ABC):

@@ -16,7 +16,7 @@ import urllib3.exceptions
 from lxml import etree
 
 from harvesters.errors import SourceError
-from libnet.marc import safe_parser
+from libnet.records.marc import safe_parser
 
 MAX_BODY_BYTES = 200 * 1024 * 1024  # far above any SRU or OAI-PMH page; more is a runaway
 DEADLINE_FACTOR = 5  # a whole answer may take this many times the timeout

@@ -12,8 +12,8 @@ from lxml import etree
 
 from harvesters.base import Source
 from harvesters.errors import SourceError
-from libnet.harvested import ISO2709, MARCXML, RawRecord, RecordProblem, excerpt
-from libnet.marc import MARC_NS, RECORD_END, decode, marcxml_element_bytes
+from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem, excerpt
+from libnet.records.marc import MARC_NS, RECORD_END, decode, marcxml_element_bytes
 
 _BLOCK = 1 << 20
 _MAX_RECORD = 99_999  # the largest record ISO 2709's five-digit length can describe

@@ -22,9 +22,9 @@ from harvesters.base import Source
 from harvesters.errors import SourceError
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
-from libnet.harvested import MARCXML, RawRecord, RecordProblem, excerpt
-from libnet.marc import MARC_NS, marcxml_element_bytes, parse_marcxml, safe_parser
 from libnet.numbers import whole_number
+from libnet.records.harvested import MARCXML, RawRecord, RecordProblem, excerpt
+from libnet.records.marc import MARC_NS, marcxml_element_bytes, parse_marcxml, safe_parser
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _OAI = f"{{{OAI_NS}}}"

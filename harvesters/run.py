@@ -7,9 +7,7 @@ never holds the store's write lock, and a source that fails half-way changes not
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
 import logging
 import multiprocessing
 import os
@@ -28,12 +26,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from harvesters.base import Source
 from harvesters.errors import SourceError
 from libnet.config import Config, LibraryConfig
-from libnet.errors import RecordError, StoreError, one_line
-from libnet.harvested import RawRecord, RecordProblem, excerpt
-from libnet.marc import decode
+from libnet.errors import StoreError, one_line
 from libnet.processes import end_with_parent
-from libnet.record import normalise, record_id
-from libnet.store import Counts, Prepared, RecordStore, SuspiciousDelete
+from libnet.records.harvested import RawRecord, RecordProblem
+from libnet.records.prepare import Prepared, prepare
+from libnet.store import Counts, RecordStore, SuspiciousDelete
 
 log = logging.getLogger("libnet.harvest")
 
@@ -166,32 +163,6 @@ def _failed(
     store.fail_run(run_id, outcome, reason, problems)
     counts = Counts(rejected=len(problems))
     return HarvestReport(library.code, run_id, outcome, counts, reason, time.monotonic() - started)
-
-
-def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
-    """Decode, identify and normalise one harvested record for the store."""
-    if raw.deleted and not raw.data:  # an OAI-PMH deletion: a header, no record
-        return Prepared("", raw.source_id, raw.syntax, b"", "", "", deleted=True)
-    decoded = decode(raw)
-    if isinstance(decoded, RecordProblem):
-        return decoded
-    raw = decoded
-    assert raw.record is not None
-    local_id = record_id(raw.record, library.id_field) or ""
-    if not local_id:
-        reason = f"no record id in {library.id_field}"
-        return RecordProblem(raw.position, reason, "", excerpt(raw.data))
-    if raw.deleted or str(raw.record.leader)[5:6] == "d":
-        return Prepared(local_id, raw.source_id, raw.syntax, b"", "", "", deleted=True)
-    try:
-        bib = normalise(raw.record, library.code, library.holdings, library.id_field)
-    except RecordError as exc:
-        return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
-    fields = json.dumps(bib.to_dict(), ensure_ascii=False, separators=(",", ":"))
-    # raw record and normalised view together: a better mapping also counts as a change,
-    # so the next harvest carries it to the index
-    digest = hashlib.sha256(raw.data + b"\0" + fields.encode("utf-8")).hexdigest()
-    return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields)
 
 
 def _fill_spool(

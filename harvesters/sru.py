@@ -26,9 +26,15 @@ from harvesters.errors import SourceError
 from harvesters.http import fetch_xml
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
-from libnet.harvested import MARCXML, RawRecord, RecordProblem, excerpt
-from libnet.marc import MARC_NS, marcxml_001, marcxml_element_bytes, parse_marcxml, safe_parser
 from libnet.numbers import whole_number
+from libnet.records.harvested import MARCXML, RawRecord, RecordProblem, excerpt
+from libnet.records.marc import (
+    MARC_NS,
+    marcxml_001,
+    marcxml_element_bytes,
+    parse_marcxml,
+    safe_parser,
+)
 
 SRU_NS = (
     "http://www.loc.gov/zing/srw/",  # 1.1 and 1.2

@@ -40,7 +40,7 @@ _GERMAN_E = re.compile(r"(?<=[ao])e|(?<![aeiouyq]u)(?<=u)e")
 _WORD = re.compile(rf"[^\W_\u02bc]+(?:[{_MARKS}]+[^\W_\u02bc]*)*")
 _APOSTROPHES = frozenset("'’‘´`ʼ")
 
-# as libnet.record reads 020 $a: 10 or 13 digits, hyphens or spaces anywhere, X last
+# as libnet.records.identifiers reads 020 $a: 10 or 13 digits, hyphens or spaces anywhere, X last
 _ISBN = re.compile(r"(?<!\d)(?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx](?![\dXx])", re.ASCII)
 _ISBN_SEPARATORS = str.maketrans("", "", "- \t\n\r\f\v")
 

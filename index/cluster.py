@@ -25,7 +25,7 @@ from sqlalchemy import Connection, delete, func, insert, select
 from index.match import MAX_BLOCK, Facts, blocking_keys, cluster_facts, record_facts
 from libnet import clusters as store_clusters
 from libnet.clusters import ALWAYS, NEVER, Grouped, Override
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 from libnet.schema import cluster_members, records
 from libnet.schema import match_keys as match_keys_table
 from libnet.store import RecordStore

@@ -34,7 +34,7 @@ from index.analysis import (
 )
 from index.vectors import Snapshot
 from libnet.processes import end_with_parent
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 
 SEARCH_FIELDS = ("title", "subtitle", "authors", "subjects", "series", "publisher", "isbn")
 # the fields a query may name: those searched, the year, and what the SRU server (id:) and the
@@ -68,7 +68,7 @@ class Holding:
     library: str
     local_id: str
     call_number: str
-    status: str  # one of libnet.holdings.ITEM_STATUSES
+    status: str  # one of libnet.records.holdings.ITEM_STATUSES
     copies: int
 
 

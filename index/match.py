@@ -1,6 +1,6 @@
 """Matching rules of the deduplication: which libraries' records describe one edition.
 
-Three rules join two records, strongest first: a shared ISBN (libnet.record already turned
+Three rules join two records, strongest first: a shared ISBN (libnet.records already turned
 ISBN-10 into ISBN-13), a shared identifier worth matching (a DNB or union-catalogue number in
 035, an EAN in 024), or failing both the same title key, first author and year. Checks keep
 apart what only looks alike; each is a lesson from other union catalogues' false merges:
@@ -23,7 +23,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from unicodedata import combining, normalize
 
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 
 RULES = ("isbn", "identifier", "title-author-year")  # strongest first, as cluster() joins
 _RANKS = {rule: rank for rank, rule in enumerate(RULES)}

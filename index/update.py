@@ -26,7 +26,7 @@ from sqlalchemy import Connection, func, select
 from index.cluster import update_clusters
 from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex, cluster_doc
 from libnet import clusters
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 from libnet.schema import cluster_members, records
 from libnet.schema import clusters as cluster_rows
 from libnet.store import RecordStore

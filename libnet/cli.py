@@ -24,8 +24,8 @@ from libnet.config import Config, load_config
 from libnet.errors import ConfigError, LibnetError, one_line
 from libnet.lock import AlreadyRunning, data_dir_lock
 from libnet.logs import setup_logging
-from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
 from libnet.numbers import whole_number
+from libnet.records.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
 from libnet.store import RecordStore, StoredRecord, open_store
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2

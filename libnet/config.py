@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from libnet.errors import ConfigError
-from libnet.holdings import PROFILES, HoldingsProfile
+from libnet.records.holdings import PROFILES, HoldingsProfile
 
 SOURCE_TYPES = ("marc", "sru", "oai")
 SRU_VERSIONS = ("1.1", "1.2", "2.0")

@@ -36,7 +36,7 @@ from libnet.loan_states import (
     check,
     note_with_reason,
 )
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 from libnet.schema import (
     MAX_ID,
     cluster_members,

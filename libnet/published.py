@@ -21,7 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, exists, func, or_, select, true
 
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 from libnet.schema import cluster_members, clusters, records
 from libnet.times import utc
 

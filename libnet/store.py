@@ -31,25 +31,13 @@ from sqlalchemy import (
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from libnet.errors import StoreError
-from libnet.harvested import RecordProblem
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
+from libnet.records.harvested import RecordProblem
+from libnet.records.prepare import Prepared
 from libnet.schema import harvest_runs, records, rejects, store_state
 
 _BATCH = 2000
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-@dataclass(frozen=True, slots=True)
-class Prepared:
-    """One harvested record, decoded and normalised, ready to be stored."""
-
-    local_id: str
-    source_id: str
-    syntax: str
-    raw: bytes
-    content_hash: str
-    fields: str  # BibRecord.to_dict() as JSON
-    deleted: bool = False  # the source deleted it (leader/05 'd' or an OAI-PMH deleted header)
 
 
 @dataclass(frozen=True, slots=True)

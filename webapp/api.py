@@ -17,7 +17,7 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request, url_fo
 
 from index.engine import SORTS, ClusterDoc, UnionIndex, result_json
 from libnet import clusters
-from libnet.record import FORMATS
+from libnet.records.formats import FORMATS
 from webapp.catalogue import NoIndex, catalogue
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -35,7 +35,7 @@ FILTERS = {"format": "format", "held_by": "library", "language": "language",
            "decade": "decade", "available": "available"}  # fmt: skip
 SEARCH_PARAMETERS = ("q", "library", *FILTERS, "sort", "page", "page_size")
 COMPLETE_PARAMETERS = ("q", "limit")
-_LANGUAGE = re.compile(r"[a-z]{3}")  # ISO 639-2, as libnet.record keeps it
+_LANGUAGE = re.compile(r"[a-z]{3}")  # ISO 639-2, as libnet.records keeps it
 _DECADE = re.compile(r"[0-9]{0,3}0")
 
 

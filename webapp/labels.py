@@ -10,7 +10,7 @@ from flask_babel import gettext, lazy_gettext
 
 from libnet.loan_states import reason_in_note
 
-# libnet.record.FORMATS
+# libnet.records.formats.FORMATS
 FORMAT_LABELS = {
     "book": lazy_gettext("Book"),
     "ebook": lazy_gettext("E-book"),
@@ -48,7 +48,7 @@ LANGUAGE_LABELS = {
     "mul": lazy_gettext("Several languages"), "und": lazy_gettext("Undetermined"),
     "zxx": lazy_gettext("No linguistic content"),
 }  # fmt: skip
-STATUS_LABELS = {  # libnet.holdings.ITEM_STATUSES
+STATUS_LABELS = {  # libnet.records.holdings.ITEM_STATUSES
     "available": lazy_gettext("available"),
     "on_loan": lazy_gettext("on loan"),
     "lost": lazy_gettext("missing"),

@@ -8,7 +8,7 @@
   member, as index.engine.cluster_doc picks it), with 001 the cluster id (the library's 001
   and 003 dropped) and one 035 "(ISIL)local id" per member, so every holding library is
   named; items stay as the describing library catalogued them. oai_dc: that same member
-  through libnet.exports.dublin_core.
+  through libnet.records.exports.dublin_core.
 - Sets: one per library, setSpec its code. A live cluster is in the sets of its members'
   libraries; a deleted one is in every set (which libraries held it is not kept) and its
   header names none.
@@ -39,10 +39,10 @@ from werkzeug.exceptions import HTTPException
 
 from index.engine import completeness  # the rule that picks a cluster's describing record
 from libnet import published
-from libnet.exports import OAI_DC_NS, OAI_DC_XSD, dublin_core
-from libnet.harvested import ISO2709
-from libnet.marc import MARC_NS, parse_iso2709, parse_marcxml_bytes, to_marcxml
 from libnet.published import MemberRecord, PublishedCluster, Selection
+from libnet.records.exports import OAI_DC_NS, OAI_DC_XSD, dublin_core
+from libnet.records.harvested import ISO2709
+from libnet.records.marc import MARC_NS, parse_iso2709, parse_marcxml_bytes, to_marcxml
 from webapp.catalogue import catalogue
 
 bp = Blueprint("oai", __name__)

@@ -9,10 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from index.engine import FACET_FIELDS, SORTS
-from libnet.holdings import ITEM_STATUSES
 from libnet.loan_states import TRANSITIONS, Actor, State
 from libnet.loans import REFUSALS
-from libnet.record import FORMATS
+from libnet.records.formats import FORMATS
+from libnet.records.holdings import ITEM_STATUSES
 from webapp.api import (
     COMPLETE_LIMIT,
     COMPLETE_MIN_CHARS,

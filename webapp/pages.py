@@ -31,10 +31,10 @@ from werkzeug.datastructures import MultiDict
 from index.engine import FILTER_FIELDS, SORTS, ClusterDoc, Holding, SearchResult, completeness
 from libnet import clusters
 from libnet.clusters import Member
-from libnet.exports import bibtex, ris
-from libnet.harvested import ISO2709
-from libnet.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
 from libnet.numbers import whole_number
+from libnet.records.exports import bibtex, ris
+from libnet.records.harvested import ISO2709
+from libnet.records.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
 from libnet.store import StoredRecord
 from webapp.catalogue import Found, NoIndex, catalogue
 from webapp.labels import (

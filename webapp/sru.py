@@ -18,7 +18,7 @@ the catalogue shows:
   $h call number, $z copies per status ("2 verfügbar, 1 ausgeliehen").
 Handing out the describing record as it is would give a client one library's 001 and a mix of
 holdings formats (Koha's 952 beside 924) that says nothing about the other libraries.
-Dublin Core (dc) is libnet.exports.dublin_core() of the describing record, inside srw_dc:dc.
+Dublin Core (dc) is libnet.records.exports.dublin_core() of the describing record, inside srw_dc:dc.
 
 Every problem is an SRU diagnostic in an SRU answer with HTTP 200, in every version (zebrasrv
 answers 2.0 the same way); webapp.cql_query.MESSAGES lists the diagnostics. A record that
@@ -41,9 +41,9 @@ from sqlalchemy import select
 from index.engine import ClusterDoc
 from libnet.config import LibraryConfig
 from libnet.errors import LibnetError
-from libnet.exports import DC_NS, XSI_NS, dublin_core
-from libnet.marc import parse_iso2709, parse_marcxml_bytes, safe_parser, to_marcxml
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
+from libnet.records.exports import DC_NS, XSI_NS, dublin_core
+from libnet.records.marc import parse_iso2709, parse_marcxml_bytes, safe_parser, to_marcxml
 from libnet.schema import cluster_members, records
 from webapp.catalogue import NoIndex, catalogue
 from webapp.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, Diagnostic, translate

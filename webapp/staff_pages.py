@@ -40,7 +40,7 @@ from libnet.loan_states import (
 )
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.numbers import whole_number
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 from libnet.schema import records, users
 from webapp.catalogue import catalogue
 from webapp.forms import options

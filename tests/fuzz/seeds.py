@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pymarc
 
-from libnet.marc import MARC_NS, to_marcxml
+from libnet.records.marc import MARC_NS, to_marcxml
 from tests.builders import book, iso2709, marcxml, raw_book, raw_iso2709
 from tests.fuzz.targets import API_ROUTES, FORM_ROUTES, GET_ROUTES, STAFF_SESSION, web_input
 from tests.fuzz.world import PERSON as P

@@ -14,7 +14,7 @@ from xml.sax.saxutils import escape, quoteattr
 
 from hypothesis import strategies as st
 
-from libnet.marc import MARC_NS
+from libnet.records.marc import MARC_NS
 from tests.builders import raw_iso2709
 from tests.fuzz.targets import API_CALLERS, API_ROUTES, FORM_ROUTES, GET_ROUTES, NUMBERS
 from tests.fuzz.targets import web_input as _web_input

@@ -35,11 +35,11 @@ from index.engine import _fields, cluster_doc
 from index.match import match_keys, record_facts
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
-from libnet.exports import bibtex, dublin_core_xml, ris
-from libnet.harvested import ISO2709, MARCXML, RawRecord, RecordProblem
-from libnet.holdings import DE_924, KOHA
-from libnet.marc import decode, to_iso2709, to_marcxml
-from libnet.record import BibRecord, normalise
+from libnet.records.bib import BibRecord, normalise
+from libnet.records.exports import bibtex, dublin_core_xml, ris
+from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem
+from libnet.records.holdings import DE_924, KOHA
+from libnet.records.marc import decode, to_iso2709, to_marcxml
 from tests.fuzz import world
 from webapp import api, cql
 from webapp.cql_query import Diagnostic, translate

@@ -33,7 +33,7 @@ from index.engine import UnionIndex, cluster_doc
 from libnet import loans
 from libnet.loan_states import TERMINAL
 from libnet.loans import LoanError
-from libnet.record import normalise
+from libnet.records.bib import normalise
 from libnet.schema import loan_settings, users
 from tests.builders import book
 from tests.peers.http_faults import Answer, FaultServer

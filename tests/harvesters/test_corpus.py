@@ -82,7 +82,7 @@ def test_the_bad_records_file_keeps_its_two_good_records_apart_from_the_broken(
 ) -> None:
     """pymarc's bad_records.mrc: 2 good records (without 001) among 6 broken ones."""
     from harvesters.marc_files import read_marc_file
-    from libnet.harvested import RawRecord
+    from libnet.records.harvested import RawRecord
 
     items = list(read_marc_file(corpus_dir / "malformed" / "pymarc-bad_records.mrc"))
     good = [item for item in items if isinstance(item, RawRecord)]

@@ -10,8 +10,8 @@ from pymarc import Field, Indicators, Subfield
 
 from harvesters.errors import SourceError
 from harvesters.marc_files import MarcFiles, read_marc_file
-from libnet.harvested import RawRecord, RecordProblem
-from libnet.marc import decode, parse_marcxml_bytes
+from libnet.records.harvested import RawRecord, RecordProblem
+from libnet.records.marc import decode, parse_marcxml_bytes
 from tests.builders import book, iso2709, marcxml, raw_book
 
 

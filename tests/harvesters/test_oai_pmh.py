@@ -14,7 +14,7 @@ from oaipmh_scythe import Scythe
 from harvesters.errors import SourceError
 from harvesters.oai_pmh import OaiSource
 from libnet.config import SourceConfig
-from libnet.harvested import RawRecord, RecordProblem
+from libnet.records.harvested import RawRecord, RecordProblem
 from tests.builders import book
 from tests.peers.oai_faults import (
     Answer,

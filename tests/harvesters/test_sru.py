@@ -12,8 +12,8 @@ from harvesters.errors import SourceError
 from harvesters.marc_files import read_marc_file
 from harvesters.sru import SruSource
 from libnet.config import SourceConfig
-from libnet.harvested import RawRecord, RecordProblem
-from libnet.marc import parse_marcxml_bytes
+from libnet.records.harvested import RawRecord, RecordProblem
+from libnet.records.marc import parse_marcxml_bytes
 from tests.harvesters.conftest import Catalogue, catalogue_records
 from tests.peers.http_faults import (
     Answer,

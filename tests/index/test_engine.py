@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from index.engine import ClusterDoc, Holding, UnionIndex, cluster_doc
-from libnet.record import BibRecord, normalise
+from libnet.records.bib import BibRecord, normalise
 from tests.builders import book
 
 THREE_COPIES = (("Rom Keh", "0"), ("Rom Keh", "0"), ("Rom Keh", "0"))

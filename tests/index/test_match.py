@@ -6,7 +6,7 @@ import pymarc
 from pymarc import Field, Indicators, Subfield
 
 from index.match import cluster, compare, conflict, match_keys, title_key
-from libnet.record import BibRecord, normalise
+from libnet.records.bib import BibRecord, normalise
 from tests.builders import book
 
 KEHLMANN_13 = "978-3-498-03528-0"
@@ -108,7 +108,7 @@ def test_dvds_without_isbn_match_on_the_ean_of_024() -> None:
 
     first, second = dvd("1", "4012345006940"), dvd("2", "4012345006940")
     assert first.format == "video"
-    assert first.other_ids == ("4012345006940",)  # libnet.record keeps 024 $a for us
+    assert first.other_ids == ("4012345006940",)  # libnet.records keeps 024 $a for us
     assert "id:ean:4012345006940" in match_keys(first)
     assert compare(first, second).rule == "identifier"
     other = compare(first, dvd("3", "4012345008388"))

@@ -10,7 +10,7 @@ import pytest
 
 from libnet.config import HarvestConfig, LibraryConfig, MailConfig, SourceConfig, load_config
 from libnet.errors import ConfigError
-from libnet.holdings import DE_924, KOHA, HoldingsProfile
+from libnet.records.holdings import DE_924, KOHA, HoldingsProfile
 
 ROOT = Path(__file__).resolve().parents[2]
 GOOD = """

@@ -14,8 +14,9 @@ from lxml import etree
 from pymarc import Field, Indicators, Subfield
 
 from libnet.errors import RecordError
-from libnet.exports import DC_NS, OAI_DC_NS, bibtex, dublin_core, dublin_core_xml, ris
-from libnet.record import FORMATS, BibRecord, normalise
+from libnet.records.bib import BibRecord, normalise
+from libnet.records.exports import DC_NS, OAI_DC_NS, bibtex, dublin_core, dublin_core_xml, ris
+from libnet.records.formats import FORMATS
 
 RIS_LINE = re.compile(r"^[A-Z][A-Z0-9]  - ")
 DC_ELEMENTS = frozenset(  # the fifteen elements of simple Dublin Core

@@ -14,16 +14,16 @@ from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import ValidationError
 
 from libnet.errors import RecordError
-from libnet.holdings import DE_924, KOHA, Item, items_from_record
-from libnet.record import (
-    FORMATS,
+from libnet.records.bib import (
     GARBLED_REASON,
     NO_TITLE_REASON,
     UNIMARC_REASON,
     BibRecord,
     normalise,
-    record_id,
 )
+from libnet.records.formats import FORMATS
+from libnet.records.holdings import DE_924, KOHA, Item, items_from_record
+from libnet.records.identifiers import record_id
 
 BOOK = "00000nam a2200000 c 4500"
 Corpus = list[tuple[str, pymarc.Record]]  # (file name, record)

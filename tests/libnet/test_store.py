@@ -7,11 +7,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from harvesters.run import prepare
 from libnet.config import LibraryConfig, SourceConfig
-from libnet.harvested import ISO2709, RawRecord, RecordProblem
-from libnet.marc import parse_iso2709
-from libnet.store import Prepared, RecordStore, SuspiciousDelete, open_store
+from libnet.records.harvested import ISO2709, RawRecord, RecordProblem
+from libnet.records.marc import parse_iso2709
+from libnet.records.prepare import Prepared, prepare
+from libnet.store import RecordStore, SuspiciousDelete, open_store
 from tests.builders import book, iso2709
 
 MARL = LibraryConfig("marl", "Stadtbibliothek Marl", SourceConfig("marc", "x"))

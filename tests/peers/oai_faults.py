@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from libnet.marc import MARC_NS
+from libnet.records.marc import MARC_NS
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 RESPONSE_DATE = "2024-05-01T10:11:12Z"

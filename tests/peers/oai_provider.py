@@ -21,7 +21,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 import pymarc
 from lxml import etree
 
-from libnet.marc import MARC_NS
+from libnet.records.marc import MARC_NS
 
 # pyoai imports pkg_resources (deprecated, gone from setuptools 81 on) and cgi (gone in 3.13)
 with warnings.catch_warnings():

@@ -12,7 +12,7 @@ from harvesters.run import harvest_all
 from index.update import update_index
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo_data import DEMO_LIBRARIES, generate
-from libnet.holdings import PROFILES
+from libnet.records.holdings import PROFILES
 from libnet.store import open_store
 from webapp import create_app
 

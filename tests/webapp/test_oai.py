@@ -33,9 +33,9 @@ from index.update import update_index
 from libnet import clusters as store_clusters
 from libnet.clusters import ALWAYS, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.exports import DC_NS, OAI_DC_NS, dublin_core
-from libnet.marc import MARC_NS, parse_marcxml
-from libnet.record import normalise
+from libnet.records.bib import normalise
+from libnet.records.exports import DC_NS, OAI_DC_NS, dublin_core
+from libnet.records.marc import MARC_NS, parse_marcxml
 from libnet.schema import cluster_members, clusters, records
 from libnet.store import RecordStore, open_store
 from tests.builders import book, iso2709

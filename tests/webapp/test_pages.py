@@ -28,8 +28,8 @@ from index.update import update_index
 from libnet import clusters
 from libnet.clusters import ALWAYS, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.holdings import ITEM_STATUSES
-from libnet.record import FORMATS
+from libnet.records.formats import FORMATS
+from libnet.records.holdings import ITEM_STATUSES
 from libnet.store import open_store
 from tests.builders import book, iso2709
 from webapp import create_app

@@ -21,7 +21,7 @@ from queue import Empty, Queue
 import pytest
 
 from libnet.config import Config
-from libnet.holdings import PROFILES
+from libnet.records.holdings import PROFILES
 from webapp.wsgi import READY_MESSAGE
 
 COMMAND = [sys.executable, "-m", "libnet.cli", "serve"]

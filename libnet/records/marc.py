@@ -21,7 +21,7 @@ from pymarc.marc8 import marc8_to_unicode
 from pymarc.marc8_mapping import CODESETS, ODD_MAP
 
 from libnet.errors import RecordError
-from libnet.harvested import ISO2709, RawRecord, RecordProblem, excerpt
+from libnet.records.harvested import ISO2709, RawRecord, RecordProblem, excerpt
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_END = 0x1D

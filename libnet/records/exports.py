@@ -1,8 +1,9 @@
 """A record for reference managers (RIS, BibTeX) and as Dublin Core (OAI-PMH oai_dc, SRU dc).
 
 Every export reads the normalised BibRecord only; the raw record goes out as MARCXML or MARC 21
-through libnet.marc (to_marcxml, to_iso2709). Empty fields are left out, values become one line
-(a newline in a title must not end a RIS line), and the same record always gives the same text.
+through libnet.records.marc (to_marcxml, to_iso2709). Empty fields are left out, values become
+one line (a newline in a title must not end a RIS line), and the same record always gives the
+same text.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from unicodedata import normalize
 
 from lxml import etree
 
-from libnet.record import BibRecord
+from libnet.records.bib import BibRecord
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
