@@ -31,8 +31,9 @@ from harvesters.errors import SourceError
 from harvesters.marc_files import read_marc_file
 from harvesters.oai_pmh import OaiSource
 from harvesters.sru import SruSource
+from index.blocking import match_keys
 from index.engine import _fields, cluster_doc
-from index.match import match_keys, record_facts
+from index.facts import record_facts
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
 from libnet.exports import bibtex, dublin_core_xml, ris

@@ -5,7 +5,10 @@ from __future__ import annotations
 import pymarc
 from pymarc import Field, Indicators, Subfield
 
-from index.match import cluster, compare, conflict, match_keys, title_key
+from index.blocking import match_keys
+from index.editions import cluster
+from index.facts import title_key
+from index.match import compare, conflict
 from libnet.record import BibRecord, normalise
 from tests.builders import book
 
