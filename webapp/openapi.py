@@ -1,7 +1,7 @@
 """The OpenAPI 3.1 document of the JSON API (webapp/api.py), served at /api/v1/openapi.json.
 
-Kept as Python data so that limits and vocabularies come from the code that enforces them;
-tests/webapp/test_api.py checks it against the routes and against real answers.
+Kept as Python data so that limits (webapp/limits.py) and vocabularies come from the code that
+enforces them; tests/webapp/test_api.py checks it against the routes and against real answers.
 """
 
 from __future__ import annotations
@@ -13,18 +13,19 @@ from libnet.holdings import ITEM_STATUSES
 from libnet.loan_states import TRANSITIONS, Actor, State
 from libnet.loans import REFUSALS
 from libnet.record import FORMATS
-from webapp.api import (
+from webapp.limits import (
     COMPLETE_LIMIT,
     COMPLETE_MIN_CHARS,
     EXPORT_FORMATS,
     MAX_COMPLETE_LIMIT,
     MAX_FILTER_VALUES,
+    MAX_NOTE_CHARS,
     MAX_PAGE,
     MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
     PAGE_SIZE,
 )
-from webapp.loans_api import MAX_NOTE_CHARS, SIDES
+from webapp.loans_api import SIDES
 
 VERSION = "1.0.0"
 JSON = "application/json"

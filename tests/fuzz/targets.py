@@ -42,7 +42,7 @@ from libnet.holdings import DE_924, KOHA
 from libnet.marc import decode, to_iso2709, to_marcxml
 from libnet.record import BibRecord, normalise
 from tests.fuzz import world
-from webapp import api, cql
+from webapp import cql, limits
 from webapp.cql_query import Diagnostic, translate
 
 TIME_LIMIT = 5.0  # seconds of CPU time one input may take; a slow good one takes 0.1
@@ -184,7 +184,7 @@ def cql_query(data: bytes) -> None:
 
 def search_query(data: bytes) -> None:
     """A patron's search as the web catalogue and the JSON API pass it on."""
-    text = data.decode("utf-8", "replace")[: api.MAX_QUERY_CHARS]
+    text = data.decode("utf-8", "replace")[: limits.MAX_QUERY_CHARS]
     index = world.index()
     fast = index.search(text, page_size=5)
     slow = index.search_with_whoosh(text, page_size=5)
