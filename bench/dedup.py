@@ -6,7 +6,7 @@ Run on demand, never in the test suite:
 
 Demo data (N editions, about 2.5 N records) is generated into a temporary folder, read with
 the MARC file reader, normalised with each library's holdings profile and clustered with
-index.match.cluster. truth.tsv says which records are one edition; the report gives pairwise
+index.editions.cluster. truth.tsv says which records are one edition; the report gives pairwise
 precision and recall (pairs of records in one predicted cluster against pairs of one edition),
 the comparisons and time, the false merges and missed merges by rule with examples, and how
 often the chain guard held a match back. Generation and reading are not timed. Records the
@@ -27,7 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from harvesters.marc_files import read_marc_file
-from index.match import Clustering, Decision, cluster, compare, conflict
+from index.editions import Clustering, cluster
+from index.match import Decision, compare, conflict
 from libnet.demo_data import DEMO_LIBRARIES, generate
 from libnet.errors import RecordError
 from libnet.records.bib import BibRecord, normalise

@@ -22,7 +22,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, delete, func, insert, select
 
-from index.match import MAX_BLOCK, Facts, blocking_keys, cluster_facts, record_facts
+from index.blocking import MAX_BLOCK, blocking_keys
+from index.editions import cluster_facts
+from index.facts import Facts, record_facts
 from libnet import clusters as store_clusters
 from libnet.clusters import ALWAYS, NEVER, Grouped, Override
 from libnet.records.bib import BibRecord

@@ -12,8 +12,9 @@ arrays, so every query gives the answer Whoosh would give; tests/index/test_vect
 compares the two.
 
 This reads Whoosh internals of the codec "whoosh3" (posting blocks, inlined postings, the
-length columns): pyproject.toml pins the Whoosh release this was written against. Only
-index/engine.py uses this module.
+length columns, see index/postings.py): pyproject.toml pins the Whoosh release this was written
+against. Only index/engine.py uses this module; the arrays it combines are index/hits.py's
+Matches, its facet counts index/facets.py's Facet.
 """
 
 from __future__ import annotations
@@ -21,67 +22,19 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 from whoosh import query
-from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3LeafMatcher, _lenfield
-from whoosh.reading import TermNotFound
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
-from whoosh.util.numeric import byte_to_length
 
-# field-length bytes to lengths, as Whoosh decodes them
-_LENGTHS = np.array([byte_to_length(b) for b in range(256)], dtype=np.float64)
+from index.facets import Facet
+from index.hits import EMPTY_DOCS, Matches, add_where_present, all_of, any_of, in_order
+from index.postings import LENGTHS, length_bytes, read_postings
+
 # the arrays of terms in at least this many documents are kept between searches
 CACHE_MIN_DOCS = 20_000
 CACHE_BYTES = 256 * 1024 * 1024
-_EMPTY_DOCS = np.zeros(0, dtype=np.int64)
-
-
-@dataclass(frozen=True, slots=True)
-class Matches:
-    """Documents (global numbers, ascending, each once) and their scores."""
-
-    docs: np.ndarray  # int64
-    scores: np.ndarray  # float64
-
-    @classmethod
-    def none(cls) -> Matches:
-        return cls(_EMPTY_DOCS, np.zeros(0))
-
-    def boosted(self, boost: float) -> Matches:
-        return self if boost == 1.0 else Matches(self.docs, self.scores * boost)
-
-
-@dataclass(frozen=True, slots=True)
-class Facet:
-    """One field's values and, per document, which of them it has (compressed rows)."""
-
-    values: tuple[str, ...]
-    starts: np.ndarray  # document d has value numbers numbers[starts[d]:starts[d + 1]]
-    numbers: np.ndarray
-    docs_of: tuple[np.ndarray, ...]  # the documents of each value, ascending
-
-    def counts(self, docs: np.ndarray) -> dict[str, int]:
-        """How many of docs have each value; values none of them has are left out."""
-        begin, end = self.starts[docs], self.starts[docs + 1]
-        lengths = end - begin
-        total = int(lengths.sum())
-        if not total:
-            return {}
-        # the positions begin[i] .. end[i] - 1 of every doc, laid end to end
-        positions = np.repeat(begin - np.cumsum(lengths) + lengths, lengths) + np.arange(total)
-        counted = np.bincount(self.numbers[positions], minlength=len(self.values))
-        return {self.values[n]: int(counted[n]) for n in np.flatnonzero(counted)}
-
-    def docs_with(self, values: Sequence[str]) -> np.ndarray:
-        """The documents with any of values, ascending."""
-        wanted = set(values)
-        found = [self.docs_of[n] for n, value in enumerate(self.values) if value in wanted]
-        if not found:
-            return _EMPTY_DOCS
-        return found[0] if len(found) == 1 else np.unique(np.concatenate(found))
 
 
 class Snapshot:
@@ -131,10 +84,10 @@ class Snapshot:
         if isinstance(q, query.And):
             return self._and(q.subqueries).boosted(q.boost)
         if isinstance(q, query.Or) and q.scale is None:
-            return self._or([self.evaluate(sub) for sub in q.subqueries]).boosted(q.boost)
+            return any_of([self.evaluate(sub) for sub in q.subqueries]).boosted(q.boost)
         if isinstance(q, query.AndMaybe):
             required, optional = self.evaluate(q.a), self.evaluate(q.b)
-            return _add_where_present(required, optional).boosted(q.boost)
+            return add_where_present(required, optional).boosted(q.boost)
         if isinstance(q, query.AndNot):
             kept = self.evaluate(q.a)
             dropped = self.evaluate(q.b).docs
@@ -164,35 +117,13 @@ class Snapshot:
         positive = [sub for sub in subqueries if not isinstance(sub, query.Not)]
         negative = [sub.query for sub in subqueries if isinstance(sub, query.Not)]
         if not positive:  # only NOTs: Whoosh's inverse matchers, intersected
-            return self._and_all([self.evaluate(query.Not(sub)) for sub in negative])
-        result = self._and_all([self.evaluate(sub) for sub in positive])
+            return all_of([self.evaluate(query.Not(sub)) for sub in negative])
+        result = all_of([self.evaluate(sub) for sub in positive])
         for sub in negative:
             drop = np.isin(result.docs, self.evaluate(sub).docs, assume_unique=True)
             # an inverse matcher in an intersection adds its weight, 1.0, to every score
             result = Matches(result.docs[~drop], result.scores[~drop] + 1.0)
         return result
-
-    @staticmethod
-    def _and_all(parts: list[Matches]) -> Matches:
-        parts.sort(key=lambda m: len(m.docs))
-        result = parts[0]
-        for part in parts[1:]:
-            docs, mine, theirs = np.intersect1d(
-                result.docs, part.docs, assume_unique=True, return_indices=True
-            )
-            result = Matches(docs, result.scores[mine] + part.scores[theirs])
-        return result
-
-    @staticmethod
-    def _or(parts: list[Matches]) -> Matches:
-        parts = [part for part in parts if len(part.docs)]
-        if not parts:
-            return Matches.none()
-        if len(parts) == 1:
-            return parts[0]
-        docs, where = np.unique(np.concatenate([p.docs for p in parts]), return_inverse=True)
-        scores = np.bincount(where, weights=np.concatenate([p.scores for p in parts]))
-        return Matches(docs, scores)
 
     def _term(self, field: str, text: str | bytes, boost: float = 1.0) -> Matches:
         if field not in self.searcher.schema:
@@ -220,7 +151,7 @@ class Snapshot:
             return weights
         idf = self.searcher.idf(field, btext.decode("utf-8"))
         avgfl = self.searcher.avg_field_length(field) or 1
-        lengths = _LENGTHS[self._length_bytes(field)[docs]]
+        lengths = LENGTHS[self._length_bytes(field)[docs]]
         b, k1 = self._weighting._field_B.get(field, self._weighting.B), self._weighting.K1
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
 
@@ -241,12 +172,12 @@ class Snapshot:
     def _positional_postings(
         self, field: str, btext: bytes
     ) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
-        """_read_postings with values, kept between searches for a common term."""
+        """read_postings() with values, kept between searches for a common term."""
         key = (field, btext, None)
         cached = self._cached(key)
         if cached is not None:
             return cached
-        found = self._read_postings(field, btext, values=True)
+        found = read_postings(self._leaves, self.live, field, btext, values=True)
         docs, weights, values = found
         if len(docs) >= CACHE_MIN_DOCS:
             # a bytes object costs its length and about 33 bytes; the list 8 a value
@@ -256,51 +187,8 @@ class Snapshot:
 
     def _postings(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The live documents with a term and its weight in each, read block by block."""
-        docs, weights, _ = self._read_postings(field, btext, values=False)
+        docs, weights, _ = read_postings(self._leaves, self.live, field, btext, values=False)
         return docs, weights
-
-    def _read_postings(
-        self, field: str, btext: bytes, *, values: bool
-    ) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
-        """_postings(), with each posting's encoded value (its positions) when `values`."""
-        all_docs, all_weights, all_values = [], [], []
-        for leaf, offset in self._leaves:
-            reader = leaf.reader()
-            terms = reader._terms
-            try:
-                info = terms.term_info(field, btext)
-            except (TermNotFound, KeyError):
-                continue
-            if info.is_inlined():
-                ids, weights, encoded = info.inlined_postings()
-                all_docs.append(np.array(ids, dtype=np.int64) + offset)
-                all_weights.append(_weights(weights, len(ids)))
-                if values:
-                    all_values.extend(encoded)
-                continue
-            matcher = reader._codec.postings_reader(
-                terms._postfile, info, reader.schema[field].format
-            )
-            if not isinstance(matcher, W3LeafMatcher):
-                raise TypeError(f"unexpected posting reader {type(matcher).__name__}")
-            while True:
-                matcher._read_data()
-                deltas, weights = matcher._data[0], matcher._data[1]
-                all_docs.append(np.cumsum(np.array(deltas, dtype=np.int64)) + offset)
-                all_weights.append(_weights(weights, len(deltas)))
-                if values:
-                    matcher._read_values()
-                    all_values.extend(matcher._values)
-                if matcher._lastblock:
-                    break
-                matcher._goto(matcher._nextoffset)
-        if not all_docs:
-            return _EMPTY_DOCS, np.zeros(0), []
-        docs, weights = np.concatenate(all_docs), np.concatenate(all_weights)
-        live = self.live[docs]
-        if values and not live.all():
-            all_values = [v for v, keep in zip(all_values, live.tolist(), strict=True) if keep]
-        return docs[live], weights[live], all_values
 
     def _phrase(self, q: query.Phrase) -> Matches:
         """The documents with the words in order, as Whoosh's Phrase finds and scores them.
@@ -337,7 +225,7 @@ class Snapshot:
         decode = self.searcher.schema[field].format.decode_positions
         keep = np.fromiter(
             (
-                _in_order([decode(postings[w][2][where[w][i]]) for w in words], q.slop)
+                in_order([decode(postings[w][2][where[w][i]]) for w in words], q.slop)
                 for i in range(len(docs))
             ),
             dtype=bool,
@@ -357,9 +245,9 @@ class Snapshot:
         for leaf, _ in self._leaves:
             texts.update(text for text in q._btexts(leaf.reader()) if text)
         if not q.constantscore:
-            return self._or([self._term(q.field(), text) for text in texts]).boosted(q.boost)
+            return any_of([self._term(q.field(), text) for text in texts]).boosted(q.boost)
         found = [self._postings(q.field(), text)[0] for text in texts]
-        docs = np.unique(np.concatenate(found)) if found else _EMPTY_DOCS
+        docs = np.unique(np.concatenate(found)) if found else EMPTY_DOCS
         return Matches(docs, np.full(len(docs), float(q.boost)))
 
     def _by_whoosh(self, q: query.Query) -> Matches:
@@ -378,18 +266,9 @@ class Snapshot:
     # -- per-document arrays
 
     def _length_bytes(self, field: str) -> np.ndarray:
-        """Each document's encoded length of field (0: the field is empty)."""
+        """Each document's encoded length of field, read once per snapshot."""
         if field not in self._lengths:
-            parts = []
-            for leaf, _ in self._leaves:
-                reader = leaf.reader()
-                column = reader._perdoc._cached_reader(_lenfield(field), LENGTHS_COLUMN)
-                encoded = np.zeros(reader.doc_count_all(), dtype=np.uint8)
-                if column is not None and column._count:
-                    raw = column._dbfile.get(column._basepos, column._count)
-                    encoded[: column._count] = np.frombuffer(raw, dtype=np.uint8)
-                parts.append(encoded)
-            self._lengths[field] = np.concatenate(parts) if parts else np.zeros(0, np.uint8)
+            self._lengths[field] = length_bytes(self._leaves, field)
         return self._lengths[field]
 
     def column(self, field: str) -> np.ndarray:
@@ -411,20 +290,10 @@ class Snapshot:
         terms: dict[bytes, None] = {}  # in the order the leaves first name them
         for leaf, _ in self._leaves:
             terms.update(dict.fromkeys(leaf.reader().lexicon(field)))
-        values = {btext.decode("utf-8"): n for n, btext in enumerate(terms)}
+        values = tuple(btext.decode("utf-8") for btext in terms)
         # a term's postings over all leaves, sorted and unique
         docs = [self._postings(field, btext)[0] for btext in terms]
-        if docs:
-            doc = np.concatenate(docs)
-            number = np.repeat(np.arange(len(docs)), [len(d) for d in docs])
-            order = np.argsort(doc, kind="stable")
-            counts = np.bincount(doc, minlength=self.doc_count_all)
-        else:
-            number, order = _EMPTY_DOCS, _EMPTY_DOCS
-            counts = np.zeros(self.doc_count_all, dtype=np.int64)
-        starts = np.zeros(self.doc_count_all + 1, dtype=np.int64)
-        np.cumsum(counts, out=starts[1:])
-        return Facet(tuple(values), starts, number[order], tuple(docs))
+        return Facet.of(values, docs, self.doc_count_all)
 
     # -- filters, facets, order
 
@@ -459,36 +328,3 @@ class Snapshot:
                 columns.append(-column if descending else column)
             order = np.lexsort((docs, *reversed(columns)))
         return [int(d) for d in docs[order[:limit]]]
-
-
-def _in_order(positions: Sequence[list[int]], slop: int) -> bool:
-    """Whether a chain of positions, one from each list, has each next one 1 to slop after.
-
-    Whoosh's SpanNear2 (ordered, mindist 1) on single-word spans: a chain of spans grows a
-    word at a time, and the next word must start 1 to slop positions after the chain ends.
-    """
-    spans = {(p, p) for p in positions[0]}
-    for following in positions[1:]:
-        spans = {(start, p) for start, end in spans for p in following if 1 <= p - end <= slop}
-        if not spans:
-            return False
-    return True
-
-
-def _weights(weights: object, count: int) -> np.ndarray:
-    """A posting block's weights, which Whoosh leaves out when they are all alike."""
-    if weights is None:
-        return np.ones(count)
-    if isinstance(weights, float | int):
-        return np.full(count, float(weights))
-    return np.array(weights, dtype=np.float64)
-
-
-def _add_where_present(required: Matches, optional: Matches) -> Matches:
-    """The required matches, each with the optional score added where it matched too."""
-    scores = required.scores.copy()
-    _, mine, theirs = np.intersect1d(
-        required.docs, optional.docs, assume_unique=True, return_indices=True
-    )
-    scores[mine] += optional.scores[theirs]
-    return Matches(required.docs, scores)

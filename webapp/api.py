@@ -19,16 +19,22 @@ from index.engine import SORTS, ClusterDoc, UnionIndex, result_json
 from libnet import clusters
 from libnet.records.formats import FORMATS
 from webapp.catalogue import NoIndex, catalogue
+from webapp.limits import (
+    COMPLETE_LIMIT,
+    COMPLETE_MIN_CHARS,
+    EXPORT_FORMATS,
+    MAX_CLUSTER_ID,
+    MAX_COMPLETE_LIMIT,
+    MAX_FILTER_VALUES,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_CHARS,
+    PAGE_SIZE,
+)
+from webapp.openapi import document
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-PAGE_SIZE, MAX_PAGE_SIZE = 20, 100
-MAX_PAGE = 1_000_000_000  # far beyond any catalogue's end, and exact as a JavaScript number
-MAX_QUERY_CHARS = 1000
-MAX_FILTER_VALUES = 50
-COMPLETE_MIN_CHARS, COMPLETE_LIMIT, MAX_COMPLETE_LIMIT = 2, 10, 20
-MAX_CLUSTER_ID = 2**31 - 1  # the store's ids are 32-bit: a larger one names nothing
-EXPORT_FORMATS = ("ris", "bibtex", "marcxml", "marc")
 CACHE_CONTROL = "public, max-age=60"  # the index changes nightly; a minute spares the server
 # filter parameter -> the index field it restricts (FILTER_FIELDS of index.engine)
 FILTERS = {"format": "format", "held_by": "library", "language": "language",
@@ -130,8 +136,6 @@ def complete() -> Response:
 
 @bp.get("/openapi.json")
 def openapi_document() -> Response:
-    from webapp.openapi import document  # it reads this module's limits: imported late
-
     return jsonify(document(request.script_root + bp.url_prefix))
 
 

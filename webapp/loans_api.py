@@ -25,11 +25,11 @@ from libnet.loan_states import Actor, TransitionError, allowed
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.schema import users
 from webapp.catalogue import NoIndex, catalogue
+from webapp.limits import MAX_NOTE_CHARS
 
 bp = Blueprint("loans_api", __name__, url_prefix="/api/v1/loans")
 
 SIDES = ("incoming", "outgoing", "mine")
-MAX_NOTE_CHARS = 2000
 
 
 class _Refused(Exception):

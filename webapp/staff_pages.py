@@ -52,6 +52,7 @@ from webapp.labels import (
     STAFF_STATE_LABELS,
     event_note,
 )
+from webapp.limits import MAX_NOTE_CHARS
 
 bp = Blueprint("staff_pages", __name__, url_prefix="/staff")
 
@@ -72,7 +73,6 @@ OUT_STATES = tuple(
         State.RECALLED,
     )
 )
-MAX_NOTE_CHARS = 2000
 
 
 class TransitionForm(FlaskForm):

@@ -31,8 +31,9 @@ from harvesters.errors import SourceError
 from harvesters.marc_files import read_marc_file
 from harvesters.oai_pmh import OaiSource
 from harvesters.sru import SruSource
+from index.blocking import match_keys
 from index.engine import _fields, cluster_doc
-from index.match import match_keys, record_facts
+from index.facts import record_facts
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
 from libnet.records.bib import BibRecord, normalise
@@ -41,7 +42,7 @@ from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem
 from libnet.records.holdings import DE_924, KOHA
 from libnet.records.marc import decode, to_iso2709, to_marcxml
 from tests.fuzz import world
-from webapp import api, cql
+from webapp import cql, limits
 from webapp.cql_query import Diagnostic, translate
 
 TIME_LIMIT = 5.0  # seconds of CPU time one input may take; a slow good one takes 0.1
@@ -183,7 +184,7 @@ def cql_query(data: bytes) -> None:
 
 def search_query(data: bytes) -> None:
     """A patron's search as the web catalogue and the JSON API pass it on."""
-    text = data.decode("utf-8", "replace")[: api.MAX_QUERY_CHARS]
+    text = data.decode("utf-8", "replace")[: limits.MAX_QUERY_CHARS]
     index = world.index()
     fast = index.search(text, page_size=5)
     slow = index.search_with_whoosh(text, page_size=5)

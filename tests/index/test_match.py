@@ -5,7 +5,10 @@ from __future__ import annotations
 import pymarc
 from pymarc import Field, Indicators, Subfield
 
-from index.match import cluster, compare, conflict, match_keys, title_key
+from index.blocking import match_keys
+from index.editions import cluster
+from index.facts import title_key
+from index.match import compare, conflict
 from libnet.records.bib import BibRecord, normalise
 from tests.builders import book
 
@@ -108,7 +111,7 @@ def test_dvds_without_isbn_match_on_the_ean_of_024() -> None:
 
     first, second = dvd("1", "4012345006940"), dvd("2", "4012345006940")
     assert first.format == "video"
-    assert first.other_ids == ("4012345006940",)  # libnet.records keeps 024 $a for us
+    assert first.other_ids == ("4012345006940",)  # libnet.records.identifiers keeps 024 $a for us
     assert "id:ean:4012345006940" in match_keys(first)
     assert compare(first, second).rule == "identifier"
     other = compare(first, dvd("3", "4012345008388"))
