@@ -23,8 +23,8 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
-from index.cluster import update_clusters
 from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex, cluster_doc
+from index.grouping import update_clusters
 from libnet import clusters
 from libnet.record import BibRecord
 from libnet.schema import cluster_members, records

@@ -752,7 +752,7 @@ def _record_ref(text: str) -> tuple[str, str]:
 
 
 def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
-    from index.cluster import apply_override, update_clusters
+    from index.grouping import apply_override, update_clusters
     from libnet import clusters
     from libnet.clusters import ALWAYS, NEVER, Override
 

@@ -1,6 +1,6 @@
 """The cluster tables of the record store: which records are one edition, and why.
 
-Deciding what belongs together is the union index's work (index/cluster.py); this module
+Deciding what belongs together is the union index's work (index/grouping.py); this module
 keeps the result so that cluster ids outlive re-harvests and re-indexes: permalinks and loan
 requests point at them. A regrouping hands each new group the id of the old cluster that
 gave it most members; an old cluster left without members is kept as a tombstone, and one

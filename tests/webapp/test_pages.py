@@ -21,8 +21,8 @@ from lxml import etree, html
 
 from harvesters.run import harvest_all
 from index.analysis import fold
-from index.cluster import apply_override
 from index.engine import SORTS, ClusterDoc, Hit
+from index.grouping import apply_override
 from index.match import RULES
 from index.update import update_index
 from libnet import clusters
