@@ -714,7 +714,7 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_search(config: Config, args: argparse.Namespace) -> int:
-    from index.engine import UnionIndex, result_json
+    from index.search import UnionIndex, result_json
     from index.update import index_path
 
     path = index_path(config.storage.data_dir)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.engine import FACET_FIELDS, SORTS
+from index.search import FACET_FIELDS, SORTS
 from libnet.holdings import ITEM_STATUSES
 from libnet.loan_states import TRANSITIONS, Actor, State
 from libnet.loans import REFUSALS

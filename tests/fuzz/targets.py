@@ -31,8 +31,9 @@ from harvesters.errors import SourceError
 from harvesters.marc_files import read_marc_file
 from harvesters.oai_pmh import OaiSource
 from harvesters.sru import SruSource
-from index.engine import _fields, cluster_doc
+from index.document import cluster_doc
 from index.match import match_keys, record_facts
+from index.writer import _fields
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
 from libnet.exports import bibtex, dublin_core_xml, ris
@@ -41,6 +42,7 @@ from libnet.holdings import DE_924, KOHA
 from libnet.marc import decode, to_iso2709, to_marcxml
 from libnet.record import BibRecord, normalise
 from tests.fuzz import world
+from tests.index.whoosh_reference import search_with_whoosh
 from webapp import api, cql
 from webapp.cql_query import Diagnostic, translate
 
@@ -186,7 +188,7 @@ def search_query(data: bytes) -> None:
     text = data.decode("utf-8", "replace")[: api.MAX_QUERY_CHARS]
     index = world.index()
     fast = index.search(text, page_size=5)
-    slow = index.search_with_whoosh(text, page_size=5)
+    slow = search_with_whoosh(index, text, page_size=5)
     assert (fast.total, fast.facets) == (slow.total, slow.facets), text  # one answer, two paths
     index.complete(text)
 
