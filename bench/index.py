@@ -48,7 +48,7 @@ from bench.harvest import (  # noqa: E402
     measure_and_report,
     titles_for,
 )
-from index.engine import UnionIndex  # noqa: E402
+from index.search import UnionIndex  # noqa: E402
 from index.update import index_path, update_index  # noqa: E402
 from libnet.config import StorageConfig  # noqa: E402
 from libnet.demo_data import generate  # noqa: E402

@@ -2,7 +2,7 @@
 
 cluster() compares records within their blocks (index/blocking.py) and joins them by rule,
 strongest first, never across a conflict; each member keeps the evidence of the match that
-reached it. index/cluster.py regroups the record store with cluster_facts().
+reached it. index/grouping.py regroups the record store with cluster_facts().
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from libnet.records.bib import BibRecord
 
 # --------------------------------------------------------------------------- folding
 
-# keys are stored by index/cluster.py, so this folding is the matcher's own: tuning the search
+# keys are stored by index/grouping.py, so this folding is the matcher's own: tuning the search
 # analysis must not re-key the store. Accents and umlauts go (ü -> u), and a spelt-out umlaut
 # loses its e as well (ue -> u): Müller, Mueller and Muller meet.
 _LETTERS = {"ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "ł": "l", "ı": "i", "đ": "d", "þ": "th"}

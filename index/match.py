@@ -11,7 +11,7 @@ Every Decision names the rule that joined or the check that refused, in a line f
 
 The rules read each record's Facts (index/facts.py); records are compared only when they
 share a blocking key (index/blocking.py); index/editions.py groups a whole catalogue by these
-rules, and index/cluster.py regroups the record store with them.
+rules, and index/grouping.py regroups the record store with them.
 """
 
 from __future__ import annotations

@@ -23,12 +23,13 @@ from pathlib import Path
 
 from sqlalchemy import Connection, func, select
 
-from index.cluster import update_clusters
-from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex, cluster_doc
-from libnet import clusters
-from libnet.records.bib import BibRecord
-from libnet.schema import cluster_members, records
+from index.document import ClusterDoc, cluster_doc
+from index.grouping import update_clusters
+from index.search import UnionIndex
+from index.writer import SCHEMA_VERSION
+from libnet import clusters, published
 from libnet.schema import clusters as cluster_rows
+from libnet.schema import records
 from libnet.store import RecordStore
 
 BATCH = 10_000  # clusters per Whoosh commit: each makes every web worker open a new searcher
@@ -85,7 +86,7 @@ def update_index(
     started = time.monotonic()
     regrouped = update_clusters(store, full=full)
     link = index_path(data_dir)
-    rebuilt = full or not link.exists() or _schema_of(link.resolve()) != SCHEMA_VERSION
+    rebuilt = full or not link.exists() or read_cursor(link).schema != SCHEMA_VERSION
     before = 0 if not link.exists() else UnionIndex(link).count()
     # a build killed before its switch leaves its folder, as big as the index, behind; the
     # nightly only updates, so every run removes it (the caller holds the data dir's lock)
@@ -131,7 +132,7 @@ def _apply(
     store: RecordStore, index: UnionIndex, folder: Path, progress: Progress | None
 ) -> tuple[int, int]:
     """Write the clusters changed since the folder's cursor, a batch per commit."""
-    since = _cursor(folder)
+    since = read_cursor(folder).change_no
     with store.engine.connect() as conn:
         last = clusters.state(conn, "cluster_change_no")
     written = removed = done = 0
@@ -170,17 +171,8 @@ def _documents_between(store: RecordStore, after: int, upto: int) -> Iterator[Cl
 
 def _documents(conn: Connection, cluster_ids: list[int]) -> list[ClusterDoc]:
     """The index documents of these clusters, from their members' normalised records."""
-    members: dict[int, list[BibRecord]] = {cid: [] for cid in cluster_ids}
-    for start in range(0, len(cluster_ids), 500):
-        query = (
-            select(cluster_members.c.cluster_id, records.c.fields)
-            .join(records, records.c.id == cluster_members.c.record_id)
-            .where(cluster_members.c.cluster_id.in_(cluster_ids[start : start + 500]))
-            .order_by(cluster_members.c.cluster_id, records.c.id)
-        )
-        for cluster_id, fields in conn.execute(query):
-            members[cluster_id].append(BibRecord.from_dict(json.loads(fields)))
-    return [cluster_doc(cid, bibs) for cid, bibs in members.items() if bibs]
+    members = published.member_records(conn, cluster_ids, raw=False)
+    return [cluster_doc(cid, [m.bib for m in found]) for cid, found in members.items() if found]
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +194,7 @@ def index_state(conn: Connection, data_dir: Path) -> IndexState:
     """What `libnet index` would take in now, and when the index last took changes."""
     link = index_path(data_dir)
     folder = link.resolve() if link.exists() else None
-    state = _state(folder) if folder else {}
+    cursor = read_cursor(folder) if folder else Cursor()
     cursor_file = folder / CURSOR if folder else None
     updated = cursor_file.stat().st_mtime if cursor_file and cursor_file.exists() else None
     clustered = clusters.state(conn, "clustered_change_no")
@@ -210,25 +202,29 @@ def index_state(conn: Connection, data_dir: Path) -> IndexState:
     waiting = (
         select(func.count())
         .select_from(cluster_rows)
-        .where(cluster_rows.c.change_no > state.get("cluster_change_no", 0))
+        .where(cluster_rows.c.change_no > cursor.change_no)
     )
-    return IndexState(folder, updated, state.get("schema"), conn.scalar(count) or 0,
+    return IndexState(folder, updated, cursor.schema, conn.scalar(count) or 0,
                       conn.scalar(waiting) or 0)  # fmt: skip
 
 
-def _state(folder: Path) -> dict:
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """What an index folder notes: how far it took the cluster feed, with which schema."""
+
+    change_no: int = 0  # the cluster change number of the last batch written
+    schema: int | None = None  # SCHEMA_VERSION of the build
+
+
+def read_cursor(folder: Path) -> Cursor:
+    """The cursor of an index folder (or of the link to it); empty when none can be read."""
     try:
-        return json.loads((folder / CURSOR).read_text())
-    except FileNotFoundError:
-        return {}
-
-
-def _cursor(folder: Path) -> int:
-    return _state(folder).get("cluster_change_no", 0)
-
-
-def _schema_of(folder: Path) -> int | None:
-    return _state(folder).get("schema")
+        data = json.loads((folder.resolve() / CURSOR).read_text())
+    except (OSError, ValueError):
+        return Cursor()
+    if not isinstance(data, dict):
+        return Cursor()
+    return Cursor(data.get("cluster_change_no", 0), data.get("schema"))
 
 
 def _save_cursor(folder: Path, change_no: int) -> None:

@@ -13,7 +13,7 @@ compares the two.
 
 This reads Whoosh internals of the codec "whoosh3" (posting blocks, inlined postings, the
 length columns, see index/postings.py): pyproject.toml pins the Whoosh release this was written
-against. Only index/engine.py uses this module; the arrays it combines are index/hits.py's
+against. Only index/search.py uses this module; the arrays it combines are index/hits.py's
 Matches, its facet counts index/facets.py's Facet.
 """
 

@@ -714,7 +714,7 @@ def cmd_restore(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_search(config: Config, args: argparse.Namespace) -> int:
-    from index.engine import UnionIndex, result_json
+    from index.search import UnionIndex, result_json
     from index.update import index_path
 
     path = index_path(config.storage.data_dir)
@@ -752,7 +752,7 @@ def _record_ref(text: str) -> tuple[str, str]:
 
 
 def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
-    from index.cluster import apply_override, update_clusters
+    from index.grouping import apply_override, update_clusters
     from libnet import clusters
     from libnet.clusters import ALWAYS, NEVER, Override
 

@@ -1,6 +1,6 @@
 """The cluster tables of the record store: which records are one edition, and why.
 
-Deciding what belongs together is the union index's work (index/cluster.py); this module
+Deciding what belongs together is the union index's work (index/grouping.py); this module
 keeps the result so that cluster ids outlive re-harvests and re-indexes: permalinks and loan
 requests point at them. A regrouping hands each new group the id of the old cluster that
 gave it most members; an old cluster left without members is kept as a tombstone, and one
@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from libnet.errors import StoreError
+from libnet.published import member_records
 from libnet.schema import (
     MAX_ID,
     cluster_members,
@@ -348,16 +349,12 @@ def current_id(conn: Connection, cluster_id: int) -> int | None:
 
 
 def members(conn: Connection, cluster_id: int) -> list[Member]:
-    query = (
-        select(
-            cluster_members.c.record_id, records.c.library, records.c.local_id,
-            cluster_members.c.rule, cluster_members.c.evidence,
-        )
-        .join(records, records.c.id == cluster_members.c.record_id)
-        .where(cluster_members.c.cluster_id == cluster_id)
-        .order_by(records.c.library, records.c.local_id)
-    )  # fmt: skip
-    return [Member(*row) for row in conn.execute(query)]
+    """A cluster's members in library order, with the rule that joined each."""
+    found = member_records(conn, [cluster_id], raw=False)[cluster_id]
+    return sorted(
+        (Member(m.record_id, m.library, m.local_id, m.rule, m.evidence) for m in found),
+        key=lambda m: (m.library, m.local_id),
+    )
 
 
 def record_ids(conn: Connection, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], int]:

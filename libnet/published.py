@@ -1,4 +1,5 @@
-"""What the OAI-PMH provider publishes: the clusters, each with its datestamp, in change order.
+"""What the catalogue publishes: the clusters, each with its datestamp, in change order, and
+their member records (member_records: for the index, SRU, OAI-PMH and the record page).
 
 One cluster is one published record. Its datestamp is clusters.changed_at, which
 libnet.clusters sets whenever the cluster's members or their rules change (write_groups) or a
@@ -37,14 +38,19 @@ class PublishedCluster:
 
 @dataclass(frozen=True, slots=True)
 class MemberRecord:
-    """A cluster member as stored: the record as harvested and its normalised view."""
+    """A member of a cluster with its record as stored: as harvested and normalised."""
 
     record_id: int
     library: str
     local_id: str
-    syntax: str
-    raw: bytes
+    rule: str  # the rule that joined it to the cluster, with its one-line evidence
+    evidence: str
+    deleted: bool  # deleted at its library since the cluster was last grouped
+    syntax: str  # libnet.records.harvested.ISO2709 or MARCXML
+    raw: bytes  # as harvested; b"" when read with member_records(raw=False)
     bib: BibRecord
+    first_seen: datetime  # UTC
+    last_changed: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,23 +99,39 @@ def cluster(conn: Connection, cluster_id: int) -> PublishedCluster | None:
     return found[0] if found else None
 
 
-def member_records(conn: Connection, cluster_ids: Iterable[int]) -> dict[int, list[MemberRecord]]:
-    """cluster id -> its members in record id order, the order the union index reads them."""
-    wanted = list(cluster_ids)
+def member_records(
+    conn: Connection, cluster_ids: Iterable[int], *, raw: bool = True
+) -> dict[int, list[MemberRecord]]:
+    """cluster id -> its members with their records, in record id order (the index's order).
+
+    The one query that joins the members of clusters with their records. `raw=False` leaves
+    the records' harvested bytes unread (b""): building index documents needs only the fields.
+    """
+    wanted = list(dict.fromkeys(cluster_ids))
     found: dict[int, list[MemberRecord]] = {cid: [] for cid in wanted}
-    for start in range(0, len(wanted), 500):
+    columns = [
+        cluster_members.c.cluster_id, records.c.id, records.c.library, records.c.local_id,
+        cluster_members.c.rule, cluster_members.c.evidence, records.c.deleted, records.c.syntax,
+        records.c.fields, records.c.first_seen, records.c.last_changed,
+    ]  # fmt: skip
+    if raw:
+        columns.append(records.c.raw)
+    for start in range(0, len(wanted), 500):  # SQLite allows only so many parameters
         query = (
-            select(
-                cluster_members.c.cluster_id, records.c.id, records.c.library,
-                records.c.local_id, records.c.syntax, records.c.raw, records.c.fields,
-            )
+            select(*columns)
             .join(records, records.c.id == cluster_members.c.record_id)
             .where(cluster_members.c.cluster_id.in_(wanted[start : start + 500]))
             .order_by(cluster_members.c.cluster_id, records.c.id)
-        )  # fmt: skip
-        for cid, rid, library, local_id, syntax, raw, fields in conn.execute(query):
-            bib = BibRecord.from_dict(json.loads(fields))
-            found[cid].append(MemberRecord(rid, library, local_id, syntax, raw, bib))
+        )
+        for row in conn.execute(query):
+            bib = BibRecord.from_dict(json.loads(row.fields))
+            found[row.cluster_id].append(
+                MemberRecord(
+                    row.id, row.library, row.local_id, row.rule, row.evidence, row.deleted,
+                    row.syntax, row.raw if raw else b"", bib, utc(row.first_seen),
+                    utc(row.last_changed),
+                )
+            )  # fmt: skip
     return found
 
 

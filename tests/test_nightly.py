@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, insert, select, update
 
-from index.engine import UnionIndex
+from index.search import UnionIndex
 from index.update import index_path
 from libnet.cli import main
 from libnet.lock import data_dir_lock

@@ -26,7 +26,7 @@ import pytest
 import whoosh.index
 from sqlalchemy import select, update
 
-from index.engine import UnionIndex
+from index.search import UnionIndex
 from index.update import CURSOR, index_path
 from libnet import accounts, clusters, loans, notices
 from libnet.cli import main

@@ -1,6 +1,6 @@
 """The JSON API under /api/v1: search, records, libraries and completion, as open data.
 
-Search answers in the field names of `libnet search --json` (index.engine.result_json), with
+Search answers in the field names of `libnet search --json` (index.search.result_json), with
 the same parameters as the command. /api/v1/openapi.json (webapp/openapi.py) describes every
 answer. A bad parameter is a 400 naming it; errors take the shell's JSON shape through abort().
 """
@@ -15,7 +15,8 @@ from urllib.parse import unquote_to_bytes
 
 from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
 
-from index.engine import SORTS, ClusterDoc, UnionIndex, result_json
+from index.document import ClusterDoc
+from index.search import SORTS, UnionIndex, result_json
 from libnet import clusters
 from libnet.records.formats import FORMATS
 from webapp.catalogue import NoIndex, catalogue
@@ -36,7 +37,7 @@ from webapp.openapi import document
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 CACHE_CONTROL = "public, max-age=60"  # the index changes nightly; a minute spares the server
-# filter parameter -> the index field it restricts (FILTER_FIELDS of index.engine)
+# filter parameter -> the index field it restricts (FILTER_FIELDS of index.search)
 FILTERS = {"format": "format", "held_by": "library", "language": "language",
            "decade": "decade", "available": "available"}  # fmt: skip
 SEARCH_PARAMETERS = ("q", "library", *FILTERS, "sort", "page", "page_size")

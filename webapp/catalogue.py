@@ -1,7 +1,7 @@
 """What every part of the web catalogue reads: the configuration, the union index, the store.
 
 One Catalogue per application. The index is opened once per process and follows the nightly
-updates by itself (index.engine reopens its searcher after a commit or a rebuild); the store is
+updates by itself (index.search reopens its searcher after a commit or a rebuild); the store is
 opened on first use, so a page that needs only the index works while the store is busy.
 
 A page that changes a loan request queues its e-mail notices in the store (libnet.notices)
@@ -11,20 +11,20 @@ click never waits for the mail server, and what it cannot send waits for `libnet
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import whoosh.index
 from flask import current_app
 from sqlalchemy import func, select
 
-from index.engine import SCHEMA_VERSION, ClusterDoc, UnionIndex
-from index.update import CURSOR, index_path
+from index.document import ClusterDoc
+from index.search import UnionIndex
+from index.update import index_path, read_cursor
+from index.writer import SCHEMA_VERSION
 from libnet import clusters, notices
 from libnet.config import Config, LibraryConfig
 from libnet.errors import LibnetError
@@ -69,7 +69,7 @@ class Catalogue:
                 path = index_path(self.config.storage.data_dir)
                 if not path.exists():
                     raise NoIndex("the union index has not been built: run `libnet index`")
-                if _schema_of(path) != SCHEMA_VERSION:
+                if read_cursor(path).schema != SCHEMA_VERSION:
                     raise NoIndex("the union index is of an older libnet: run `libnet index`")
                 if not whoosh.index.exists_in(path):  # never made here: searchers only read
                     raise NoIndex(
@@ -164,14 +164,6 @@ class Courier:
                 self._send()
             except Exception:  # the notices stay queued; the next nudge or cron tries again
                 log.exception("sending the queued notices failed")
-
-
-def _schema_of(path: Path) -> int | None:
-    """The schema version `libnet index` noted in the index folder, if any."""
-    try:
-        return json.loads((path.resolve() / CURSOR).read_text()).get("schema")
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 def catalogue() -> Catalogue:

@@ -1,7 +1,7 @@
 """A CQL query of the SRU server, checked and written in the union index's own query language.
 
 webapp.cql parses the query; this module maps each search clause to the index and writes it in
-index.engine's syntax. No text of the query becomes engine syntax: a term is cut into words
+index.search's syntax. No text of the query becomes engine syntax: a term is cut into words
 with index.analysis.words() (letters and digits only) and each word is quoted, a year or a
 cluster id must be digits, an ISBN goes through index.analysis.isbn_terms(). Every operand is
 parenthesised, so `dc.title = "a) OR (b"` searches the words a, OR and b in the title.

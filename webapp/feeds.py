@@ -21,7 +21,8 @@ from lxml import etree
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
-from index.engine import SORTS, ClusterDoc, Hit, UnionIndex
+from index.document import ClusterDoc
+from index.search import SORTS, Hit, UnionIndex
 from index.update import index_path
 from libnet.clusters import cluster_info
 from libnet.errors import LibnetError

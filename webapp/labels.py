@@ -69,7 +69,7 @@ FACET_LABELS = {
     "subject": lazy_gettext("Subject"),
     "available": lazy_gettext("On the shelf"),
 }
-RULE_LABELS = {  # index/cluster.py and index/match.py
+RULE_LABELS = {  # index/grouping.py and index/match.py
     "alone": lazy_gettext("the only record"),
     "first": lazy_gettext("first record of the cluster"),
     "isbn": lazy_gettext("same ISBN"),

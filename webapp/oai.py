@@ -4,11 +4,11 @@
   cluster's permalink; datestamp the time its members or one of their records last changed
   (libnet.published), to the second. A cluster gone or merged into another stays as a
   deleted header (deletedRecord "persistent").
-- marc21: the MARC record that describes the cluster in the union index (its most complete
-  member, as index.engine.cluster_doc picks it), with 001 the cluster id (the library's 001
-  and 003 dropped) and one 035 "(ISIL)local id" per member, so every holding library is
-  named; items stay as the describing library catalogued them. oai_dc: that same member
-  through libnet.records.exports.dublin_core.
+- marc21: the cluster's union record, index.document.union_marc, the same that SRU and the
+  record page's exports hand out: 001 the cluster id, the describing member's bibliographic
+  fields, one 035 "(ISIL)local id" per member record and one 852 per library and call number
+  with the copies' statuses. oai_dc: the describing member through
+  libnet.records.exports.dublin_core.
 - Sets: one per library, setSpec its code. A live cluster is in the sets of its members'
   libraries; a deleted one is in every set (which libraries held it is not kept) and its
   header names none.
@@ -31,18 +31,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 
-import pymarc
 from flask import Blueprint, Response, request
 from lxml import etree
 from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 
-from index.engine import completeness  # the rule that picks a cluster's describing record
+from index.document import describing, union_marc
 from libnet import published
-from libnet.published import MemberRecord, PublishedCluster, Selection
+from libnet.published import PublishedCluster, Selection
 from libnet.records.exports import OAI_DC_NS, OAI_DC_XSD, dublin_core
-from libnet.records.harvested import ISO2709
-from libnet.records.marc import MARC_NS, parse_iso2709, parse_marcxml_bytes, to_marcxml
+from libnet.records.marc import MARC_NS, to_marcxml
 from webapp.catalogue import catalogue
 
 bp = Blueprint("oai", __name__)
@@ -368,59 +366,33 @@ def _checksum(payload: bytes) -> str:
 
 def _records(conn: Connection, found: list[PublishedCluster], prefix: str) -> list[etree._Element]:
     members = published.member_records(conn, [c.id for c in found if not c.deleted])
-    isils = {library.code: library.isil or library.code for library in catalogue().libraries}
+    libraries = catalogue().libraries
     answer = []
     for cluster in found:
+        best = None if cluster.deleted else describing(members[cluster.id])
         record = etree.Element(f"{_OAI}record")
-        record.append(_header(cluster))
-        if not cluster.deleted:
+        # a live cluster whose records were all deleted since it was grouped is gone too
+        record.append(_header(cluster, gone=best is None))
+        if best is not None:
             metadata = _sub(record, "metadata")
             if prefix == "marc21":
-                metadata.append(_marc21(cluster.id, members[cluster.id], isils))
+                marc = union_marc(cluster.id, members[cluster.id], libraries)
+                metadata.append(etree.fromstring(to_marcxml(marc)))
             else:
-                metadata.append(dublin_core(_describing(members[cluster.id]).bib))
+                metadata.append(dublin_core(best.bib))
         answer.append(record)
     return answer
 
 
-def _header(cluster: PublishedCluster) -> etree._Element:
+def _header(cluster: PublishedCluster, gone: bool = False) -> etree._Element:
     header = etree.Element(f"{_OAI}header")
-    if cluster.deleted:
+    if cluster.deleted or gone:
         header.set("status", "deleted")
     _sub(header, "identifier", f"{ID_PREFIX}{cluster.id}")
     _sub(header, "datestamp", _stamp(cluster.datestamp))
     for library in cluster.libraries:
         _sub(header, "setSpec", library)
     return header
-
-
-def _describing(members: list[MemberRecord]) -> MemberRecord:
-    """The member the union index describes the cluster by: the first of the most complete."""
-    return max(members, key=lambda member: completeness(member.bib))
-
-
-def _marc21(
-    cluster_id: int, members: list[MemberRecord], isils: Mapping[str, str]
-) -> etree._Element:
-    """The describing member's MARC as the cluster's record: 001 the cluster, 035 the members."""
-    best = _describing(members)
-    record = parse_iso2709(best.raw) if best.syntax == ISO2709 else parse_marcxml_bytes(best.raw)
-    record.remove_fields("001", "003")
-    record.add_ordered_field(pymarc.Field(tag="001", data=str(cluster_id)))
-    for member in members:
-        source = f"({isils.get(member.library, member.library)}){member.local_id}"
-        record.add_ordered_field(
-            pymarc.Field(tag="035", indicators=pymarc.Indicators(" ", " "),
-                         subfields=[pymarc.Subfield("a", source)])
-        )  # fmt: skip
-    for field in record.fields:
-        if field.is_control_field():
-            field.data = _NOT_XML.sub("", field.data or "")
-        else:
-            field.subfields = [
-                pymarc.Subfield(code, _NOT_XML.sub("", value)) for code, value in field.subfields
-            ]
-    return etree.fromstring(to_marcxml(record))
 
 
 # --- the answer -----------------------------------------------------------------------------

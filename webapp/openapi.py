@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from index.engine import FACET_FIELDS, SORTS
+from index.search import FACET_FIELDS, SORTS
 from libnet.records.formats import FORMATS
 from libnet.records.holdings import ITEM_STATUSES
 from webapp.limits import (

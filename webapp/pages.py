@@ -12,7 +12,6 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC
 from typing import Any
 
-import pymarc
 from flask import (
     Blueprint,
     Response,
@@ -28,14 +27,13 @@ from stdnum import isbn
 from stdnum.exceptions import ValidationError
 from werkzeug.datastructures import MultiDict
 
-from index.engine import FILTER_FIELDS, SORTS, ClusterDoc, Holding, SearchResult, completeness
-from libnet import clusters
-from libnet.clusters import Member
+from index.document import ClusterDoc, Holding, describing, union_marc
+from index.search import FILTER_FIELDS, SORTS, SearchResult
+from libnet import published
 from libnet.numbers import whole_number
+from libnet.published import MemberRecord
 from libnet.records.exports import bibtex, ris
-from libnet.records.harvested import ISO2709
-from libnet.records.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
-from libnet.store import StoredRecord
+from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from webapp.catalogue import Found, NoIndex, catalogue
 from webapp.labels import (
     FACET_LABELS,
@@ -399,8 +397,8 @@ def record(cluster_id: int) -> str:
     if request.args.get("view") == "staff":
         return staff(cluster_id)
     doc = _cluster(cluster_id)
-    describing = _describing(_members(cluster_id))
-    bib = describing[1].bib() if describing else None
+    best = describing(_members(cluster_id))
+    bib = best.bib if best else None
     volumes = dict(bib.series) if bib else {}
     home_library = _home()
     return render_template(
@@ -425,42 +423,40 @@ def staff(cluster_id: int) -> str:
     """Each member library's record as MARC, and the rule that joined it to the cluster."""
     doc = _cluster(cluster_id)
     members = _members(cluster_id)
-    describing = _describing(members)
+    shown = sorted(members, key=lambda member: (member.library, member.local_id))
     return render_template(
         "staff.html",
         doc=doc,
-        members=[(member, stored, _marc(stored)) for member, stored in members],
-        describing=describing[0] if describing else None,
+        members=[(member, _marc(member)) for member in shown],
+        describing=describing(members),
     )
 
 
 @pages.route("/record/<int:cluster_id>/export/<fmt>")
 def export(cluster_id: int, fmt: str) -> Response:
-    """One member record (?member=library:id, else the describing one) as a download."""
+    """The cluster as a download: RIS and BibTeX of its describing record, MARCXML and MARC
+    its union record (index.document.union_marc); ?member=library:id: that member's record."""
     if fmt not in EXPORTS:
         abort(404)
     _cluster(cluster_id)
     members = _members(cluster_id)
     if "member" in request.args:
         library, _, local_id = request.args["member"].partition(":")
-        chosen = next(
-            ((m, s) for m, s in members if (m.library, m.local_id) == (library, local_id)), None
-        )
+        member = next((m for m in members if (m.library, m.local_id) == (library, local_id)), None)
+        marc = None if member is None else parse_stored(member.raw, member.syntax)
     else:
-        chosen = _describing(members)
-    if chosen is None or chosen[1] is None or chosen[1].deleted:
+        member = describing(members)
+        marc = union_marc(cluster_id, members, catalogue().libraries)
+    if member is None or member.deleted or marc is None:
         abort(404)
-    member, stored = chosen
     if fmt == "ris":
-        body: str | bytes = ris(stored.bib())
+        body: str | bytes = ris(member.bib)
     elif fmt == "bibtex":
-        body = bibtex(stored.bib(), f"libnet{cluster_id}")
+        body = bibtex(member.bib, f"libnet{cluster_id}")
     elif fmt == "marcxml":
-        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + to_marcxml(_pymarc(stored)) + b"\n"
-    elif stored.syntax == ISO2709 and stored.raw[9:10] == b"a":
-        body = stored.raw  # UTF-8 already: the record as harvested
+        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + to_marcxml(marc) + b"\n"
     else:
-        body = to_iso2709(_pymarc(stored))  # MARC-8 and MARCXML records go out as UTF-8
+        body = to_iso2709(marc)  # UTF-8, whatever the library sent
     content_type, extension, _label = EXPORTS[fmt]
     name = f"libnet-{cluster_id}-{member.library}-{_safe(member.local_id)}.{extension}"
     response = Response(body, content_type=content_type)
@@ -482,36 +478,17 @@ def _cluster(cluster_id: int) -> ClusterDoc:
     abort(make_response(render_template("record_missing.html", cluster_id=cluster_id), 404))
 
 
-def _members(cluster_id: int) -> list[tuple[Member, StoredRecord | None]]:
-    """The cluster's member records as stored (None for one gone since it was indexed)."""
-    store = catalogue().store
-    with store.engine.connect() as conn:
-        found = clusters.members(conn, cluster_id)
-    return [(member, store.get(member.library, member.local_id)) for member in found]
+def _members(cluster_id: int) -> list[MemberRecord]:
+    """The cluster's member records as stored, in one query, in record id order."""
+    with catalogue().store.engine.connect() as conn:
+        return published.member_records(conn, [cluster_id])[cluster_id]
 
 
-def _describing(
-    members: Sequence[tuple[Member, StoredRecord | None]],
-) -> tuple[Member, StoredRecord] | None:
-    """The member whose record describes the cluster, chosen as index.engine.cluster_doc does:
-    the most complete record, the first stored of equals."""
-    live = sorted(
-        ((m, s) for m, s in members if s is not None and not s.deleted),
-        key=lambda pair: pair[0].record_id,
-    )
-    return max(live, key=lambda pair: completeness(pair[1].bib()), default=None)
-
-
-def _pymarc(stored: StoredRecord) -> pymarc.Record:
-    parse = parse_iso2709 if stored.syntax == ISO2709 else parse_marcxml_bytes
-    return parse(stored.raw)
-
-
-def _marc(stored: StoredRecord | None) -> list[tuple[str, str, list[tuple[str, str]] | str]]:
-    """A stored record as readable MARC: (tag, indicators, subfields or control data) rows."""
-    if stored is None or stored.deleted:
+def _marc(member: MemberRecord) -> list[tuple[str, str, list[tuple[str, str]] | str]]:
+    """A member's record as readable MARC: (tag, indicators, subfields or control data) rows."""
+    if member.deleted:
         return []
-    record = _pymarc(stored)
+    record = parse_stored(member.raw, member.syntax)
     rows: list[tuple[str, str, list[tuple[str, str]] | str]] = [("LDR", "", str(record.leader))]
     for marc_field in record.fields:
         if marc_field.is_control_field():

@@ -8,17 +8,11 @@ maximumRecords above MAXIMUM_RECORDS is cut down to it, as SRU allows (a server 
 fewer records than asked for); nextRecordPosition says where the next page starts.
 
 Records (recordSchema marcxml, the default, or dc). A hit is a cluster: one edition held by
-several libraries. Its MARCXML is one record per cluster, built so that a client sees what
-the catalogue shows:
-- 001 is the cluster id, which rec.id searches;
-- the other fields are those of the member record the index describes the cluster with (the
-  most complete one), without its 001/003/005, its holdings and its local 9XX fields;
-- each member record is named in an 035 "(ISIL)local id";
-- the holdings are one 852 per library and call number: $a ISIL (or the library's name),
-  $h call number, $z copies per status ("2 verfügbar, 1 ausgeliehen").
-Handing out the describing record as it is would give a client one library's 001 and a mix of
-holdings formats (Koha's 952 beside 924) that says nothing about the other libraries.
-Dublin Core (dc) is libnet.records.exports.dublin_core() of the describing record, inside srw_dc:dc.
+several libraries. Its MARCXML is the cluster's union record, index.document.union_marc, the
+same that OAI-PMH and the record page's exports hand out: 001 the cluster id (which rec.id
+searches), the describing member's bibliographic fields, an 035 per member record and an 852
+per library and call number. Dublin Core (dc) is libnet.records.exports.dublin_core() of the
+describing record, inside srw_dc:dc.
 
 Every problem is an SRU diagnostic in an SRU answer with HTTP 200, in every version (zebrasrv
 answers 2.0 the same way); webapp.cql_query.MESSAGES lists the diagnostics. A record that
@@ -27,24 +21,20 @@ cannot be built is a surrogate diagnostic in its place.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import pymarc
 from flask import Blueprint, Response, current_app, request
 from lxml import etree
-from sqlalchemy import select
 
-from index.engine import ClusterDoc
-from libnet.config import LibraryConfig
+from index.document import describing, union_marc
+from libnet import published
 from libnet.errors import LibnetError
 from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
-from libnet.records.marc import parse_iso2709, parse_marcxml_bytes, safe_parser, to_marcxml
-from libnet.schema import cluster_members, records
+from libnet.records.marc import safe_parser, to_marcxml
 from webapp.catalogue import NoIndex, catalogue
 from webapp.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, Diagnostic, translate
 
@@ -68,9 +58,6 @@ SCHEMAS = {
     "dc": ("info:srw/schema/1/dc-v1.1", "Dublin Core"),
 }
 DIAGNOSTIC_SCHEMA = "info:srw/schema/1/diagnostics-v1.1"
-STATUS_NOTES = {"available": "verfügbar", "on_loan": "ausgeliehen", "lost": "vermisst",
-                "not_for_loan": "nicht ausleihbar"}  # fmt: skip
-_COMPARED = ("title", "subtitle", "publisher", "year", "format", "language")
 
 
 @dataclass
@@ -205,120 +192,29 @@ def _search_retrieve(params: Mapping[str, str], answer: _Answer) -> None:
 # -- records
 
 
-@dataclass(frozen=True, slots=True)
-class _Member:
-    library: str
-    local_id: str
-    syntax: str
-    raw: bytes
-    bib: BibRecord
-
-
 def _records(ids: list[int], schema: str) -> list[etree._Element | Diagnostic]:
     """Each cluster's record in the schema, or a surrogate diagnostic where it cannot be made."""
     if not ids:
         return []
     shelf = catalogue()
-    members = _members(ids)
+    with shelf.store.engine.connect() as conn:
+        members = published.member_records(conn, ids)
     found: list[etree._Element | Diagnostic] = []
     for cluster_id in ids:
-        doc = shelf.index.get(cluster_id)
-        if doc is None or not members.get(cluster_id):  # regrouped since the index was written
+        best = describing(members[cluster_id])
+        if best is None:  # regrouped since the index was written
             found.append(Diagnostic(64, str(cluster_id)))
             continue
-        describing = _describing(doc, members[cluster_id])
         if schema == "dc":
-            found.append(_dublin_core(describing.bib))
+            found.append(_dublin_core(best.bib))
             continue
         try:
-            found.append(_marcxml(doc, describing, members[cluster_id]))
+            record = union_marc(cluster_id, members[cluster_id], shelf.libraries)
+            found.append(etree.fromstring(to_marcxml(record), safe_parser()))
         except (LibnetError, etree.XMLSyntaxError, ValueError) as exc:
             current_app.logger.warning("SRU: no MARCXML for cluster %s: %s", cluster_id, exc)
             found.append(Diagnostic(67, str(cluster_id)))
     return found
-
-
-def _members(ids: list[int]) -> dict[int, list[_Member]]:
-    """The live member records of clusters, in record id order (the index's order)."""
-    query = (
-        select(cluster_members.c.cluster_id, records.c.library, records.c.local_id,
-               records.c.syntax, records.c.raw, records.c.fields)
-        .join(records, records.c.id == cluster_members.c.record_id)
-        .where(cluster_members.c.cluster_id.in_(ids), records.c.deleted.is_(False))
-        .order_by(cluster_members.c.cluster_id, records.c.id)
-    )  # fmt: skip
-    found: dict[int, list[_Member]] = {}
-    with catalogue().store.engine.connect() as conn:
-        for cluster_id, library, local_id, syntax, raw, fields in conn.execute(query):
-            bib = BibRecord.from_dict(json.loads(fields))
-            found.setdefault(cluster_id, []).append(_Member(library, local_id, syntax, raw, bib))
-    return found
-
-
-def _describing(doc: ClusterDoc, members: list[_Member]) -> _Member:
-    """The member the index took the cluster's title and imprint from (the most complete)."""
-    shown = tuple(getattr(doc, name) for name in _COMPARED)
-    for member in members:
-        if tuple(getattr(member.bib, name) for name in _COMPARED) == shown:
-            return member
-    return members[0]  # the store changed since the index was written
-
-
-def _marcxml(doc: ClusterDoc, describing: _Member, members: list[_Member]) -> etree._Element:
-    """One MARC record for the cluster: see the module's docstring."""
-    raw = describing.raw
-    source = parse_iso2709(raw) if describing.syntax == "iso2709" else parse_marcxml_bytes(raw)
-    leader = str(source.leader)
-    # lengths and base address belong to the source's ISO 2709 form; leader/09: Unicode
-    record = pymarc.Record(leader=f"00000{leader[5:9]}a{leader[10:12]}00000{leader[17:]}")
-    record.add_field(pymarc.Field("001", data=str(doc.id)))
-    libraries = {lib.code: lib for lib in catalogue().libraries}
-    dropped = {"001", "003", "005", "852"} | {lib.holdings.tag for lib in libraries.values()}
-    numbers = set()
-    for field in source.fields:
-        # 9XX are local fields (Koha's 942 and 999 ...): one library's, not the cluster's
-        if field.tag not in dropped and not field.tag.startswith("9"):
-            record.add_ordered_field(field)
-            if field.tag == "035":
-                numbers.update(field.get_subfields("a"))
-    for member in members:
-        library = libraries.get(member.library)
-        number = (
-            f"({library.isil if library and library.isil else member.library}){member.local_id}"
-        )
-        if number not in numbers:
-            numbers.add(number)
-            record.add_ordered_field(_field("035", [("a", number)]))
-    for field in _holdings(doc, libraries):
-        record.add_ordered_field(field)
-    return etree.fromstring(to_marcxml(record), safe_parser())
-
-
-def _holdings(doc: ClusterDoc, libraries: Mapping[str, LibraryConfig]) -> list[pymarc.Field]:
-    """One 852 per library and call number, with the number of copies in each status."""
-    copies: dict[tuple[str, str], dict[str, int]] = {}
-    for holding in doc.holdings:
-        counts = copies.setdefault((holding.library, holding.call_number), {})
-        counts[holding.status] = counts.get(holding.status, 0) + holding.copies
-    fields = []
-    for (code, call_number), counts in copies.items():
-        library = libraries.get(code)
-        subfields = [("a", (library.isil or library.name) if library else code)]
-        if call_number:
-            subfields.append(("h", call_number))
-        note = ", ".join(f"{n} {STATUS_NOTES[s]}" for s, n in counts.items() if s in STATUS_NOTES)
-        if note:
-            subfields.append(("z", note))
-        fields.append(_field("852", subfields))
-    return fields
-
-
-def _field(tag: str, subfields: list[tuple[str, str]]) -> pymarc.Field:
-    return pymarc.Field(
-        tag=tag,
-        indicators=pymarc.Indicators(" ", " "),
-        subfields=[pymarc.Subfield(code, value) for code, value in subfields],
-    )
 
 
 def _dublin_core(bib: BibRecord) -> etree._Element:

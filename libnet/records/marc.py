@@ -274,9 +274,8 @@ def decode(raw: RawRecord) -> RawRecord | RecordProblem:
         return raw
     if raw.context:
         return _decode_in_context(raw)
-    parse = parse_iso2709 if raw.syntax == ISO2709 else parse_marcxml_bytes
     try:
-        record = parse(raw.data)
+        record = parse_stored(raw.data, raw.syntax)
     except RecordError as exc:
         local_id = iso2709_001(raw.data) if raw.syntax == ISO2709 else _xml_001(raw.data)
         return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
@@ -359,3 +358,8 @@ def safe_parser() -> etree.XMLParser:
 
 def _show(raw: bytes) -> str:
     return repr(raw.decode("latin-1"))
+
+
+def parse_stored(data: bytes, syntax: str) -> pymarc.Record:
+    """A record's bytes in their harvested syntax (ISO 2709 or MARCXML) as a pymarc Record."""
+    return parse_iso2709(data) if syntax == ISO2709 else parse_marcxml_bytes(data)

@@ -32,8 +32,9 @@ from harvesters.marc_files import read_marc_file
 from harvesters.oai_pmh import OaiSource
 from harvesters.sru import SruSource
 from index.blocking import match_keys
-from index.engine import _fields, cluster_doc
+from index.document import cluster_doc
 from index.facts import record_facts
+from index.writer import _fields
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
 from libnet.records.bib import BibRecord, normalise
@@ -42,6 +43,7 @@ from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem
 from libnet.records.holdings import DE_924, KOHA
 from libnet.records.marc import decode, to_iso2709, to_marcxml
 from tests.fuzz import world
+from tests.index.whoosh_reference import search_with_whoosh
 from webapp import cql, limits
 from webapp.cql_query import Diagnostic, translate
 
@@ -187,7 +189,7 @@ def search_query(data: bytes) -> None:
     text = data.decode("utf-8", "replace")[: limits.MAX_QUERY_CHARS]
     index = world.index()
     fast = index.search(text, page_size=5)
-    slow = index.search_with_whoosh(text, page_size=5)
+    slow = search_with_whoosh(index, text, page_size=5)
     assert (fast.total, fast.facets) == (slow.total, slow.facets), text  # one answer, two paths
     index.complete(text)
 

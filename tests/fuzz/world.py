@@ -29,7 +29,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import delete, update
 
-from index.engine import UnionIndex, cluster_doc
+from index.document import cluster_doc
+from index.search import UnionIndex
 from libnet import loans
 from libnet.loan_states import TERMINAL
 from libnet.loans import LoanError

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from index.engine import UnionIndex
+from index.search import UnionIndex
 from index.update import index_path, update_index
 from libnet import clusters
 from tests.harvesters.test_corpus import harvest_corpus

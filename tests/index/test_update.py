@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from harvesters.run import harvest_all
-from index.engine import ClusterDoc, UnionIndex
+from index.document import ClusterDoc
+from index.search import UnionIndex
 from index.update import index_path, update_index
 from libnet.cli import main
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
@@ -21,7 +22,7 @@ from libnet.demo_data import DEMO_LIBRARIES, generate
 from libnet.store import open_store
 from tests.builders import book, iso2709, kehlmann_in_two_libraries
 from tests.harvesters.test_run import ROOT, _processes_of, export, write_config
-from tests.index.test_cluster import KEHLMANN_10, KEHLMANN_13, Catalogue, audiobook
+from tests.index.test_grouping import KEHLMANN_10, KEHLMANN_13, Catalogue, audiobook
 
 
 def search(catalogue: Catalogue, text: str):

@@ -2,7 +2,8 @@
 
 The catalogue is the demo data (a few hundred editions in eleven libraries), indexed, then
 partly rewritten so the index has several segments and deleted documents, as after nightly
-updates. Every query runs through search() and through search_with_whoosh().
+updates. Every query runs through search() and through Whoosh's own searcher
+(tests/index/whoosh_reference.py).
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ import pytest
 from sqlalchemy import select
 
 from harvesters.run import harvest_all
-from index.engine import UnionIndex
+from index.search import UnionIndex
 from index.update import _documents, index_path, update_index
 from index.vectors import Snapshot
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo_data import DEMO_LIBRARIES, generate
 from libnet.schema import cluster_members
 from libnet.store import open_store
+from tests.index.whoosh_reference import search_with_whoosh
 
 VARIANTS = (
     ({}, "relevance"),
@@ -92,8 +94,8 @@ def test_search_answers_as_whoosh_does(catalogue: UnionIndex) -> None:
         for filters, sort in VARIANTS:
             for page in (1, 2):
                 fast = catalogue.search(text, filters=filters, sort=sort, page=page, page_size=7)
-                slow = catalogue.search_with_whoosh(
-                    text, filters=filters, sort=sort, page=page, page_size=7
+                slow = search_with_whoosh(
+                    catalogue, text, filters=filters, sort=sort, page=page, page_size=7
                 )
                 where = f"{text!r} {filters} {sort} page {page}"
                 assert fast.total == slow.total, where
@@ -111,7 +113,7 @@ def test_phrases_are_answered_without_whoosh_matchers(catalogue: UnionIndex, mon
         raise AssertionError(f"{q!r} went through Whoosh's matcher")
 
     monkeypatch.setattr(Snapshot, "_by_whoosh", refuse)
-    assert catalogue.search('"die welt"').total == catalogue.search_with_whoosh('"die welt"').total
+    assert catalogue.search('"die welt"').total == search_with_whoosh(catalogue, '"die welt"').total
     assert catalogue.search('title:"der der" OR "welt die"~3').total >= 0
 
 
@@ -119,7 +121,7 @@ def test_everything_is_every_live_document_without_whoosh(
     catalogue: UnionIndex, monkeypatch
 ) -> None:
     """ "*" (the home page's counts, a search by filters alone) costs no walk over postings."""
-    slow = catalogue.search_with_whoosh("*", filters={"format": ["book"]})
+    slow = search_with_whoosh(catalogue, "*", filters={"format": ["book"]})
     monkeypatch.setattr(Snapshot, "_by_whoosh", refuse_whoosh)
     assert catalogue.search("*").total == catalogue.count()
     fast = catalogue.search("*", filters={"format": ["book"]})

@@ -18,7 +18,7 @@ from libnet.accounts import Account
 from libnet.loan_states import State, TransitionError
 from libnet.loans import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable
 from tests.builders import book
-from tests.index.test_cluster import Catalogue
+from tests.index.test_grouping import Catalogue
 
 PASSWORD = "korrekt-pferd"
 MONDAY = datetime(2026, 12, 14, 9, 0, tzinfo=UTC)

@@ -18,8 +18,8 @@ from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
 from harvesters.run import harvest_all
-from index.cluster import apply_override
-from index.engine import UnionIndex, result_json
+from index.grouping import apply_override
+from index.search import UnionIndex, result_json
 from index.update import index_path, update_index
 from libnet import clusters
 from libnet.cli import main

@@ -15,7 +15,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from harvesters.run import harvest_all
-from index.engine import UnionIndex
+from index.search import UnionIndex
 from index.update import update_index
 from libnet import clusters
 from libnet.config import Config, StorageConfig

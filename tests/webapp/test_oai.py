@@ -28,7 +28,7 @@ from sqlalchemy import select, update
 from werkzeug.serving import make_server
 
 from harvesters.run import harvest_all
-from index.cluster import apply_override
+from index.grouping import apply_override
 from index.update import update_index
 from libnet import clusters as store_clusters
 from libnet.clusters import ALWAYS, Override

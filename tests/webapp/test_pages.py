@@ -21,9 +21,10 @@ from lxml import etree, html
 
 from harvesters.run import harvest_all
 from index.analysis import fold
-from index.cluster import apply_override
-from index.engine import SORTS, ClusterDoc, Hit
+from index.document import ClusterDoc
+from index.grouping import apply_override
 from index.match import RULES
+from index.search import SORTS, Hit
 from index.update import update_index
 from libnet import clusters
 from libnet.clusters import ALWAYS, Override

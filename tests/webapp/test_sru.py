@@ -27,7 +27,7 @@ from lxml import etree
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from index.engine import ClusterDoc
+from index.document import ClusterDoc
 from libnet.config import Config, StorageConfig
 from libnet.schema import clusters as cluster_table
 from tests.peers import missing_peer

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from harvesters.run import harvest_all
-from index.cluster import ClusterReport, apply_override, update_clusters
+from index.grouping import ClusterReport, apply_override, update_clusters
 from libnet import clusters, schema
 from libnet.cli import main
 from libnet.clusters import ALWAYS, NEVER, Override

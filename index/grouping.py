@@ -1,4 +1,5 @@
-"""Clusters: the records of all libraries that are one edition, kept up to date from the store.
+"""Grouping: the records of all libraries that are one edition gathered into clusters, kept
+up to date from the store.
 
 `update_clusters` reads the store's change feed since the last run. For each batch of changed
 records it finds the candidates that share a blocking key with them (never the whole

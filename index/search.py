@@ -1,0 +1,309 @@
+"""Searching the union index: one Whoosh document per cluster, with filters and facet counts.
+
+UnionIndex is the index in one folder: it searches here, writes through index.writer and
+completes through index.suggest. Callers see ClusterDoc, UnionIndex and SearchResult, never a
+Whoosh object, so a faster search can replace this one later.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from itertools import pairwise
+from pathlib import Path
+
+from whoosh import index, query
+from whoosh.fields import Schema
+from whoosh.qparser import AndGroup, FieldAliasPlugin, MultifieldParser
+from whoosh.qparser.common import QueryParserError
+
+from index.analysis import (
+    exact_title,
+    isbn_terms,
+    words,
+)
+from index.document import ClusterDoc, Holding
+from index.suggest import NOT_WORDS, OPERATORS, complete, corrected
+from index.vectors import Snapshot
+from index.writer import schema, write
+
+SEARCH_FIELDS = ("title", "subtitle", "authors", "subjects", "series", "publisher", "isbn")
+# the fields a query may name: those searched, the year, and what the SRU server (id:) and the
+# pages (subject_facet:) write; to the parser library:, spell:, doc: ... are words
+QUERY_FIELDS = (*SEARCH_FIELDS, "year", "id", "subject_facet")
+FILTER_FIELDS = ("library", "format", "language", "decade", "available")
+FACET_FIELDS = {"library": "library", "format": "format", "language": "language",
+                "decade": "decade", "subject": "subject_facet"}  # fmt: skip
+SUBJECT_FACET_SIZE = 20
+SORTS = ("relevance", "year_desc", "year_asc", "title")
+EXACT_TITLE_BOOST = 50.0  # far above any BM25 score of a short title, so the exact title leads
+SUGGEST_BELOW = 3  # a search with fewer hits may get a "did you mean"
+
+_ONLY_ISBN = re.compile(r"[\dXx\s-]+")
+_EMPTY_FIELD = re.compile(r"\w:(?:\s|$)")
+_FIELD_NAME = re.compile(r"\w+:")
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One cluster in a result list; holdings ordered for the patron's home library."""
+
+    id: int
+    title: str
+    authors: tuple[str, ...]
+    year: int | None
+    format: str
+    isbns: tuple[str, ...]
+    holdings: tuple[Holding, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One page of hits, the number of all hits and facet counts over all of them."""
+
+    total: int
+    hits: tuple[Hit, ...]
+    facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None = None  # the query with misspelt words corrected, when it finds more
+
+
+class UnionIndex:
+    """The Whoosh index in one folder: write clusters in one commit, search them."""
+
+    def __init__(self, path: Path) -> None:
+        if index.exists_in(path):
+            self._index = index.open_dir(path)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self._index = index.create_in(path, schema())
+        self._path = path
+        self._folder = path.resolve()
+        self._snapshot_lock = threading.Lock()
+        self._current: Snapshot | None = None
+        self._current_key: tuple[Path, int] | None = None
+        named = Schema(**{name: self._index.schema[name] for name in QUERY_FIELDS})
+        self._parser = MultifieldParser(SEARCH_FIELDS, named, group=AndGroup)
+        self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "subjects": ["subject"]}))
+
+    def write(
+        self,
+        docs: Iterable[ClusterDoc] = (),
+        delete: Iterable[int] = (),
+        *,
+        fresh: bool = False,
+        parts: Sequence[Iterable[ClusterDoc]] = (),
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
+        """Delete ids, then add or replace docs, in one commit (index.writer.write)."""
+        return write(self._index, docs, delete, fresh=fresh, parts=parts, progress=progress)
+
+    def count(self) -> int:
+        """The number of clusters in the index."""
+        return self._index.doc_count()
+
+    def get(self, cluster_id: int) -> ClusterDoc | None:
+        """The indexed document of one cluster, or None when the index has no such cluster."""
+        snapshot = self._snapshot()
+        with snapshot.lock:
+            stored = snapshot.searcher.document(id=str(cluster_id))
+        return None if stored is None else _cluster_doc(json.loads(stored["doc"]))
+
+    def search(
+        self,
+        text: str,
+        *,
+        filters: Mapping[str, Sequence[str]] = {},
+        sort: str = "relevance",
+        page: int = 1,
+        page_size: int = 20,
+        home: str = "",
+    ) -> SearchResult:
+        """One page of clusters matching the patron's query, with facet counts over all hits."""
+        _check(filters, sort, page, page_size)
+        q = self._query(text)
+        if q is None:
+            return SearchResult(0, (), {name: [] for name in FACET_FIELDS})
+        snapshot = self._snapshot()
+        with snapshot.lock:
+            matches = snapshot.restrict(snapshot.evaluate(q), filters)
+            total = len(matches.docs)
+            first = snapshot.top(matches, page * page_size, _SORT_KEYS[sort])
+            searcher = snapshot.searcher
+            hits = tuple(
+                _hit(json.loads(searcher.stored_fields(docnum)["doc"]), home)
+                for docnum in first[(page - 1) * page_size :]
+            )
+            facets = {
+                name: _counts(snapshot.facets[field].counts(matches.docs), name)
+                for name, field in FACET_FIELDS.items()
+            }
+            suggestion = None
+            if total < SUGGEST_BELOW:
+                fixed = corrected(searcher.reader(), text)
+                better = self._query(fixed) if fixed else None
+                if better is not None:
+                    found = snapshot.restrict(snapshot.evaluate(better), filters)
+                    suggestion = fixed if len(found.docs) > total else None
+        return SearchResult(total, hits, facets, suggestion)
+
+    def _snapshot(self) -> Snapshot:
+        """The searcher of the latest commit with its arrays, opened again after a commit.
+
+        A full rebuild swaps the folder behind the index link: the folder is part of the key,
+        since a new folder's first generation may carry an old one's number.
+        """
+        with self._snapshot_lock:
+            folder = self._path.resolve()
+            if folder != self._folder:
+                self._index = index.open_dir(self._path)
+                self._folder = folder
+            key = (folder, self._index.latest_generation())
+            if self._current is None or self._current_key != key:
+                old = self._current
+                sort_fields = {field for keys in _SORT_KEYS.values() for field, _ in keys}
+                self._current = Snapshot(
+                    self._index.searcher(), tuple(FACET_FIELDS.values()), sorted(sort_fields)
+                )
+                self._current_key = key
+                if old is not None:
+                    with old.lock:  # a search still running on it finishes first
+                        old.close()
+            return self._current
+
+    def complete(self, prefix: str, limit: int = 10) -> list[str]:
+        """Titles and authors as catalogued that start with prefix (index.suggest.complete)."""
+        snapshot = self._snapshot()
+        with snapshot.lock:
+            return complete(snapshot.searcher.reader(), prefix, limit)
+
+    def _query(self, text: str) -> query.Query | None:
+        """The patron's query, or None when it has no word to search for."""
+        text = text.strip()
+        if text == "*":  # everything (the home page's counts, filters alone): not 6 fields' terms
+            return query.Every()
+        if _ONLY_ISBN.fullmatch(text):
+            terms = isbn_terms(text)
+            if terms:
+                return query.Or([query.Term("isbn", term) for term in terms])
+        parsed = None
+        if not _mistyped(text):
+            try:
+                parsed = self._parser.parse(text)
+            # year:[abc TO 2010] is a ValueError; `(NOT NOT title:"")` an IndexError: Whoosh
+            # builds a NOT of nothing when an empty phrase is dropped inside parentheses
+            except (QueryParserError, ValueError, IndexError):
+                parsed = None
+            if parsed is not None:
+                parsed = parsed.accept(self._phrase_without_positions)
+        if parsed is None or parsed is query.NullQuery:
+            plain = " ".join(
+                match.group().lower()
+                for match in words(_FIELD_NAME.sub(" ", text))
+                if match.group() not in NOT_WORDS
+            )
+            if not plain:
+                return None
+            # lower case: and, or, not are words, not operators
+            parsed = self._parser.parse(plain)
+            if parsed is query.NullQuery:
+                return None
+        exact = query.Term("title_exact", exact_title(text), boost=EXACT_TITLE_BOOST)
+        return query.AndMaybe(parsed, exact)
+
+    def _phrase_without_positions(self, q: query.Query) -> query.Query:
+        """A phrase in a field that keeps no word positions (isbn:"a b", a subject heading with
+        a line break) as all of its words: Whoosh cannot search it as a phrase."""
+        if isinstance(q, query.Phrase) and not self._index.schema[q.fieldname].format.supports(
+            "positions"
+        ):
+            return query.And([query.Term(q.fieldname, word) for word in q.words], boost=q.boost)
+        return q
+
+
+def _mistyped(text: str) -> bool:
+    """Whether the query has syntax a person got wrong: Whoosh would guess what was meant."""
+    if text.count('"') % 2 or any(text.count(a) != text.count(b) for a, b in ("()", "[]", "{}")):
+        return True
+    if _EMPTY_FIELD.search(text):
+        return True
+    tokens = text.split()
+    if not tokens or tokens[-1] in OPERATORS or tokens[0] in OPERATORS - {"NOT"}:
+        return True
+    return any(a in OPERATORS and b in OPERATORS for a, b in pairwise(tokens))
+
+
+def result_json(result: SearchResult) -> dict[str, object]:
+    """A search result in the field names `libnet search --json` and the web API share."""
+    return {
+        "total": result.total,
+        "hits": [
+            {
+                "id": hit.id, "title": hit.title, "authors": list(hit.authors), "year": hit.year,
+                "format": hit.format, "isbns": list(hit.isbns),
+                "holdings": [
+                    {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
+                     "status": h.status, "copies": h.copies}
+                    for h in hit.holdings
+                ],
+            }
+            for hit in result.hits
+        ],
+        "facets": {name: [[value, count] for value, count in counts]
+                   for name, counts in result.facets.items()},
+        "suggestion": result.suggestion,
+    }  # fmt: skip
+
+
+def _cluster_doc(data: dict) -> ClusterDoc:
+    values = {f.name: data[f.name] for f in fields(ClusterDoc)}
+    for name in ("authors", "subjects", "series", "isbns"):
+        values[name] = tuple(values[name])
+    values["holdings"] = tuple(Holding(**h) for h in data["holdings"])
+    return ClusterDoc(**values)
+
+
+def _hit(data: dict, home: str) -> Hit:
+    holdings = [Holding(**h) for h in data["holdings"]]
+    available = {h.library for h in holdings if h.status == "available"}
+    libraries = list(dict.fromkeys(h.library for h in holdings))
+    libraries.sort(key=lambda lib: 0 if lib == home else 1 if lib in available else 2)
+    rank = {lib: n for n, lib in enumerate(libraries)}
+    return Hit(
+        id=data["id"],
+        title=data["title"],
+        authors=tuple(data["authors"]),
+        year=data["year"],
+        format=data["format"],
+        isbns=tuple(data["isbns"]),
+        holdings=tuple(sorted(holdings, key=lambda h: rank[h.library])),  # sort is stable
+    )
+
+
+def _check(filters: Mapping[str, Sequence[str]], sort: str, page: int, page_size: int) -> None:
+    if sort not in SORTS:
+        raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+    unknown = set(filters) - set(FILTER_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot filter on {', '.join(sorted(unknown))}")
+    if page < 1 or page_size < 1:
+        raise ValueError("page and page_size start at 1")
+
+
+# per sort, the sortable columns (name, descending) after which ties go by document number
+_SORT_KEYS: dict[str, tuple[tuple[str, bool], ...]] = {
+    "relevance": (),
+    "year_desc": (("year", True), ("title_sort", False)),
+    "year_asc": (("year", False), ("title_sort", False)),
+    "title": (("title_sort", False), ("year", False)),
+}
+
+
+def _counts(groups: Mapping, name: str) -> list[tuple[str, int]]:
+    counts = sorted(
+        ((str(value), count) for value, count in groups.items() if value not in (None, "")),
+        key=lambda pair: (-pair[1], pair[0]),
+    )
+    return counts[:SUBJECT_FACET_SIZE] if name == "subject" else counts
