@@ -10,8 +10,8 @@ from typing import Any
 
 from index.engine import FACET_FIELDS, SORTS
 from libnet.holdings import ITEM_STATUSES
-from libnet.loan_states import TRANSITIONS, Actor, State
 from libnet.loans import REFUSALS
+from libnet.loans.states import TRANSITIONS, Actor, State
 from libnet.record import FORMATS
 from webapp.api import (
     COMPLETE_LIMIT,

@@ -31,8 +31,8 @@ from sqlalchemy import delete, update
 
 from index.engine import UnionIndex, cluster_doc
 from libnet import loans
-from libnet.loan_states import TERMINAL
 from libnet.loans import LoanError
+from libnet.loans.states import TERMINAL
 from libnet.record import normalise
 from libnet.schema import loan_settings, users
 from tests.builders import book
