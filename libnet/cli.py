@@ -560,7 +560,7 @@ def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> i
 
 
 def cmd_notices(config: Config, store: RecordStore, args: argparse.Namespace) -> int:
-    from libnet import notices
+    from libnet.loans import notices
 
     if args.notices_command == "send":
         setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
@@ -580,22 +580,23 @@ def cmd_notices(config: Config, store: RecordStore, args: argparse.Namespace) ->
 
 def _send_notices(config: Config, store: RecordStore) -> int:
     """Send what is due and say how it went; EXIT_FAILED when some notice failed."""
-    from libnet import notices
+    from libnet.loans import mailer
 
-    report = notices.send_due(store.engine, config)
+    report = mailer.send_due(store.engine, config)
     if not config.mail.enabled:
         print(f"mail is off ([mail] host is empty): {report.waiting} notices wait")
         return EXIT_OK
     print(f"notices: {report.sent} sent, {report.failed} failed, {report.waiting} waiting, "
           f"{report.skipped} skipped (library without email)")  # fmt: skip
     if report.error:
-        print(f"libnet: {notices.server_failed(config.mail, report.error)}", file=sys.stderr)
+        print(f"libnet: {mailer.server_failed(config.mail, report.error)}", file=sys.stderr)
     return EXIT_OK if report.ok else EXIT_FAILED
 
 
 def cmd_loans_timers(config: Config, store: RecordStore) -> int:
     """The loan network's timers, then the notices they and the day's clicks queued."""
-    from libnet import loans, notices
+    from libnet import loans
+    from libnet.loans import notices
 
     setup_logging(logging.WARNING if sys.stderr.isatty() else logging.INFO)
     report = loans.run_timers(store.engine, mailing=notices.Mailing.from_config(config))

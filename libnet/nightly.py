@@ -34,9 +34,10 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, insert, select, update
 
-from libnet import loans, notices
+from libnet import loans
 from libnet.config import Config
 from libnet.errors import one_line
+from libnet.loans import mailer, notices
 from libnet.schema import MAX_ID, nightly_runs
 from libnet.store import RecordStore
 from libnet.times import utc
@@ -233,11 +234,11 @@ def _timers(config: Config, store: RecordStore) -> dict[str, Any]:
 
 
 def _send(config: Config, store: RecordStore) -> dict[str, Any]:
-    sent = notices.send_due(store.engine, config)
+    sent = mailer.send_due(store.engine, config)
     if not config.mail.enabled:
         return {"outcome": "skipped", "waiting": sent.waiting}
     if sent.error:  # the round stopped: say which server, as `libnet notices send` does
-        error = notices.server_failed(config.mail, sent.error)
+        error = mailer.server_failed(config.mail, sent.error)
     else:
         error = f"{sent.failed} notices failed" if sent.failed else ""
     return {"sent": sent.sent, "failed": sent.failed, "waiting": sent.waiting,

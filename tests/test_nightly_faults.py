@@ -28,9 +28,10 @@ from sqlalchemy import select, update
 
 from index.search import UnionIndex
 from index.update import CURSOR, index_path
-from libnet import accounts, clusters, loans, notices
+from libnet import accounts, clusters, loans
 from libnet.cli import main
 from libnet.config import load_config
+from libnet.loans import notices
 from libnet.lock import data_dir_lock
 from libnet.schema import cluster_members
 from libnet.schema import notices as notice_rows

@@ -4,7 +4,7 @@ One Catalogue per application. The index is opened once per process and follows 
 updates by itself (index.search reopens its searcher after a commit or a rebuild); the store is
 opened on first use, so a page that needs only the index works while the store is busy.
 
-A page that changes a loan request queues its e-mail notices in the store (libnet.notices)
+A page that changes a loan request queues its e-mail notices in the store (libnet.loans.notices)
 and calls `send_notices_soon()`: a thread of the process sends them a moment later, so the
 click never waits for the mail server, and what it cannot send waits for `libnet notices send`.
 """
@@ -25,9 +25,10 @@ from index.document import ClusterDoc
 from index.search import UnionIndex
 from index.update import index_path, read_cursor
 from index.writer import SCHEMA_VERSION
-from libnet import clusters, notices
+from libnet import clusters
 from libnet.config import Config, LibraryConfig
 from libnet.errors import LibnetError
+from libnet.loans import mailer, notices
 from libnet.schema import harvest_runs
 from libnet.store import RecordStore, open_store
 
@@ -91,7 +92,7 @@ class Catalogue:
             self._courier.nudge()
 
     def _send_notices(self) -> None:
-        notices.send_due(self.store.engine, self.config)
+        mailer.send_due(self.store.engine, self.config)
 
     def wait_for_notices(self, timeout: float = 30.0) -> bool:
         """Until the background sending is done (for tests and a clean shutdown)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask_babel import gettext, lazy_gettext
 
-from libnet.loan_states import reason_in_note
+from libnet.loans.states import reason_in_note
 
 # libnet.records.formats.FORMATS
 FORMAT_LABELS = {
@@ -78,7 +78,7 @@ RULE_LABELS = {  # index/grouping.py and index/match.py
     "librarian": lazy_gettext("joined by a librarian"),
 }
 
-LOAN_STATE_LABELS = {  # libnet.loan_states.State, as a patron reads them
+LOAN_STATE_LABELS = {  # libnet.loans.states.State, as a patron reads them
     "RequestReceived": lazy_gettext("asked at a library"),
     "ExpectToSupply": lazy_gettext("will be sent when a copy is back"),
     "WillSupply": lazy_gettext("being got ready"),
@@ -94,7 +94,7 @@ LOAN_STATE_LABELS = {  # libnet.loan_states.State, as a patron reads them
     "CompletedWithoutReturn": lazy_gettext("closed without return"),
     "Cancelled": lazy_gettext("cancelled"),
 }
-STAFF_STATE_LABELS = {  # libnet.loan_states.State, as the librarians of either side read them
+STAFF_STATE_LABELS = {  # libnet.loans.states.State, as the librarians of either side read them
     "RequestReceived": lazy_gettext("new: waiting for the supplier's answer"),
     "ExpectToSupply": lazy_gettext("will supply when a copy is back"),
     "WillSupply": lazy_gettext("will supply: fetch from the shelf"),
@@ -110,7 +110,7 @@ STAFF_STATE_LABELS = {  # libnet.loan_states.State, as the librarians of either 
     "CompletedWithoutReturn": lazy_gettext("closed without return (lost)"),
     "Cancelled": lazy_gettext("cancelled"),
 }
-ACTION_LABELS = {  # libnet.loan_states.TRANSITIONS
+ACTION_LABELS = {  # libnet.loans.states.TRANSITIONS
     "expect_to_supply": lazy_gettext("Will supply when back"),
     "will_supply": lazy_gettext("Will supply"),
     "cannot_supply": lazy_gettext("Cannot supply"),
@@ -131,14 +131,14 @@ ACTION_LABELS = {  # libnet.loan_states.TRANSITIONS
     "cancel": lazy_gettext("Cancel the request"),
     "place": lazy_gettext("Placed"),
 }
-REASON_LABELS = {  # libnet.loan_states.CANNOT_SUPPLY_REASONS
+REASON_LABELS = {  # libnet.loans.states.CANNOT_SUPPLY_REASONS
     "on_loan": lazy_gettext("on loan"),
     "missing": lazy_gettext("missing"),
     "not_for_loan": lazy_gettext("not for loan"),
     "damaged": lazy_gettext("damaged"),
     "other": lazy_gettext("other reason"),
 }
-PAYER_LABELS = {  # libnet.loan_states.PAYERS
+PAYER_LABELS = {  # libnet.loans.states.PAYERS
     "patron": lazy_gettext("the patron"),
     "requesting_library": lazy_gettext("the requesting library"),
     "supplying_library": lazy_gettext("the supplying library"),
@@ -153,7 +153,7 @@ ROLE_LABELS = {  # libnet.accounts.ROLES
 
 def event_note(note: str) -> str:
     """An audit event's note as a librarian reads it: the reason code of a cannot_supply
-    (libnet.loan_states.note_with_reason) worded in the page's language."""
+    (libnet.loans.states.note_with_reason) worded in the page's language."""
     code, rest = reason_in_note(note)
     if not code:
         return note

@@ -15,8 +15,8 @@ from wtforms import HiddenField, SelectField
 from wtforms.validators import DataRequired
 
 from libnet import loans
-from libnet.loan_states import Actor, TransitionError, allowed
 from libnet.loans import AlreadyChanged, LoanError
+from libnet.loans.states import Actor, TransitionError, allowed
 from libnet.numbers import whole_number
 from webapp.catalogue import NoIndex, catalogue
 from webapp.forms import options

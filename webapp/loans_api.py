@@ -21,8 +21,8 @@ from wtforms.validators import ValidationError
 
 from libnet import accounts, loans
 from libnet.accounts import Account
-from libnet.loan_states import Actor, TransitionError, allowed
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
+from libnet.loans.states import Actor, TransitionError, allowed
 from libnet.schema import users
 from webapp.catalogue import NoIndex, catalogue
 from webapp.limits import MAX_NOTE_CHARS

@@ -30,7 +30,8 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from libnet import loans
 from libnet.accounts import Account
-from libnet.loan_states import (
+from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
+from libnet.loans.states import (
     CANNOT_SUPPLY_REASONS,
     PAYERS,
     TRANSITIONS,
@@ -38,7 +39,6 @@ from libnet.loan_states import (
     TransitionError,
     allowed,
 )
-from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.numbers import whole_number
 from libnet.records.bib import BibRecord
 from libnet.schema import records, users

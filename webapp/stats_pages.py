@@ -8,7 +8,7 @@ GET /staff/statistics.csv?table=libraries|months|pairs gives one of the tables t
 Both take ?from=YYYY-MM&to=YYYY-MM (default: the twelve months up to this one, Berlin time).
 A librarian sees the rows involving their own library; the network's administrator sees the
 county and may narrow it with ?library=CODE. Visitors are sent to log in, patrons get 403.
-The figures and their definitions are libnet.loan_stats'.
+The figures and their definitions are libnet.loans.statistics'.
 
 The CSV is UTF-8 with a byte order mark, so that spreadsheet programs read the umlauts, and a
 header row of fixed English column names; rates are fractions with three decimals, times are
@@ -28,10 +28,10 @@ from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from libnet import loan_stats
 from libnet.accounts import Account
-from libnet.loan_states import CANNOT_SUPPLY_REASONS
-from libnet.loan_stats import MAX_MONTHS, Period, PeriodError, Statistics
+from libnet.loans import statistics as loan_stats
+from libnet.loans.states import CANNOT_SUPPLY_REASONS
+from libnet.loans.statistics import MAX_MONTHS, Period, PeriodError, Statistics
 from webapp.catalogue import catalogue
 from webapp.labels import REASON_LABELS
 from webapp.staff_pages import staff_user

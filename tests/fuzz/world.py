@@ -32,8 +32,8 @@ from sqlalchemy import delete, update
 from index.document import cluster_doc
 from index.search import UnionIndex
 from libnet import loans
-from libnet.loan_states import TERMINAL
 from libnet.loans import LoanError
+from libnet.loans.states import TERMINAL
 from libnet.records.bib import normalise
 from libnet.schema import loan_settings, users
 from tests.builders import book

@@ -21,7 +21,7 @@ from sqlalchemy import Engine, create_engine, func, insert, make_url, select
 from libnet import accounts, schema
 from libnet.backup import PGDUMP_MAGIC, SQLITE_MAGIC, file_kind
 from libnet.cli import main
-from libnet.loan_states import State
+from libnet.loans.states import State
 from libnet.lock import data_dir_lock
 from libnet.store import MIGRATIONS, RecordStore, open_store, utcnow
 from tests.builders import book

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from libnet.loan_states import (
+from libnet.loans.states import (
     NEXT_SUPPLIER,
     SAME,
     TERMINAL,

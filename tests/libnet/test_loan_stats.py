@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 
-from libnet import loan_stats
 from libnet.accounts import Account
-from libnet.loan_states import CANNOT_SUPPLY_REASONS
-from libnet.loan_stats import Outcomes, PairCount, Period, PeriodError, parse_month
 from libnet.loans import LoanRequest
+from libnet.loans import statistics as loan_stats
+from libnet.loans.states import CANNOT_SUPPLY_REASONS
+from libnet.loans.statistics import Outcomes, PairCount, Period, PeriodError, parse_month
 from tests.libnet.test_loans import Network
 
 HOUR, DAY = timedelta(hours=1), timedelta(days=1)

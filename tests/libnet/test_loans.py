@@ -15,8 +15,8 @@ import pytest
 
 from libnet import accounts, loans
 from libnet.accounts import Account
-from libnet.loan_states import State, TransitionError
-from libnet.loans import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable
+from libnet.loans import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable, timers
+from libnet.loans.states import State, TransitionError
 from tests.builders import book
 from tests.index.test_grouping import Catalogue
 
@@ -268,14 +268,14 @@ def test_the_nightly_timers_leave_a_request_clicked_meanwhile_and_do_the_others(
     placed = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     clicked = network.place(now=placed)
     silent = network.place(network.other_patron, now=placed)
-    looked_at = loans._due
+    looked_at = timers._due
 
     def herten_answers_while_the_timers_run(conn, now):
         due = looked_at(conn, now)
         network.act(clicked, "will_supply", network.staff["herten"], now=now)
         return due
 
-    monkeypatch.setattr(loans, "_due", herten_answers_while_the_timers_run)
+    monkeypatch.setattr(timers, "_due", herten_answers_while_the_timers_run)
     report = loans.run_timers(network.engine, datetime(2026, 12, 14, 1, tzinfo=UTC))
     assert (report.skipped, report.left) == ((silent.id,), (clicked.id,))
     with network.engine.connect() as conn:

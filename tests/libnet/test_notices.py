@@ -23,19 +23,14 @@ from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.cli import main
 from libnet.config import MailConfig, load_config
-from libnet.notices import (
+from libnet.loans.mailer import (
     FIRST_RETRY,
-    LIBRARY_KINDS,
     MAX_ATTEMPTS,
-    PATRON_KINDS,
-    Mailing,
-    Notice,
     SendReport,
     library_addresses,
-    list_notices,
-    render,
     send_pending,
 )
+from libnet.loans.notices import LIBRARY_KINDS, PATRON_KINDS, Mailing, Notice, list_notices, render
 from libnet.schema import notices
 from tests.libnet.test_loans import MONDAY, PASSWORD, Network
 from tests.peers.postgres import free_port

@@ -18,7 +18,7 @@ import pytest
 
 from libnet import loans
 from libnet.config import MailConfig
-from libnet.loan_states import State
+from libnet.loans.states import State
 from tests.libnet.test_loans import PASSWORD
 from tests.peers.smtp import Received, SmtpServer
 from tests.webapp.browser import Watch, artifacts_dir, chromium, served

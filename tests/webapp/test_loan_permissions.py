@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from libnet import loans
-from libnet.loan_states import TRANSITIONS
+from libnet.loans.states import TRANSITIONS
 from tests.libnet.test_loans import MONDAY
 from tests.webapp.test_loans_api import LOANS, Served
 from tests.webapp.test_login import csrf_token, log_in

@@ -17,8 +17,9 @@ from referencing.jsonschema import DRAFT202012
 from sqlalchemy import update
 
 from index.update import update_index
-from libnet import accounts, notices
+from libnet import accounts
 from libnet.config import Config, LibraryConfig, MailConfig, SourceConfig, StorageConfig
+from libnet.loans import notices
 from libnet.schema import users
 from tests.libnet.test_loans import Network
 from tests.peers.postgres import free_port

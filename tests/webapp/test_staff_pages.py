@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from libnet import loans
-from libnet.loan_states import State
+from libnet.loans.states import State
 from tests.webapp.test_loans_api import Served
 from tests.webapp.test_login import log_in
 

@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from libnet import loan_stats
+from libnet.loans import statistics as loan_stats
 from tests.libnet.test_loans import MONDAY
 from tests.webapp.test_loans_api import Served
 from tests.webapp.test_login import log_in

@@ -10,8 +10,9 @@ requesting-agency actions where it has one (Received, ShippedReturn).
 
 Who acts is an Actor relative to the request: the patron who asked, a librarian of the
 requesting (pickup) library, a librarian of the current supplier, the nightly timers, or the
-network's administrator. Which person is which actor is decided elsewhere (libnet's loan store,
-from the account and the request); this module only says what each actor may do in each state.
+network's administrator. Which person is which actor is decided elsewhere
+(libnet.loans.loan_request, from the account and the request); this module only says what each
+actor may do in each state.
 Everything that changes a request's state goes through `check()`.
 """
 
@@ -20,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from libnet.errors import LibnetError
+from libnet.loans.errors import TransitionError
 
 
 class State(StrEnum):
@@ -141,16 +142,6 @@ TRANSITIONS: dict[str, Transition] = {
         _t("cancel", _BEFORE_SHIPPING, State.CANCELLED, R, A),
     )
 }
-
-
-class TransitionError(LibnetError):
-    """A transition that is not allowed, or lacks a detail it needs."""
-
-    def __init__(self, message: str, allowed: tuple[str, ...] = (), kind: str = "state") -> None:
-        super().__init__(message)
-        self.allowed = allowed  # the actions the actor may take in this state instead
-        # what is wrong: "unknown" action, "state" (not now), "actor" (not theirs), "details"
-        self.kind = kind
 
 
 def allowed(state: State, actor: Actor, *, renewal_pending: bool = False) -> tuple[str, ...]:

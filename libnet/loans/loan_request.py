@@ -1,108 +1,38 @@
-"""The loan network's requests: placing one, its rota, every change and who may make it.
+"""A loan request: placing one, every change and who may make it, reading them back.
 
-A patron asks for a title (a cluster) to be sent to a pickup library. The rota is every other
-library whose record of the title has a copy that may be lent, least busy first: fewest
-requests shipped in the last ROTA_WINDOW_DAYS, then a copy on the shelf before one on loan.
-The request goes to the first; "cannot supply", or no answer in the library's working days,
-moves it to the next, and past the last it is Unfilled.
+A patron asks for a title (a cluster) to be sent to a pickup library. The request goes to the
+first library of the title's rota (libnet.loans.rota); "cannot supply", or no answer in the
+library's working days, moves it to the next, and past the last it is Unfilled.
 
 Every change goes through `act()`: it decides who the person is to this request (the patron,
 the pickup library's librarian, the current supplier's librarian, the administrator, or the
-nightly timers), asks libnet.loan_states whether that actor may take the action now, and
-writes the new state and an event in one transaction. A change names the version of the
+nightly timers), asks libnet.loans.states whether that actor may take the action now, and
+writes the new state and an audit event in one transaction. A change names the version of the
 request it saw; when another change came first it is refused as AlreadyChanged, so of two
-librarians clicking at once exactly one wins.
+librarians clicking at once exactly one wins. The e-mail notices a change causes are queued in
+the same transaction: libnet.loans.notices is handed a `RequestChange`, a value.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
-from functools import cache
+from datetime import UTC, date, datetime
 
-from sqlalchemy import Connection, Engine, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, or_, select, update
 
-from libnet import clusters, notices
+from libnet import clusters
 from libnet.accounts import Account
-from libnet.errors import LibnetError
-from libnet.loan_states import (
-    NEXT_SUPPLIER,
-    TERMINAL,
-    Actor,
-    State,
-    TransitionError,
-    check,
-    note_with_reason,
-)
-from libnet.records.bib import BibRecord
-from libnet.schema import (
-    MAX_ID,
-    cluster_members,
-    loan_events,
-    loan_requests,
-    loan_settings,
-    records,
-)
-from libnet.store import transaction
+from libnet.loans.errors import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable
+from libnet.loans.library_settings import settings
+from libnet.loans.notices import Mailing, RequestChange, queue_for_change
+from libnet.loans.rota import holdings, rota
+from libnet.loans.states import NEXT_SUPPLIER, TERMINAL, Actor, State, check, note_with_reason
+from libnet.schema import MAX_ID, loan_events, loan_requests
 from libnet.times import utc
 
-ROTA_WINDOW_DAYS = 90
-DEFAULT_ANSWER_DAYS = 3
-DEFAULT_MAX_OPEN = 5
-DEFAULT_LOAN_DAYS = 28
 OPEN_STATES = tuple(state.value for state in State if state not in TERMINAL)
-# the `reason` of a LoanError that refuses a new request
-REFUSALS = ("not_patron", "gone", "own_copy_available", "duplicate", "limit", "no_lender")
-
-
-class LoanError(LibnetError):
-    """A request that cannot be placed or changed as asked; the message says why.
-
-    `reason` names a refused request's cause, one of REFUSALS ("" for other errors), for the
-    pages and the API to word or pass on.
-    """
-
-    def __init__(self, message: str, reason: str = "") -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-class NotYours(LoanError):
-    """The person is not the request's patron, nor staff of a library on either side of it."""
-
-
-class AlreadyChanged(LoanError):
-    """Someone changed the request after the person looked at it."""
-
-
-class OwnCopyAvailable(LoanError):
-    """The patron's own library has a copy on the shelf: no loan from another town needed."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "own_copy_available")
-
-
-@dataclass(frozen=True, slots=True)
-class LoanSettings:
-    library: str
-    paused: bool = False
-    pause_note: str = ""
-    answer_days: int = DEFAULT_ANSWER_DAYS
-    max_open: int = DEFAULT_MAX_OPEN
-    loan_days: int = DEFAULT_LOAN_DAYS
-    closing_days: tuple[str, ...] = ()  # ISO dates the library is closed besides holidays
-
-
-@dataclass(frozen=True, slots=True)
-class Holding:
-    """One library's record of a title, as the rota sees it."""
-
-    library: str
-    local_id: str
-    lendable: bool  # a copy may go to another library
-    on_shelf: bool  # a lendable copy is available now
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,87 +73,6 @@ class Event:
     note: str
 
 
-# --------------------------------------------------------------------------- settings
-
-
-def settings(conn: Connection, library: str) -> LoanSettings:
-    row = conn.execute(select(loan_settings).where(loan_settings.c.library == library)).first()
-    if row is None:
-        return LoanSettings(library)
-    values = dict(row._mapping)
-    values["closing_days"] = tuple(json.loads(values["closing_days"]))
-    return LoanSettings(**values)
-
-
-def set_settings(conn: Connection, library: str, **changes: object) -> LoanSettings:
-    """Change some of a library's lending settings (paused, answer_days, ...)."""
-    current = settings(conn, library)
-    unknown = set(changes) - set(LoanSettings.__dataclass_fields__) - {"library"}
-    if unknown:
-        raise LoanError(f"no such loan setting: {', '.join(sorted(unknown))}")
-    for name in ("answer_days", "max_open", "loan_days"):
-        if name in changes and (not isinstance(changes[name], int) or changes[name] < 1):
-            raise LoanError(f"{name} must be a whole number of at least 1")
-    for day in changes.get("closing_days", ()):
-        try:
-            date.fromisoformat(str(day))
-        except ValueError:
-            raise LoanError(f"closing day {day!r} is not a date (YYYY-MM-DD)") from None
-    new = LoanSettings(**{**_fields(current), **changes, "library": library})
-    row = _fields(new) | {"closing_days": json.dumps(sorted(new.closing_days))}
-    exists = conn.scalar(select(loan_settings.c.library).where(loan_settings.c.library == library))
-    if exists is None:
-        conn.execute(insert(loan_settings).values(**row))
-    else:
-        conn.execute(update(loan_settings).where(loan_settings.c.library == library).values(row))
-    return new
-
-
-# --------------------------------------------------------------------------- the rota
-
-
-def holdings(conn: Connection, cluster_id: int) -> list[Holding]:
-    """Each member record of a cluster as a Holding, in library order."""
-    query = (
-        select(records.c.library, records.c.local_id, records.c.fields)
-        .join(cluster_members, cluster_members.c.record_id == records.c.id)
-        .where(cluster_members.c.cluster_id == cluster_id, records.c.deleted.is_(False))
-        .order_by(records.c.library, records.c.local_id)
-    )
-    found = []
-    for library, local_id, fields in conn.execute(query):
-        items = BibRecord.from_dict(json.loads(fields)).items
-        lendable = [item for item in items if item.lendable]
-        on_shelf = any(item.status == "available" for item in lendable)
-        found.append(Holding(library, local_id, bool(lendable), on_shelf))
-    return found
-
-
-def rota(
-    conn: Connection, held: Iterable[Holding], leave_out: Iterable[str], now: datetime
-) -> list[Holding]:
-    """The libraries to ask, in order, of a title's holdings (`holdings()`): lending, not
-    paused, not in leave_out, least busy first."""
-    leave_out = set(leave_out)
-    candidates: dict[str, Holding] = {}
-    for holding in held:
-        if not holding.lendable or holding.library in leave_out:
-            continue
-        best = candidates.get(holding.library)
-        if best is None or (holding.on_shelf and not best.on_shelf):
-            candidates[holding.library] = holding  # one record per library: the best
-    lending = [h for h in candidates.values() if not settings(conn, h.library).paused]
-    since = now - timedelta(days=ROTA_WINDOW_DAYS)
-    shipped = dict(
-        conn.execute(
-            select(loan_events.c.supplier, func.count())
-            .where(loan_events.c.action == "ship", loan_events.c.at >= since)
-            .group_by(loan_events.c.supplier)
-        ).all()
-    )
-    return sorted(lending, key=lambda h: (shipped.get(h.library, 0), not h.on_shelf, h.library))
-
-
 # --------------------------------------------------------------------------- placing
 
 
@@ -235,14 +84,15 @@ def place_request(
     title: str,
     pickup_library: str | None = None,
     now: datetime | None = None,
-    mailing: notices.Mailing | None = None,
+    mailing: Mailing | None = None,
 ) -> LoanRequest:
     """A new request of `patron` for a title, at the first library of its rota.
 
     Refused (LoanError, with the reason) when the patron's own library has a copy on the
     shelf, the patron already has the title on request or on loan, has as many open requests
     as their library allows, or no other library lends the title. The e-mail notices it
-    causes are queued in the same transaction (libnet.notices; `mailing` names libraries).
+    causes are queued in the same transaction (libnet.loans.notices; `mailing` names
+    libraries).
     """
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
@@ -281,7 +131,7 @@ def place_request(
     _log(conn, request_id, now, patron.id, Actor.PATRON, "place", None, State.REQUEST_RECEIVED,
          order[0].library, f"rota: {', '.join(h.library for h in order)}")  # fmt: skip
     placed = get(conn, request_id)
-    notices.queue_for_change(conn, placed, "place", None, now=now, mailing=mailing)
+    queue_for_change(conn, _change(placed, "place", None), now=now, mailing=mailing)
     return placed
 
 
@@ -333,13 +183,13 @@ def act(
     details: dict[str, object] | None = None,
     note: str = "",
     now: datetime | None = None,
-    mailing: notices.Mailing | None = None,
+    mailing: Mailing | None = None,
 ) -> LoanRequest:
     """Take `action` on a request as `user` (None: the nightly timers); the changed request.
 
     `version` is the version the person saw. Raises NotYours, TransitionError (with the
     actions allowed instead), AlreadyChanged. The e-mail notices the change causes are
-    queued in the same transaction (libnet.notices; `mailing` names libraries).
+    queued in the same transaction (libnet.loans.notices; `mailing` names libraries).
     """
     now = now or datetime.now(UTC)
     details = dict(details or {})
@@ -379,8 +229,8 @@ def act(
     _log(conn, request.id, now, user_id, actor, action, request.state, State(target), supplier,
          note)  # fmt: skip
     changed_request = get(conn, request_id)
-    notices.queue_for_change(conn, changed_request, action, request.state, now=now,
-                             mailing=mailing)  # fmt: skip
+    change = _change(changed_request, action, request.state)
+    queue_for_change(conn, change, now=now, mailing=mailing)
     return changed_request
 
 
@@ -466,88 +316,6 @@ def history(conn: Connection, request_id: int) -> list[Event]:
     ]  # fmt: skip
 
 
-# --------------------------------------------------------------------------- the timers
-
-
-@cache
-def _public_holidays(year: int) -> frozenset[date]:
-    import holidays  # only the timers need it
-
-    return frozenset(holidays.Germany(subdiv="NW", years=year))
-
-
-def working_days_between(start: date, end: date, closing_days: Iterable[str] = ()) -> int:
-    """Working days after `start` up to and including `end`: no weekends, no public holidays
-    of North Rhine-Westphalia, none of the library's closing days."""
-    closed = {date.fromisoformat(day) for day in closing_days}
-    count, day = 0, start + timedelta(days=1)
-    while day <= end:
-        if day.weekday() < 5 and day not in _public_holidays(day.year) and day not in closed:
-            count += 1
-        day += timedelta(days=1)
-    return count
-
-
-@dataclass(frozen=True, slots=True)
-class TimerReport:
-    skipped: tuple[int, ...]  # requests moved on from a supplier that did not answer
-    overdue: tuple[int, ...]  # requests whose due date passed
-    left: tuple[int, ...] = ()  # changed by someone meanwhile: looked at again next time
-
-
-@dataclass(frozen=True, slots=True)
-class _Due:
-    request: LoanRequest
-    action: str  # skip_supplier or mark_overdue
-    note: str
-
-
-def _due(conn: Connection, now: datetime) -> list[_Due]:
-    """What the timers would do now: silent suppliers to move on from, due dates passed."""
-    today = now.date()
-    due = []
-    waiting = (State.REQUEST_RECEIVED.value, State.EXPECT_TO_SUPPLY.value)
-    for request in requests(conn, states=waiting):
-        rules = settings(conn, request.supplier)
-        since = request.supplier_since.date()
-        if working_days_between(since, today, rules.closing_days) > rules.answer_days:
-            due.append(
-                _Due(request, "skip_supplier", f"no answer in {rules.answer_days} working days")
-            )
-    out = (State.RECEIVED.value, State.HANDED_TO_PATRON.value, State.RETURNED_BY_PATRON.value)
-    for request in requests(conn, states=out):
-        if request.due_date and date.fromisoformat(request.due_date) < today:
-            due.append(_Due(request, "mark_overdue", f"due {request.due_date}"))
-    return due
-
-
-def run_timers(
-    engine: Engine, now: datetime | None = None, mailing: notices.Mailing | None = None
-) -> TimerReport:
-    """The nightly run's timers: move on from silent suppliers, mark passed due dates overdue.
-
-    Each request in a transaction of its own: a librarian's click on a request meanwhile
-    leaves that one for the next run (`left`), the others go on."""
-    now = now or datetime.now(UTC)
-    with engine.connect() as conn:
-        due = _due(conn, now)
-    done, left = [], []
-    for d in due:
-        try:
-            with transaction(engine) as conn:
-                act(conn, d.request.id, d.action, None, version=d.request.version,
-                    note=d.note, now=now, mailing=mailing)  # fmt: skip
-        except (AlreadyChanged, TransitionError):
-            left.append(d)
-        else:
-            done.append(d)
-    return TimerReport(
-        tuple(d.request.id for d in done if d.action == "skip_supplier"),
-        tuple(d.request.id for d in done if d.action == "mark_overdue"),
-        tuple(d.request.id for d in left),
-    )
-
-
 # --------------------------------------------------------------------------- rows
 
 
@@ -582,5 +350,12 @@ def _request(row) -> LoanRequest:
     return LoanRequest(**values)
 
 
-def _fields(settings_: LoanSettings) -> dict[str, object]:
-    return {name: getattr(settings_, name) for name in LoanSettings.__dataclass_fields__}
+def _change(request: LoanRequest, action: str, from_state: State | None) -> RequestChange:
+    """What the notices need to know of `action` (from `from_state`) and the request it left."""
+    return RequestChange(
+        request_id=request.id, action=action, from_state=from_state, state=request.state,
+        title=request.title, patron_id=request.patron_id,
+        requesting_library=request.requesting_library, pickup_library=request.pickup_library,
+        supplier=request.supplier, supplier_local_id=request.supplier_local_id,
+        moved_on=request.rota_position > 0, due_date=request.due_date,
+    )  # fmt: skip

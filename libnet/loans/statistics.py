@@ -1,9 +1,10 @@
 """County statistics of the loan network (Fernleihstatistik): who lent to whom, how many
 requests were filled, why not, and how long each step took.
 
-Everything is read from the requests and their events (libnet.loans). A request counts in the
-calendar month, in Europe/Berlin, in which it was placed, whatever happened to it later: a
-request placed on 30 November and shipped on 2 December is one of November's. The words:
+Everything is read from the requests and their events (libnet.loans.loan_request). A request
+counts in the calendar month, in Europe/Berlin, in which it was placed, whatever happened to it
+later: a request placed on 30 November and shipped on 2 December is one of November's. The
+words:
 
 - lent / borrowed: a request is lent by the library whose "ship" event it has (at most one)
   and borrowed by its requesting library (the patron's home library); the balance of a
@@ -17,7 +18,7 @@ request placed on 30 November and shipped on 2 December is one of November's. Th
   that reached it: of those it had to decide on, the share it lent. Requests cancelled or
   still waiting while at it are left out.
 - no answer: a skip_supplier event (the nightly timers or the administrator moved the
-  request on). Cannot-supply reasons are those of libnet.loan_states.CANNOT_SUPPLY_REASONS.
+  request on). Cannot-supply reasons are those of libnet.loans.states.CANNOT_SUPPLY_REASONS.
 - answer time: from the request's arrival at a library (placed, or moved on to it) to that
   library's first will_supply, expect_to_supply or cannot_supply. A library that never
   answered has no answer time; it counts under "no answer". ship time: arrival to its ship.
@@ -42,8 +43,8 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, Row, or_, select
 
-from libnet.errors import LibnetError
-from libnet.loan_states import CANNOT_SUPPLY_REASONS, State, reason_in_note
+from libnet.loans.errors import PeriodError
+from libnet.loans.states import CANNOT_SUPPLY_REASONS, State, reason_in_note
 from libnet.schema import loan_events, loan_requests
 from libnet.times import utc
 
@@ -52,14 +53,6 @@ MAX_MONTHS = 120  # ten years a page: more is a question for a database client, 
 ANSWERS = frozenset({"will_supply", "expect_to_supply", "cannot_supply"})
 MOVES_ON = frozenset({"cannot_supply", "skip_supplier"})
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
-
-
-class PeriodError(LibnetError):
-    """A month or period that cannot be used; `reason` is "month", "order" or "span"."""
-
-    def __init__(self, message: str, reason: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
