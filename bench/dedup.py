@@ -28,7 +28,7 @@ from pathlib import Path
 
 from harvesters.marc_files import read_marc_file
 from index.match import Clustering, Decision, cluster, compare, conflict
-from libnet.demo_data import DEMO_LIBRARIES, generate
+from libnet.demo import DEMO_LIBRARIES, generate
 from libnet.errors import RecordError
 from libnet.harvested import RecordProblem
 from libnet.holdings import PROFILES

@@ -9,7 +9,7 @@ from libnet.cli.console import EXIT_OK, EXIT_USAGE
 
 
 def cmd_demo_data(args: argparse.Namespace) -> int:
-    from libnet.demo_data import generate
+    from libnet.demo import generate
 
     if args.titles < 1:
         print("libnet: --titles must be at least 1", file=sys.stderr)
