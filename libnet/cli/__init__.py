@@ -1,6 +1,11 @@
 """The `libnet` command: a thin shell over the library functions of each stage.
 
 Exit status: 0 all good, 1 a library (or the run) failed, 2 a usage or configuration error.
+
+Here the parser and main(); one module per command group: harvest (harvest, runs), records,
+clusters, search (index, search), users, notices, loans, nightly, backup (backup, restore),
+demo (demo-data), serve, and console for what they share. This package is the top floor: the
+one part of libnet that imports harvesters/, index/ and webapp/, and nothing imports it.
 """
 
 from __future__ import annotations
