@@ -29,7 +29,7 @@ from pathlib import Path
 from harvesters.marc_files import read_marc_file
 from index.editions import Clustering, cluster
 from index.match import Decision, compare, conflict
-from libnet.demo_data import DEMO_LIBRARIES, generate
+from libnet.demo import DEMO_LIBRARIES, generate
 from libnet.errors import RecordError
 from libnet.records.bib import BibRecord, normalise
 from libnet.records.harvested import RecordProblem

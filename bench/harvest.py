@@ -31,7 +31,7 @@ from pathlib import Path
 
 from harvesters.run import harvest_library
 from libnet.config import Config, HarvestConfig, LibraryConfig, SourceConfig, StorageConfig
-from libnet.demo_data import DEMO_LIBRARIES, DemoLibrary, generate
+from libnet.demo import DEMO_LIBRARIES, DemoLibrary, generate
 from libnet.records.holdings import PROFILES
 from libnet.store import open_store
 

@@ -51,7 +51,7 @@ from bench.harvest import (  # noqa: E402
 from index.search import UnionIndex  # noqa: E402
 from index.update import index_path, update_index  # noqa: E402
 from libnet.config import StorageConfig  # noqa: E402
-from libnet.demo_data import generate  # noqa: E402
+from libnet.demo import generate  # noqa: E402
 from libnet.store import open_store  # noqa: E402
 
 HARVEST = ROOT / "bench" / "harvest.py"

@@ -80,7 +80,7 @@ from bench.index import _latency, change_titles, child, harvest, percentile, que
 from bench.web import TIMEOUT, WORKERS, Server, config_toml  # noqa: E402
 from libnet import accounts  # noqa: E402
 from libnet.config import StorageConfig  # noqa: E402
-from libnet.demo_data import generate  # noqa: E402
+from libnet.demo import generate  # noqa: E402
 from libnet.schema import loan_events, loan_requests  # noqa: E402
 from libnet.store import open_store  # noqa: E402
 from libnet.times import utc  # noqa: E402

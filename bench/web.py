@@ -51,7 +51,7 @@ from bench.harvest import (  # noqa: E402
     titles_for,
 )
 from bench.index import _latency, child, harvest, percentile, query_mix  # noqa: E402
-from libnet.demo_data import generate  # noqa: E402
+from libnet.demo import generate  # noqa: E402
 from webapp.wsgi import DEFAULT_THREADS, READY_MESSAGE  # noqa: E402
 
 WORKERS = 2

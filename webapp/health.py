@@ -14,7 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
-from libnet import nightly
+from libnet import nightly_runs
 from libnet.errors import one_line
 from webapp.catalogue import catalogue
 
@@ -54,7 +54,7 @@ def _index(reasons: list[str]) -> dict[str, Any]:
 def _nightly(reasons: list[str]) -> dict[str, Any]:
     max_age = catalogue().config.nightly.max_age_hours
     with catalogue().store.engine.connect() as conn:
-        last = nightly.last_finished(conn)
+        last = nightly_runs.last_finished(conn)
     if last is None or last.finished_at is None:
         reasons.append("no nightly run has finished yet")
         return {"ok": False, "max_age_hours": max_age}

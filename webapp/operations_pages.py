@@ -29,7 +29,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from index.update import index_state
-from libnet import nightly
+from libnet import nightly_runs
 from libnet.lock import is_held
 from libnet.store import Run
 from webapp.catalogue import NoIndex, catalogue
@@ -59,7 +59,7 @@ def overview() -> str:
         rejects = store.rejects(last.id, REJECTS_SHOWN) if last and last.rejected else []
         libraries.append({"library": library, "runs": runs, "rejects": rejects})
     with store.engine.connect() as conn:
-        reports = nightly.recent_runs(conn, REPORTS_SHOWN)
+        reports = nightly_runs.recent_runs(conn, REPORTS_SHOWN)
         state = index_state(conn, catalogue().config.storage.data_dir)
     try:
         clusters = catalogue().index.count()
@@ -77,10 +77,10 @@ def overview() -> str:
 def nightly_report(run_id: int) -> str:
     staff_user()
     with catalogue().store.engine.connect() as conn:
-        found = nightly.get_run(conn, run_id)
+        found = nightly_runs.get_run(conn, run_id)
     if found is None:
         abort(404)
-    text = nightly.text(found.report) if found.report else ""
+    text = nightly_runs.text(found.report) if found.report else ""
     return render_template("operations_nightly.html", run=found, text=text,
                            outcome_label=_outcome_label)  # fmt: skip
 

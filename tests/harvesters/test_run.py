@@ -203,7 +203,7 @@ def test_kill_9_midway_loses_nothing_committed(tmp_path: Path) -> None:
 @pytest.mark.parametrize("form", ["iso2709", "marcxml"])
 def test_the_demo_data_harvests_with_its_broken_records_reported(tmp_path: Path, form) -> None:
     from libnet.config import load_config
-    from libnet.demo_data import DEMO_LIBRARIES, generate
+    from libnet.demo import DEMO_LIBRARIES, generate
 
     libraries = tuple(lib for lib in DEMO_LIBRARIES if lib.syntax == form)[:2]
     summary = generate(tmp_path / "demo", titles=300, seed=7, libraries=libraries)

@@ -18,7 +18,7 @@ from index.search import UnionIndex
 from index.update import index_path, update_index
 from libnet.cli import main
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.demo_data import DEMO_LIBRARIES, generate
+from libnet.demo import DEMO_LIBRARIES, generate
 from libnet.store import open_store
 from tests.builders import book, iso2709, kehlmann_in_two_libraries
 from tests.harvesters.test_run import ROOT, _processes_of, export, write_config

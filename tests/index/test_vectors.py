@@ -19,7 +19,7 @@ from index.search import UnionIndex
 from index.update import _documents, index_path, update_index
 from index.vectors import Snapshot
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.demo_data import DEMO_LIBRARIES, generate
+from libnet.demo import DEMO_LIBRARIES, generate
 from libnet.schema import cluster_members
 from libnet.store import open_store
 from tests.index.whoosh_reference import search_with_whoosh

@@ -13,14 +13,8 @@ import pytest
 from lxml import etree
 from stdnum import isbn
 
-from libnet.demo_data import (
-    DEMO_LIBRARIES,
-    DemoLibrary,
-    DemoSummary,
-    _Numbers,
-    generate,
-    to_marc8,
-)
+from libnet.demo import DEMO_LIBRARIES, DemoLibrary, DemoSummary, generate, to_marc8
+from libnet.demo.standard_numbers import Numbers
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 TITLES = 300
@@ -332,7 +326,7 @@ def test_isbn_ranges_last_for_a_million_records() -> None:
 
     Its first prefix (1-4088) ran out after about 6,600; the next ones follow it.
     """
-    numbers = _Numbers(random.Random(1))
+    numbers = Numbers(random.Random(1))
     made = [numbers.isbn("bloomsbury") for _ in range(15_000)]
     assert len({number for number, _, _ in made}) == len(made)
     assert all(isbn.is_valid(number) for number, _, _ in made)

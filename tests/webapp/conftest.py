@@ -11,7 +11,7 @@ from flask.testing import FlaskClient
 from harvesters.run import harvest_all
 from index.update import update_index
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.demo_data import DEMO_LIBRARIES, generate
+from libnet.demo import DEMO_LIBRARIES, generate
 from libnet.records.holdings import PROFILES
 from libnet.store import open_store
 from webapp import create_app

@@ -1,4 +1,4 @@
-"""The nightly run: every library harvested, the index brought up to date, the loan timers
+"""`libnet nightly`: every library harvested, the index brought up to date, the loan timers
 run, the notices sent, and a report of it all for the operators.
 
 `run_nightly()` does the steps in that order; each step's failure is noted in the report and
@@ -7,11 +7,11 @@ out of the index, nor the loan timers from running). The caller holds the data d
 lock (libnet.lock), so exactly one run works at a time and a run still marked running in the
 store was killed: the next run marks it interrupted.
 
-The harvest and the index are stages above libnet (harvesters/, index/); the command wires
-them in as the `harvest` and `index` callables, whose results this module reads by their
-attributes (HarvestResult, IndexResult).
+The harvest and the index are stages of their own (harvesters/, index/): `cmd_nightly` wires
+them in as the `harvest` and `index` callables, whose results `run_nightly` reads by their
+attributes (HarvestResult, IndexResult), so a test can run the night with any stand-ins.
 
-The report is kept in the store (table nightly_runs), written as JSON into
+The report is kept in the store (table nightly_runs, libnet.nightly_runs), written as JSON into
 data_dir/reports/, and, as [nightly] mail_report says, queued as a notice to each address of
 [mail] operators and sent with the loan notices: a mail server that is down loses nothing,
 the report waits with the other notices for `libnet notices send`.
@@ -19,6 +19,7 @@ the report waits with the other notices for `libnet notices send`.
 
 from __future__ import annotations
 
+import argparse
 import json
 import logging
 import os
@@ -27,20 +28,25 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import Connection, insert, select, update
-
-from libnet import loans
+from libnet.cli.console import EXIT_FAILED, EXIT_OK, open_configured
 from libnet.config import Config
 from libnet.errors import one_line
-from libnet.loans import mailer, notices
-from libnet.schema import MAX_ID, nightly_runs
+from libnet.lock import data_dir_lock
+from libnet.logs import setup_logging
+from libnet.nightly_runs import (
+    NightlyReport,
+    Step,
+    close_interrupted,
+    finish_run,
+    start_run,
+    text,
+)
 from libnet.store import RecordStore
-from libnet.times import utc
 
 log = logging.getLogger("libnet.nightly")
 
@@ -77,58 +83,29 @@ class IndexResult(Protocol):
     def changed(self) -> int: ...
 
 
-@dataclass(slots=True)
-class Step:
-    """One step of the run: ok or failed, with what it did."""
+def cmd_nightly(config: Config, args: argparse.Namespace) -> int:
+    """Everything a night does, one run at a time; the report on stdout, the log on stderr."""
+    from harvesters.run import harvest_all
+    from index.update import update_index
 
-    outcome: str = "ok"  # ok, failed, skipped
-    error: str = ""
-    seconds: float = 0.0
-    details: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class NightlyReport:
-    run: int
-    started_at: datetime
-    finished_at: datetime | None = None
-    libraries: list[dict[str, Any]] = field(default_factory=list)
-    index: Step = field(default_factory=Step)
-    loans: Step = field(default_factory=Step)
-    notices: Step = field(default_factory=Step)
-
-    @property
-    def errors(self) -> list[str]:
-        """Every failure of the run, one line each, the library or step first."""
-        found = [f"{lib['library']}: {lib['error']}" for lib in self.libraries if lib["error"]]
-        for name in ("index", "loans", "notices"):
-            step = getattr(self, name)
-            if step.outcome == "failed":
-                found.append(f"{name}: {step.error}")
-        return found
-
-    @property
-    def outcome(self) -> str:
-        return "failed" if self.errors else "ok"
-
-    def to_json(self) -> dict[str, Any]:
-        finished = self.finished_at
-        return {
-            "run": self.run,
-            "outcome": self.outcome,
-            "started_at": self.started_at.isoformat(),
-            "finished_at": finished.isoformat() if finished else None,
-            "seconds": round((finished - self.started_at).total_seconds(), 1) if finished else None,
-            "libraries": self.libraries,
-            **{name: _step_json(getattr(self, name)) for name in ("index", "loans", "notices")},
-            "errors": self.errors,
-        }
-
-
-def _step_json(step: Step) -> dict[str, Any]:
-    values = asdict(step)
-    return {"outcome": step.outcome, "error": step.error, "seconds": round(step.seconds, 1),
-            **values.pop("details")}  # fmt: skip
+    setup_logging(logging.INFO)
+    with data_dir_lock(config.storage.data_dir):
+        store = open_configured(config)
+        try:
+            report = run_nightly(
+                config,
+                store,
+                harvest=lambda: harvest_all(config, store),
+                index=lambda: update_index(store, config.storage.data_dir),
+            )
+        finally:
+            store.close()
+    data = report.to_json()
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        print(text(data), end="")
+    return EXIT_OK if report.outcome == "ok" else EXIT_FAILED
 
 
 # --------------------------------------------------------------------------- the run
@@ -147,7 +124,7 @@ def run_nightly(
     if interrupted:
         log.warning("an earlier nightly run was killed before it finished", extra={
             "runs": ",".join(map(str, interrupted))})  # fmt: skip
-    report = NightlyReport(_start(store, now()), now())
+    report = NightlyReport(start_run(store, now()), now())
     with run_context(report.run):
         log.info("nightly started")
         _harvest(report, store, harvest)
@@ -155,7 +132,7 @@ def run_nightly(
         report.loans = _step("loans", lambda: _timers(config, store))
         report.notices = _step("notices", lambda: _send(config, store))
         report.finished_at = now()
-        _finish(store, report)
+        finish_run(store, report)
         write_json(config.storage.data_dir, report)
         if _mail_wanted(config, report):
             queue_report_mail(store, config, report)
@@ -228,12 +205,17 @@ def _index_details(result: IndexResult) -> dict[str, Any]:
 
 
 def _timers(config: Config, store: RecordStore) -> dict[str, Any]:
+    from libnet import loans  # here, not on top: the other commands start faster
+    from libnet.loans import notices
+
     found = loans.run_timers(store.engine, mailing=notices.Mailing.from_config(config))
     return {"moved_on": list(found.skipped), "overdue": list(found.overdue),
             "left": list(found.left)}  # fmt: skip
 
 
 def _send(config: Config, store: RecordStore) -> dict[str, Any]:
+    from libnet.loans import mailer
+
     sent = mailer.send_due(store.engine, config)
     if not config.mail.enabled:
         return {"outcome": "skipped", "waiting": sent.waiting}
@@ -243,80 +225,6 @@ def _send(config: Config, store: RecordStore) -> dict[str, Any]:
         error = f"{sent.failed} notices failed" if sent.failed else ""
     return {"sent": sent.sent, "failed": sent.failed, "waiting": sent.waiting,
             "skipped": sent.skipped, "error": error}  # fmt: skip
-
-
-# --------------------------------------------------------------------------- the store
-
-
-def _start(store: RecordStore, at: datetime) -> int:
-    with store.write() as conn:
-        return conn.execute(
-            insert(nightly_runs).values(started_at=at, outcome="running", report="{}")
-        ).inserted_primary_key[0]
-
-
-def _finish(store: RecordStore, report: NightlyReport) -> None:
-    text = json.dumps(report.to_json(), ensure_ascii=False)
-    with store.write() as conn:
-        conn.execute(
-            update(nightly_runs)
-            .where(nightly_runs.c.id == report.run)
-            .values(finished_at=report.finished_at, outcome=report.outcome, report=text)
-        )
-
-
-def close_interrupted(store: RecordStore) -> list[int]:
-    """Mark the runs still marked running as interrupted (the caller holds the lock)."""
-    with store.write() as conn:
-        ids = list(
-            conn.scalars(select(nightly_runs.c.id).where(nightly_runs.c.outcome == "running"))
-        )
-        if ids:
-            conn.execute(
-                update(nightly_runs).where(nightly_runs.c.id.in_(ids)).values(outcome="interrupted")
-            )
-    return ids
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRun:
-    """A nightly run as the store keeps it."""
-
-    id: int
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str  # running, ok, failed, interrupted
-    report: dict[str, Any]
-
-
-def recent_runs(conn: Connection, limit: int = 10) -> list[StoredRun]:
-    """The latest nightly runs, newest first."""
-    query = select(nightly_runs).order_by(nightly_runs.c.id.desc()).limit(limit)
-    return [_stored(row) for row in conn.execute(query).mappings()]
-
-
-def get_run(conn: Connection, run_id: int) -> StoredRun | None:
-    if not 0 < run_id <= MAX_ID:  # no row has such an id, and PostgreSQL refuses to look
-        return None
-    row = conn.execute(select(nightly_runs).where(nightly_runs.c.id == run_id)).mappings().first()
-    return _stored(row) if row else None
-
-
-def last_finished(conn: Connection) -> StoredRun | None:
-    """The nightly run that finished last (ok or failed), None before the first."""
-    query = (
-        select(nightly_runs)
-        .where(nightly_runs.c.finished_at.is_not(None))
-        .order_by(nightly_runs.c.finished_at.desc())
-        .limit(1)
-    )
-    row = conn.execute(query).mappings().first()
-    return _stored(row) if row else None
-
-
-def _stored(row: Any) -> StoredRun:
-    return StoredRun(row["id"], utc(row["started_at"]), utc(row["finished_at"]), row["outcome"],
-                     json.loads(row["report"] or "{}"))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the report
@@ -339,70 +247,6 @@ def write_json(data_dir: Path, report: NightlyReport) -> Path:
     return path
 
 
-COUNTS = ("added", "changed", "unchanged", "deleted", "rejected")
-INDEX_WORDS = (
-    "{records} changed records regrouped; clusters {added} added, {changed} changed, "
-    "{removed} removed; {total} in the index"
-)
-LOANS_WORDS = (
-    "{moved_on} moved on from a silent supplier, {overdue} overdue, "
-    "{left} changed meanwhile and left for the next run"
-)
-
-
-def text(report: dict[str, Any]) -> str:
-    """The report (as `to_json()` gives it) as plain text, for stdout and the operators' mail."""
-    lines = [
-        f"libnet nightly run {report['run']}: {report['outcome']}",
-        f"started {report['started_at']}, {report['seconds']} s",
-        "",
-        "Libraries:",
-    ]
-    for lib in report["libraries"]:
-        lines += _library_lines(lib)
-    index, timers, mail = report["index"], report["loans"], report["notices"]
-    lines.append("")
-    lines.append("Index: " + _step_text(index, INDEX_WORDS))
-    if timers.get("moved_on") is not None:
-        timers = timers | {key: len(timers[key]) for key in ("moved_on", "overdue", "left")}
-    lines.append("Loans: " + _step_text(timers, LOANS_WORDS))
-    if mail["outcome"] == "skipped":
-        lines.append(f"Notices: mail is off ([mail] host), {mail['waiting']} waiting")
-    else:
-        lines.append(
-            "Notices: " + _step_text(mail, "{sent} sent, {failed} failed, {waiting} waiting")
-        )
-    if report["errors"]:
-        lines += ["", "Errors:", *(f"  - {error}" for error in report["errors"])]
-    return "\n".join(lines) + "\n"
-
-
-def _library_lines(lib: dict[str, Any]) -> list[str]:
-    if lib.get("run") is None:
-        return [f"  {lib['library']}: {lib['outcome']}: {lib['error']}"]
-    counts = ", ".join(f"{lib[name]} {name}" for name in COUNTS)
-    lines = [f"  {lib['library']:<18} {lib['outcome']:<8} {counts} ({lib['seconds']} s)"]
-    if lib["error"]:
-        lines.append(f"      {lib['error']}")
-    for problem in lib["rejects"]:
-        ident = f" id {problem['local_id']}" if problem["local_id"] else ""
-        lines.append(f"      rejected {problem['position']}{ident}: {problem['reason']}")
-    if lib["rejected"] > len(lib["rejects"]):
-        more = f"libnet runs --rejects {lib['run']}"
-        lines.append(f"      ... {lib['rejected']} rejected in all: {more}")
-    return lines
-
-
-def _step_text(step: dict[str, Any], words: str) -> str:
-    """A step's line: what it did, or why it failed when it did nothing."""
-    try:
-        done = words.format(**step)
-    except KeyError:  # failed before it could count anything
-        return f"failed: {step['error']}"
-    failed = f"; failed: {step['error']}" if step["error"] else ""
-    return f"{done} ({step['seconds']} s){failed}"
-
-
 def _mail_wanted(config: Config, report: NightlyReport) -> bool:
     when = config.nightly.mail_report
     return operators(config) != [] and (
@@ -416,6 +260,8 @@ def operators(config: Config) -> list[str]:
 
 def queue_report_mail(store: RecordStore, config: Config, report: NightlyReport) -> None:
     """The report as a notice to each operator, sent with the loan notices (and retried)."""
+    from libnet.loans import notices
+
     body = text(report.to_json())
     failed = ", ".join(e.split(":", 1)[0] for e in report.errors)
     subject = f"libnet nightly {report.started_at:%Y-%m-%d}: " + (

@@ -1,4 +1,4 @@
-"""Vocabulary for the seeded demo catalogue in demo_data: German and English catalogue words.
+"""Vocabulary for the seeded demo catalogue (libnet.demo): German and English catalogue words.
 
 People, titles, series volumes, summaries, subjects, films and bands are invented, made up in
 German and English to look like a Ruhr public library's stock (a match with a real book is

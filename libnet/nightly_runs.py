@@ -1,0 +1,214 @@
+"""The nightly runs: the report of one run, the table that keeps them, the report as text.
+
+libnet/cli/nightly.py runs the night's steps and fills a NightlyReport; the operators' pages and
+the health check (webapp/) read the stored runs from here, so they never need the command.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, insert, select, update
+
+from libnet.schema import MAX_ID, nightly_runs
+from libnet.store import RecordStore
+from libnet.times import utc
+
+
+@dataclass(slots=True)
+class Step:
+    """One step of the run: ok or failed, with what it did."""
+
+    outcome: str = "ok"  # ok, failed, skipped
+    error: str = ""
+    seconds: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class NightlyReport:
+    run: int
+    started_at: datetime
+    finished_at: datetime | None = None
+    libraries: list[dict[str, Any]] = field(default_factory=list)
+    index: Step = field(default_factory=Step)
+    loans: Step = field(default_factory=Step)
+    notices: Step = field(default_factory=Step)
+
+    @property
+    def errors(self) -> list[str]:
+        """Every failure of the run, one line each, the library or step first."""
+        found = [f"{lib['library']}: {lib['error']}" for lib in self.libraries if lib["error"]]
+        for name in ("index", "loans", "notices"):
+            step = getattr(self, name)
+            if step.outcome == "failed":
+                found.append(f"{name}: {step.error}")
+        return found
+
+    @property
+    def outcome(self) -> str:
+        return "failed" if self.errors else "ok"
+
+    def to_json(self) -> dict[str, Any]:
+        finished = self.finished_at
+        return {
+            "run": self.run,
+            "outcome": self.outcome,
+            "started_at": self.started_at.isoformat(),
+            "finished_at": finished.isoformat() if finished else None,
+            "seconds": round((finished - self.started_at).total_seconds(), 1) if finished else None,
+            "libraries": self.libraries,
+            **{name: _step_json(getattr(self, name)) for name in ("index", "loans", "notices")},
+            "errors": self.errors,
+        }
+
+
+def _step_json(step: Step) -> dict[str, Any]:
+    values = asdict(step)
+    return {"outcome": step.outcome, "error": step.error, "seconds": round(step.seconds, 1),
+            **values.pop("details")}  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the store
+
+
+def start_run(store: RecordStore, at: datetime) -> int:
+    """A new run, marked running; its id."""
+    with store.write() as conn:
+        return conn.execute(
+            insert(nightly_runs).values(started_at=at, outcome="running", report="{}")
+        ).inserted_primary_key[0]
+
+
+def finish_run(store: RecordStore, report: NightlyReport) -> None:
+    text = json.dumps(report.to_json(), ensure_ascii=False)
+    with store.write() as conn:
+        conn.execute(
+            update(nightly_runs)
+            .where(nightly_runs.c.id == report.run)
+            .values(finished_at=report.finished_at, outcome=report.outcome, report=text)
+        )
+
+
+def close_interrupted(store: RecordStore) -> list[int]:
+    """Mark the runs still marked running as interrupted (the caller holds the lock)."""
+    with store.write() as conn:
+        ids = list(
+            conn.scalars(select(nightly_runs.c.id).where(nightly_runs.c.outcome == "running"))
+        )
+        if ids:
+            conn.execute(
+                update(nightly_runs).where(nightly_runs.c.id.in_(ids)).values(outcome="interrupted")
+            )
+    return ids
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRun:
+    """A nightly run as the store keeps it."""
+
+    id: int
+    started_at: datetime
+    finished_at: datetime | None
+    outcome: str  # running, ok, failed, interrupted
+    report: dict[str, Any]
+
+
+def recent_runs(conn: Connection, limit: int = 10) -> list[StoredRun]:
+    """The latest nightly runs, newest first."""
+    query = select(nightly_runs).order_by(nightly_runs.c.id.desc()).limit(limit)
+    return [_stored(row) for row in conn.execute(query).mappings()]
+
+
+def get_run(conn: Connection, run_id: int) -> StoredRun | None:
+    if not 0 < run_id <= MAX_ID:  # no row has such an id, and PostgreSQL refuses to look
+        return None
+    row = conn.execute(select(nightly_runs).where(nightly_runs.c.id == run_id)).mappings().first()
+    return _stored(row) if row else None
+
+
+def last_finished(conn: Connection) -> StoredRun | None:
+    """The nightly run that finished last (ok or failed), None before the first."""
+    query = (
+        select(nightly_runs)
+        .where(nightly_runs.c.finished_at.is_not(None))
+        .order_by(nightly_runs.c.finished_at.desc())
+        .limit(1)
+    )
+    row = conn.execute(query).mappings().first()
+    return _stored(row) if row else None
+
+
+def _stored(row: Any) -> StoredRun:
+    return StoredRun(row["id"], utc(row["started_at"]), utc(row["finished_at"]), row["outcome"],
+                     json.loads(row["report"] or "{}"))  # fmt: skip
+
+
+# --------------------------------------------------------------------------- the report as text
+
+
+COUNTS = ("added", "changed", "unchanged", "deleted", "rejected")
+INDEX_WORDS = (
+    "{records} changed records regrouped; clusters {added} added, {changed} changed, "
+    "{removed} removed; {total} in the index"
+)
+LOANS_WORDS = (
+    "{moved_on} moved on from a silent supplier, {overdue} overdue, "
+    "{left} changed meanwhile and left for the next run"
+)
+
+
+def text(report: dict[str, Any]) -> str:
+    """The report (as `to_json()` gives it) as plain text, for stdout and the operators' mail."""
+    lines = [
+        f"libnet nightly run {report['run']}: {report['outcome']}",
+        f"started {report['started_at']}, {report['seconds']} s",
+        "",
+        "Libraries:",
+    ]
+    for lib in report["libraries"]:
+        lines += _library_lines(lib)
+    index, timers, mail = report["index"], report["loans"], report["notices"]
+    lines.append("")
+    lines.append("Index: " + _step_text(index, INDEX_WORDS))
+    if timers.get("moved_on") is not None:
+        timers = timers | {key: len(timers[key]) for key in ("moved_on", "overdue", "left")}
+    lines.append("Loans: " + _step_text(timers, LOANS_WORDS))
+    if mail["outcome"] == "skipped":
+        lines.append(f"Notices: mail is off ([mail] host), {mail['waiting']} waiting")
+    else:
+        lines.append(
+            "Notices: " + _step_text(mail, "{sent} sent, {failed} failed, {waiting} waiting")
+        )
+    if report["errors"]:
+        lines += ["", "Errors:", *(f"  - {error}" for error in report["errors"])]
+    return "\n".join(lines) + "\n"
+
+
+def _library_lines(lib: dict[str, Any]) -> list[str]:
+    if lib.get("run") is None:
+        return [f"  {lib['library']}: {lib['outcome']}: {lib['error']}"]
+    counts = ", ".join(f"{lib[name]} {name}" for name in COUNTS)
+    lines = [f"  {lib['library']:<18} {lib['outcome']:<8} {counts} ({lib['seconds']} s)"]
+    if lib["error"]:
+        lines.append(f"      {lib['error']}")
+    for problem in lib["rejects"]:
+        ident = f" id {problem['local_id']}" if problem["local_id"] else ""
+        lines.append(f"      rejected {problem['position']}{ident}: {problem['reason']}")
+    if lib["rejected"] > len(lib["rejects"]):
+        more = f"libnet runs --rejects {lib['run']}"
+        lines.append(f"      ... {lib['rejected']} rejected in all: {more}")
+    return lines
+
+
+def _step_text(step: dict[str, Any], words: str) -> str:
+    """A step's line: what it did, or why it failed when it did nothing."""
+    try:
+        done = words.format(**step)
+    except KeyError:  # failed before it could count anything
+        return f"failed: {step['error']}"
+    failed = f"; failed: {step['error']}" if step["error"] else ""
+    return f"{done} ({step['seconds']} s){failed}"
