@@ -262,8 +262,11 @@ _CQL_WORDS = (
     "welt", "müller", "1990", "kohle*", "a?", "^x", "x^", "*", "\\*", "and", "or", "not", "prox",
     "sortBy", "978-3-498-03528-2", "12", "0",
 )  # fmt: skip
-_bare = st.text(st.characters(blacklist_characters=' ()=<>"/\t\n\r'), min_size=1, max_size=8)
-_quoted = st.text(max_size=10).map(
+# what a query string can carry once decoded: UTF-8, so never a lone surrogate
+_bare = st.text(
+    st.characters(codec="utf-8", blacklist_characters=' ()=<>"/\t\n\r'), min_size=1, max_size=8
+)
+_quoted = st.text(st.characters(codec="utf-8"), max_size=10).map(
     lambda s: '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
 )
 cql_strings = st.sampled_from(_CQL_WORDS) | _bare | _quoted
