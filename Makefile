@@ -79,16 +79,16 @@ lint: install
 	$(BIN)/ruff check --fix libnet harvesters index webapp tests bench
 
 bench: install
-	$(BIN)/python bench/harvest.py
-	$(BIN)/python bench/dedup.py
+	$(BIN)/python -m bench.harvest
+	$(BIN)/python -m bench.dedup
 
 # search requests per second through `libnet serve` (2 workers); several minutes
 bench-web: install
-	$(BIN)/python bench/web.py
+	$(BIN)/python -m bench.web
 
 # 50 simulated users through `libnet serve`, alone and while `libnet nightly` runs; several minutes
 bench-load: install
-	$(BIN)/python bench/load.py
+	$(BIN)/python -m bench.load
 
 # every reader of outside data fuzzed, coverage-guided (tests/fuzz): 100,000 inputs, 5 minutes
 fuzz: $(VENV)/.fuzz-stamp

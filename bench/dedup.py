@@ -2,7 +2,7 @@
 
 Run on demand, never in the test suite:
 
-    .venv/bin/python bench/dedup.py [--titles N] [--seed S] [--show K]
+    .venv/bin/python -m bench.dedup [--titles N] [--seed S] [--show K]
 
 Demo data (N editions, about 2.5 N records) is generated into a temporary folder, read with
 the MARC file reader, normalised with each library's holdings profile and clustered with

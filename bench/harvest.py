@@ -2,7 +2,7 @@
 
 Run on demand, never in the test suite (`make bench`):
 
-    .venv/bin/python bench/harvest.py [--records N] [--seed S] [--write]
+    .venv/bin/python -m bench.harvest [--records N] [--seed S] [--write]
 
 About N demo records are generated once as ISO 2709 and once as MARCXML (generation is not
 measured), then harvested library by library with `harvest_library`, each measurement in a
@@ -109,7 +109,7 @@ def measure_and_report(run_all, report, args: argparse.Namespace) -> int:
         results = run_all(args.records, args.seed)
         minutes = (time.monotonic() - started) / 60
         loads = (load_before, os.getloadavg())
-        if saved:  # JSON-ready results only (bench/index.py's)
+        if saved:  # JSON-ready results only (bench/search.py's)
             kept = {"records": args.records, "seed": args.seed, "minutes": minutes}
             kept |= {"loads": loads, "results": results}
             Path(saved).write_text(json.dumps(kept), encoding="utf-8")

@@ -2,7 +2,7 @@
 
 Run on demand, never in the test suite (`make bench-load`):
 
-    .venv/bin/python bench/load.py [--records N] [--users U] [--patrons P] [--seconds T]
+    .venv/bin/python -m bench.load [--records N] [--users U] [--patrons P] [--seconds T]
                                    [--think S] [--seed S] [--write]
 
 About N demo records (default 100,000) are generated, harvested and indexed as bench/web.py
@@ -12,7 +12,7 @@ defaults (2 workers of 4 threads) and U users (default 50) run as threads of thi
 each on its own kept-alive connection with its own cookies, waiting about S seconds (default
 1) between two pages:
 
-- searchers (U - P - librarians): bench/index.py's query mix with its filters and sorts,
+- searchers (U - P - librarians): bench/search.py's query mix with its filters and sorts,
   now and then a facet link or the next page of hits, then a record or two from the hits;
 - patrons: visits of logging in (the form with its CSRF token), searching, ordering a title
   another library lends from its record page, looking at their requests (cancelling one now
@@ -36,38 +36,31 @@ nightly's time and report, and whether the web workers search the new index afte
 
 from __future__ import annotations
 
+import argparse
+import contextlib
+import html
+import http.client
+import json
+import logging
+import os
+import random
+import re
+import shutil
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from http.cookies import SimpleCookie
 from pathlib import Path
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, bench/ comes first on sys.path and bench/index.py would shadow the index
-# package.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
+from sqlalchemy import select
 
-import argparse  # noqa: E402
-import contextlib  # noqa: E402
-import html  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import shutil  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from dataclasses import dataclass, field  # noqa: E402
-from datetime import UTC, date, datetime  # noqa: E402
-from http.cookies import SimpleCookie  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
-
-from sqlalchemy import select  # noqa: E402
-
-from bench.harvest import (  # noqa: E402
+from bench.harvest import (
     DOC,
     add_keep_arguments,
     code_version,
@@ -76,15 +69,17 @@ from bench.harvest import (  # noqa: E402
     measure_and_report,
     titles_for,
 )
-from bench.index import _latency, change_titles, child, harvest, percentile, query_mix  # noqa: E402
-from bench.web import TIMEOUT, WORKERS, Server, config_toml  # noqa: E402
-from libnet import accounts  # noqa: E402
-from libnet.config import StorageConfig  # noqa: E402
-from libnet.demo import generate  # noqa: E402
-from libnet.schema import loan_events, loan_requests  # noqa: E402
-from libnet.store import open_store  # noqa: E402
-from libnet.times import utc  # noqa: E402
-from webapp.wsgi import DEFAULT_THREADS  # noqa: E402
+from bench.search import _latency, change_titles, child, harvest, percentile, query_mix
+from bench.web import TIMEOUT, WORKERS, Server, config_toml
+from libnet import accounts
+from libnet.config import StorageConfig
+from libnet.demo import generate
+from libnet.schema import loan_events, loan_requests
+from libnet.store import open_store
+from libnet.times import utc
+from webapp.wsgi import DEFAULT_THREADS
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TARGET_RECORDS = 100_000
 TARGET_P95_MS = 300
@@ -858,7 +853,7 @@ def report(
         "",
         f"{machine()}.",
         f"Code: {code_version()}.",
-        f"`bench/load.py --records {records} --seed {seed} --users {r['users']} --patrons "
+        f"`python -m bench.load --records {records} --seed {seed} --users {r['users']} --patrons "
         f"{r['patrons']} --seconds {seconds:.0f} --think {r['think']:g}` took {minutes:.1f} "
         "minutes, data generation, harvest and index build included. Load average (1, 5, 15 "
         f"min) before: {_loads(loads[0])}; after: {_loads(loads[1])}.",
@@ -873,7 +868,7 @@ def report(
         f"gthread), SQLite. {r['users']} simulated users, threads of one Python process on the "
         "same machine, each on its own kept-alive connection (http.client) with its own "
         f"cookies, waiting {0.5 * r['think']:g} to {1.5 * r['think']:g} s between two pages "
-        f"(redirects are followed at once): {searchers} searchers (bench/index.py's query mix "
+        f"(redirects are followed at once): {searchers} searchers (bench/search.py's query mix "
         "with its filters and sorts; then a facet value in "
         f"{FACET_SHARE:.0%} and the next page in {NEXT_PAGE_SHARE:.0%} of the searches; then "
         f"one or two records from the hits); {r['patrons']} patrons of the town libraries, in "

@@ -2,12 +2,12 @@
 
 Run on demand, never in the test suite (`make bench-web`):
 
-    .venv/bin/python bench/web.py [--records N] [--seed S] [--seconds T] [--clients C] [--write]
+    .venv/bin/python -m bench.web [--records N] [--seed S] [--seconds T] [--clients C] [--write]
 
-About N demo records are generated, harvested and indexed as bench/index.py does it (not
+About N demo records are generated, harvested and indexed as bench/search.py does it (not
 measured). Then `libnet serve` starts on 127.0.0.1 with 2 workers (its default threads) and C
 client threads (default 8) each ask for search pages one after the other on a kept-alive
-connection, for T seconds after a warm-up: page 1 of bench/index.py's query mix, each query
+connection, for T seconds after a warm-up: page 1 of bench/search.py's query mix, each query
 without filter, with format=book and with library=marl, sorted by relevance and by year.
 Reported: requests per second, latency percentiles, errors, and the CPU time of server and
 clients (which share the machine). `--write` puts the results, with the machine and the date,
@@ -16,32 +16,25 @@ into docs/performance.md.
 
 from __future__ import annotations
 
+import argparse
+import http.client
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
 import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from datetime import date
 from pathlib import Path
+from queue import Empty, Queue
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, bench/ comes first on sys.path and bench/index.py would shadow the index
-# package.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
-
-import argparse  # noqa: E402
-import http.client  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import os  # noqa: E402
-import re  # noqa: E402
-import signal  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import threading  # noqa: E402
-import time  # noqa: E402
-from collections import Counter  # noqa: E402
-from datetime import date  # noqa: E402
-from queue import Empty, Queue  # noqa: E402
-from urllib.parse import urlencode  # noqa: E402
-
-from bench.harvest import (  # noqa: E402
+from bench.harvest import (
     DOC,
     add_keep_arguments,
     code_version,
@@ -50,9 +43,11 @@ from bench.harvest import (  # noqa: E402
     measure_and_report,
     titles_for,
 )
-from bench.index import _latency, child, harvest, percentile, query_mix  # noqa: E402
-from libnet.demo import generate  # noqa: E402
-from webapp.wsgi import DEFAULT_THREADS, READY_MESSAGE  # noqa: E402
+from bench.search import _latency, child, harvest, percentile, query_mix
+from libnet.demo import generate
+from webapp.wsgi import DEFAULT_THREADS, READY_MESSAGE
+
+ROOT = Path(__file__).resolve().parents[1]
 
 WORKERS = 2
 TARGET_RECORDS = 100_000
@@ -265,7 +260,7 @@ def report(
         "",
         f"{machine()}.",
         f"Code: {code_version()}.",
-        f"`bench/web.py --records {records} --seed {seed} --seconds {seconds:.0f} "
+        f"`python -m bench.web --records {records} --seed {seed} --seconds {seconds:.0f} "
         f"--clients {r['clients']}` took {minutes:.1f} minutes, data generation, harvest and "
         "index build included. Load average (1, 5, 15 min) before: "
         f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
@@ -281,7 +276,7 @@ def report(
         f"{r['clients']} client threads in one Python process on the same machine asked for "
         "`/search` pages (20 hits with facet counts, HTML) one after the other, each on its "
         f"own kept-alive connection, for {seconds:.0f} s after a {WARMUP_SECONDS} s warm-up: "
-        "bench/index.py's query mix (common words, two title words, phrases, surnames, "
+        "bench/search.py's query mix (common words, two title words, phrases, surnames, "
         "ISBN-10 with hyphens, ISBN-13), each without filter, with format=book and with "
         "library=marl, sorted by relevance and by year. Latency is from sending the request to "
         "the last byte of the page.",

@@ -322,7 +322,7 @@ def test_marcxml_in_marc8_is_refused(tmp_path: Path) -> None:
 
 
 def test_isbn_ranges_last_for_a_million_records() -> None:
-    """bench/index.py --records 1000000 makes about 400,000 editions, 8,000 of them Bloomsbury's.
+    """bench/search.py --records 1000000 makes about 400,000 editions, 8,000 of them Bloomsbury's.
 
     Its first prefix (1-4088) ran out after about 6,600; the next ones follow it.
     """

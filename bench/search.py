@@ -2,7 +2,7 @@
 
 Run on demand, never in the test suite:
 
-    .venv/bin/python bench/index.py [--records N] [--seed S] [--write]
+    .venv/bin/python -m bench.search [--records N] [--seed S] [--write]
 
 About N demo records are generated as ISO 2709 and harvested into a fresh SQLite store (neither
 is measured). Then, each in a subprocess of its own so that its peak memory (ru_maxrss) is its
@@ -15,31 +15,25 @@ docs/performance.md.
 
 from __future__ import annotations
 
+import argparse
+import json
+import logging
+import math
+import random
+import re
+import resource
+import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import asdict
+from datetime import date
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-# Run as a script, bench/ comes first on sys.path and this file would shadow the index package.
-if sys.path and Path(sys.path[0]).resolve() == ROOT / "bench":
-    sys.path[0] = str(ROOT)
+from pymarc import MARCReader, Record, Subfield
+from pymarc.exceptions import PymarcException
 
-import argparse  # noqa: E402
-import json  # noqa: E402
-import logging  # noqa: E402
-import math  # noqa: E402
-import random  # noqa: E402
-import re  # noqa: E402
-import resource  # noqa: E402
-import subprocess  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-from dataclasses import asdict  # noqa: E402
-from datetime import date  # noqa: E402
-
-from pymarc import MARCReader, Record, Subfield  # noqa: E402
-from pymarc.exceptions import PymarcException  # noqa: E402
-
-from bench.harvest import (  # noqa: E402
+from bench.harvest import (
     DOC,
     add_keep_arguments,
     code_version,
@@ -48,11 +42,13 @@ from bench.harvest import (  # noqa: E402
     measure_and_report,
     titles_for,
 )
-from index.search import UnionIndex  # noqa: E402
-from index.update import index_path, update_index  # noqa: E402
-from libnet.config import StorageConfig  # noqa: E402
-from libnet.demo import generate  # noqa: E402
-from libnet.store import open_store  # noqa: E402
+from index.search import UnionIndex
+from index.update import index_path, update_index
+from libnet.config import StorageConfig
+from libnet.demo import generate
+from libnet.store import open_store
+
+ROOT = Path(__file__).resolve().parents[1]
 
 HARVEST = ROOT / "bench" / "harvest.py"
 CHANGED_SHARE = 0.01
@@ -346,8 +342,8 @@ def report(
         "",
         f"{machine()}.",
         f"Code: {code_version()}.",
-        f"`bench/index.py --records {records} --seed {seed}` took {minutes:.1f} minutes, data "
-        "generation and harvests included. Load average (1, 5, 15 min) before: "
+        f"`python -m bench.search --records {records} --seed {seed}` took {minutes:.1f} minutes, "
+        "data generation and harvests included. Load average (1, 5, 15 min) before: "
         f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
         f"{', '.join(f'{x:.2f}' for x in loads[1])}.",
         "",
