@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from libnet.loan_states import TRANSITIONS, Actor, State
+from libnet.loans.states import TRANSITIONS, Actor, State
 
 from libnet.loans import REFUSALS
 from webapp.limits import MAX_NOTE_CHARS
