@@ -2,7 +2,8 @@
 
 `create_app(config)` builds one application for one config.toml; `libnet serve` runs it under
 gunicorn. Each part of the site is a blueprint of its own module (pages, JSON API, SRU, OAI-PMH,
-feeds); what they share, the open index and store, is `webapp.catalogue.Catalogue`.
+feeds); what they share, the open index and store, is `webapp.state.Catalogue`, and their
+exceptions and error pages are in `webapp.errors`.
 """
 
 from __future__ import annotations
@@ -12,12 +13,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, request
 from flask_babel import Babel
-from werkzeug.exceptions import HTTPException
 
 from libnet.config import Config
-from webapp.catalogue import Catalogue
+from webapp.errors import register_error_pages
+from webapp.state import Catalogue
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -55,8 +56,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_filter(_lang_args, "lang_args")
     app.after_request(_security_headers)
-    app.register_error_handler(HTTPException, _error_page)
-    app.register_error_handler(Exception, _server_error)
+    register_error_pages(app)
     # each part of the site is a blueprint of its own module; imported here, since they
     # import this package's Catalogue and helpers themselves
     from webapp import (
@@ -136,31 +136,3 @@ def _security_headers(response: Response) -> Response:
             LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
     return response
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def _json_error(status: int, title: str, detail: str) -> Response:
-    """The one shape of every error of the JSON API."""
-    return jsonify(error={"status": status, "title": title, "detail": detail})
-
-
-def _error_page(error: HTTPException) -> tuple[Response | str, int]:
-    """An HTTP error in the catalogue's layout, or as JSON under /api/."""
-    code = error.code or 500
-    if _wants_json():
-        return _json_error(code, error.name, error.description or ""), code
-    return render_template("error.html", error=error, code=code), code
-
-
-def _server_error(error: Exception) -> tuple[Response | str, int]:
-    """An unexpected fault: logged with its traceback, never shown as a debug page."""
-    from flask import current_app
-
-    current_app.logger.exception("unhandled error on %s", request.path)
-    if _wants_json():
-        detail = "The server could not answer this request."
-        return _json_error(500, "Internal Server Error", detail), 500
-    return render_template("error.html", error=None, code=500), 500

@@ -19,7 +19,7 @@ from index.document import ClusterDoc
 from index.search import SORTS, UnionIndex, result_json
 from libnet import clusters
 from libnet.records.formats import FORMATS
-from webapp.catalogue import NoIndex, catalogue
+from webapp.errors import NoIndex
 from webapp.limits import (
     COMPLETE_LIMIT,
     COMPLETE_MIN_CHARS,
@@ -33,6 +33,7 @@ from webapp.limits import (
     PAGE_SIZE,
 )
 from webapp.openapi import document
+from webapp.state import catalogue
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 

@@ -28,8 +28,9 @@ from libnet.clusters import cluster_info
 from libnet.errors import LibnetError
 from libnet.schema import clusters
 from libnet.times import utc
-from webapp.catalogue import NoIndex, catalogue
+from webapp.errors import NoIndex
 from webapp.pages import FORMAT_LABELS
+from webapp.state import catalogue
 
 ATOM = "http://www.w3.org/2005/Atom"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"

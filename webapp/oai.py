@@ -41,7 +41,7 @@ from libnet import published
 from libnet.published import PublishedCluster, Selection
 from libnet.records.exports import OAI_DC_NS, OAI_DC_XSD, dublin_core
 from libnet.records.marc import MARC_NS, to_marcxml
-from webapp.catalogue import catalogue
+from webapp.state import catalogue
 
 bp = Blueprint("oai", __name__)
 

@@ -34,7 +34,7 @@ from libnet.numbers import whole_number
 from libnet.published import MemberRecord
 from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
-from webapp.catalogue import Found, NoIndex, catalogue
+from webapp.errors import NoIndex
 from webapp.labels import (
     FACET_LABELS,
     FORMAT_LABELS,
@@ -43,6 +43,7 @@ from webapp.labels import (
     SORT_LABELS,
     STATUS_LABELS,
 )
+from webapp.state import Found, catalogue
 
 pages = Blueprint("pages", __name__)
 

@@ -35,8 +35,9 @@ from libnet.errors import LibnetError
 from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
 from libnet.records.marc import safe_parser, to_marcxml
-from webapp.catalogue import NoIndex, catalogue
 from webapp.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, Diagnostic, translate
+from webapp.errors import NoIndex
+from webapp.state import catalogue
 
 bp = Blueprint("sru", __name__)
 

@@ -42,7 +42,6 @@ from libnet.loans.states import (
 from libnet.numbers import whole_number
 from libnet.records.bib import BibRecord
 from libnet.schema import records, users
-from webapp.catalogue import catalogue
 from webapp.forms import options
 from webapp.labels import (
     ACTION_LABELS,
@@ -53,6 +52,7 @@ from webapp.labels import (
     event_note,
 )
 from webapp.limits import MAX_NOTE_CHARS
+from webapp.state import catalogue
 
 bp = Blueprint("staff_pages", __name__, url_prefix="/staff")
 
