@@ -70,13 +70,13 @@ def create_app(config: Config, **settings: Any) -> Flask:
         oai,
         operations_pages,
         pages,
-        sru,
         staff_pages,
         stats_pages,
     )
+    from webapp.sru import server
 
     for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
-                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp,
+                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, server.bp,
                       health.bp, operations_pages.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
