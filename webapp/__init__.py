@@ -67,16 +67,16 @@ def create_app(config: Config, **settings: Any) -> Flask:
         health,
         loan_pages,
         loans_api,
-        oai,
         operations_pages,
         pages,
         staff_pages,
         stats_pages,
     )
+    from webapp.oai import verbs
     from webapp.sru import server
 
     for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
-                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, server.bp,
+                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, verbs.bp, server.bp,
                       health.bp, operations_pages.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
