@@ -61,22 +61,21 @@ def create_app(config: Config, **settings: Any) -> Flask:
     # import this package's Catalogue and helpers themselves
     from webapp import (
         admin_pages,
-        api,
         auth,
         feeds,
         health,
         loan_pages,
-        loans_api,
         operations_pages,
         pages,
         staff_pages,
         stats_pages,
     )
+    from webapp.api import loans, search
     from webapp.oai import verbs
     from webapp.sru import server
 
     for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
-                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, verbs.bp, server.bp,
+                      stats_pages.bp, search.bp, loans.bp, feeds.bp, verbs.bp, server.bp,
                       health.bp, operations_pages.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
