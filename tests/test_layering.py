@@ -37,11 +37,10 @@ KNOWN_DEBT = {
     "table import: index.grouping imports libnet.schema",
     "table import: index.update imports libnet.schema",
     "table import: webapp.state imports libnet.schema",
-    "table import: webapp.feeds imports libnet.schema",
+    "table import: webapp.catalogue.feeds imports libnet.schema",
     "table import: webapp.api.loans imports libnet.schema",
     "table import: webapp.staff_pages imports libnet.schema",
     "too long: libnet/store.py has 551 lines (at most 400)",
-    "too long: webapp/pages.py has 521 lines (at most 400)",
     "too long: webapp/staff_pages.py has 462 lines (at most 400)",
 }
 

@@ -62,19 +62,18 @@ def create_app(config: Config, **settings: Any) -> Flask:
     from webapp import (
         admin_pages,
         auth,
-        feeds,
         health,
         loan_pages,
         operations_pages,
-        pages,
         staff_pages,
         stats_pages,
     )
     from webapp.api import loans, search
+    from webapp.catalogue import feeds, pages
     from webapp.oai import verbs
     from webapp.sru import server
 
-    for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
+    for blueprint in (pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
                       stats_pages.bp, search.bp, loans.bp, feeds.bp, verbs.bp, server.bp,
                       health.bp, operations_pages.bp):  # fmt: skip
         app.register_blueprint(blueprint)

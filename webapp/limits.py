@@ -16,4 +16,6 @@ COMPLETE_MIN_CHARS, COMPLETE_LIMIT, MAX_COMPLETE_LIMIT = 2, 10, 20
 MAX_CLUSTER_ID = 2**31 - 1  # the store's ids are 32-bit: a larger one names nothing
 EXPORT_FORMATS = ("ris", "bibtex", "marcxml", "marc")
 MAX_NOTE_CHARS = 2000  # a loan request's note, in the API and on the staff pages
-MAX_SEARCH_CHARS = 500  # the search page's query, and the feeds' (webapp/catalogue/)
+# the catalogue's search page and its feeds (webapp/catalogue/)
+MAX_SEARCH_CHARS = 500  # the query
+MAX_SEARCH_VALUES, MAX_SEARCH_VALUE_CHARS = 20, 200  # values of one filter, and each one's length
