@@ -39,9 +39,9 @@ KNOWN_DEBT = {
     "table import: webapp.state imports libnet.schema",
     "table import: webapp.catalogue.feeds imports libnet.schema",
     "table import: webapp.api.loans imports libnet.schema",
-    "table import: webapp.staff_pages imports libnet.schema",
+    "table import: webapp.staff.loan_request imports libnet.schema",
+    "table import: webapp.staff.shelf imports libnet.schema",
     "too long: libnet/store.py has 551 lines (at most 400)",
-    "too long: webapp/staff_pages.py has 462 lines (at most 400)",
 }
 
 

@@ -57,25 +57,20 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.add_template_filter(_lang_args, "lang_args")
     app.after_request(_security_headers)
     register_error_pages(app)
-    # each part of the site is a blueprint of its own module; imported here, since they
-    # import this package's Catalogue and helpers themselves
-    from webapp import (
-        admin_pages,
-        auth,
-        health,
-        loan_pages,
-        operations_pages,
-        staff_pages,
-        stats_pages,
-    )
-    from webapp.api import loans, search
+    # each part of the site is a blueprint; imported here, not at the top, so that importing
+    # one module of the package (the CQL parser, say) does not load every page
+    from webapp import admin, auth, health, loan_pages
+    from webapp.api import loans as loans_api
+    from webapp.api import search as search_api
     from webapp.catalogue import feeds, pages
-    from webapp.oai import verbs
-    from webapp.sru import server
+    from webapp.oai import verbs as oai
+    from webapp.sru import server as sru
+    from webapp.staff import bp as staff_pages
+    from webapp.staff import operations, statistics
 
-    for blueprint in (pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
-                      stats_pages.bp, search.bp, loans.bp, feeds.bp, verbs.bp, server.bp,
-                      health.bp, operations_pages.bp):  # fmt: skip
+    for blueprint in (pages, auth.bp, loan_pages.bp, staff_pages, admin.bp, statistics.bp,
+                      search_api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp, health.bp,
+                      operations.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 

@@ -33,7 +33,7 @@ from libnet.loans import statistics as loan_stats
 from libnet.loans.states import CANNOT_SUPPLY_REASONS
 from libnet.loans.statistics import MAX_MONTHS, Period, PeriodError, Statistics
 from webapp.labels import REASON_LABELS
-from webapp.staff_pages import staff_user
+from webapp.staff.blueprint import staff_user
 from webapp.state import catalogue
 
 bp = Blueprint("stats_pages", __name__)

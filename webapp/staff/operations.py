@@ -34,7 +34,7 @@ from libnet.lock import is_held
 from libnet.store import Run
 from webapp.errors import NoIndex
 from webapp.labels import OUTCOME_LABELS
-from webapp.staff_pages import staff_user
+from webapp.staff.blueprint import staff_user
 from webapp.state import catalogue
 
 bp = Blueprint("operations", __name__, url_prefix="/staff/operations")
