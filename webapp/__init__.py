@@ -1,9 +1,13 @@
 """The web catalogue: a Flask application over the union index and the record store.
 
 `create_app(config)` builds one application for one config.toml; `libnet serve` runs it under
-gunicorn. Each part of the site is a blueprint of its own module (pages, JSON API, SRU, OAI-PMH,
-feeds); what they share, the open index and store, is `webapp.state.Catalogue`, and their
-exceptions and error pages are in `webapp.errors`.
+gunicorn. Each area of the site is a blueprint in a module or package of its own:
+webapp.catalogue (the patrons' pages and feeds), webapp.loan_pages (a patron's requests),
+webapp.auth (log in and out), webapp.staff (the librarians' loan pages, operations,
+statistics), webapp.admin, webapp.api (JSON and its OpenAPI document), webapp.sru,
+webapp.oai and webapp.health. What they share, the open index and store, is
+`webapp.state.Catalogue`; their exceptions and error pages are `webapp.errors`, their limits
+`webapp.limits`.
 """
 
 from __future__ import annotations

@@ -87,4 +87,5 @@ def chosen_home() -> str:
 
 
 def status_rank(holding: Holding) -> int:
+    """A holding's place in STATUS_ORDER: the lower, the better for the patron."""
     return STATUS_ORDER.index(holding.status) if holding.status in STATUS_ORDER else 99
