@@ -36,15 +36,12 @@ COMMAND = "libnet.cli"  # the top floor: it wires the stages together, nothing i
 KNOWN_DEBT = {
     "table import: index.grouping imports libnet.schema",
     "table import: index.update imports libnet.schema",
-    "table import: webapp.catalogue imports libnet.schema",
-    "table import: webapp.feeds imports libnet.schema",
-    "table import: webapp.loans_api imports libnet.schema",
-    "table import: webapp.staff_pages imports libnet.schema",
+    "table import: webapp.state imports libnet.schema",
+    "table import: webapp.catalogue.feeds imports libnet.schema",
+    "table import: webapp.api.loans imports libnet.schema",
+    "table import: webapp.staff.loan_request imports libnet.schema",
+    "table import: webapp.staff.shelf imports libnet.schema",
     "too long: libnet/store.py has 551 lines (at most 400)",
-    "too long: webapp/cql.py has 409 lines (at most 400)",
-    "too long: webapp/oai.py has 430 lines (at most 400)",
-    "too long: webapp/pages.py has 520 lines (at most 400)",
-    "too long: webapp/staff_pages.py has 462 lines (at most 400)",
 }
 
 

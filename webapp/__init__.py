@@ -1,8 +1,13 @@
 """The web catalogue: a Flask application over the union index and the record store.
 
 `create_app(config)` builds one application for one config.toml; `libnet serve` runs it under
-gunicorn. Each part of the site is a blueprint of its own module (pages, JSON API, SRU, OAI-PMH,
-feeds); what they share, the open index and store, is `webapp.catalogue.Catalogue`.
+gunicorn. Each area of the site is a blueprint in a module or package of its own:
+webapp.catalogue (the patrons' pages and feeds), webapp.loan_pages (a patron's requests),
+webapp.auth (log in and out), webapp.staff (the librarians' loan pages, operations,
+statistics), webapp.admin, webapp.api (JSON and its OpenAPI document), webapp.sru,
+webapp.oai and webapp.health. What they share, the open index and store, is
+`webapp.state.Catalogue`; their exceptions and error pages are `webapp.errors`, their limits
+`webapp.limits`.
 """
 
 from __future__ import annotations
@@ -12,12 +17,12 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, jsonify, render_template, request
+from flask import Flask, Response, g, request
 from flask_babel import Babel
-from werkzeug.exceptions import HTTPException
 
 from libnet.config import Config
-from webapp.catalogue import Catalogue
+from webapp.errors import register_error_pages
+from webapp.state import Catalogue
 
 LANGUAGES = ("de", "en")
 DEFAULT_LANGUAGE = "de"
@@ -55,29 +60,21 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_filter(_lang_args, "lang_args")
     app.after_request(_security_headers)
-    app.register_error_handler(HTTPException, _error_page)
-    app.register_error_handler(Exception, _server_error)
-    # each part of the site is a blueprint of its own module; imported here, since they
-    # import this package's Catalogue and helpers themselves
-    from webapp import (
-        admin_pages,
-        api,
-        auth,
-        feeds,
-        health,
-        loan_pages,
-        loans_api,
-        oai,
-        operations_pages,
-        pages,
-        sru,
-        staff_pages,
-        stats_pages,
-    )
+    register_error_pages(app)
+    # each part of the site is a blueprint; imported here, not at the top, so that importing
+    # one module of the package (the CQL parser, say) does not load every page
+    from webapp import admin, auth, health, loan_pages
+    from webapp.api import loans as loans_api
+    from webapp.api import search as search_api
+    from webapp.catalogue import feeds, pages
+    from webapp.oai import verbs as oai
+    from webapp.sru import server as sru
+    from webapp.staff import bp as staff_pages
+    from webapp.staff import operations, statistics
 
-    for blueprint in (pages.pages, auth.bp, loan_pages.bp, staff_pages.bp, admin_pages.bp,
-                      stats_pages.bp, api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp,
-                      health.bp, operations_pages.bp):  # fmt: skip
+    for blueprint in (pages, auth.bp, loan_pages.bp, staff_pages, admin.bp, statistics.bp,
+                      search_api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp, health.bp,
+                      operations.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 
@@ -136,31 +133,3 @@ def _security_headers(response: Response) -> Response:
             LANGUAGE_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )
     return response
-
-
-def _wants_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def _json_error(status: int, title: str, detail: str) -> Response:
-    """The one shape of every error of the JSON API."""
-    return jsonify(error={"status": status, "title": title, "detail": detail})
-
-
-def _error_page(error: HTTPException) -> tuple[Response | str, int]:
-    """An HTTP error in the catalogue's layout, or as JSON under /api/."""
-    code = error.code or 500
-    if _wants_json():
-        return _json_error(code, error.name, error.description or ""), code
-    return render_template("error.html", error=error, code=code), code
-
-
-def _server_error(error: Exception) -> tuple[Response | str, int]:
-    """An unexpected fault: logged with its traceback, never shown as a debug page."""
-    from flask import current_app
-
-    current_app.logger.exception("unhandled error on %s", request.path)
-    if _wants_json():
-        detail = "The server could not answer this request."
-        return _json_error(500, "Internal Server Error", detail), 500
-    return render_template("error.html", error=None, code=500), 500

@@ -18,7 +18,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from libnet.accounts import StoreAuthenticator, get_user
-from webapp.catalogue import catalogue
+from webapp.state import catalogue
 
 bp = Blueprint("auth", __name__)
 SESSION_KEY = "user_id"

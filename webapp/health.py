@@ -16,7 +16,7 @@ from sqlalchemy import text
 
 from libnet import nightly_runs
 from libnet.errors import one_line
-from webapp.catalogue import catalogue
+from webapp.state import catalogue
 
 bp = Blueprint("health", __name__)
 

@@ -18,9 +18,10 @@ from libnet import loans
 from libnet.loans import AlreadyChanged, LoanError
 from libnet.loans.states import Actor, TransitionError, allowed
 from libnet.numbers import whole_number
-from webapp.catalogue import NoIndex, catalogue
+from webapp.errors import NoIndex
 from webapp.forms import options
 from webapp.labels import LOAN_STATE_LABELS
+from webapp.state import catalogue
 
 bp = Blueprint("loan_pages", __name__)
 

@@ -44,8 +44,11 @@ from libnet.records.holdings import DE_924, KOHA
 from libnet.records.marc import decode, to_iso2709, to_marcxml
 from tests.fuzz import world
 from tests.index.whoosh_reference import search_with_whoosh
-from webapp import cql, limits
-from webapp.cql_query import Diagnostic, translate
+from webapp import limits
+from webapp.errors import CQLError, Diagnostic
+from webapp.sru import cql
+from webapp.sru.cql_query import translate
+from webapp.sru.cql_writer import to_cql
 
 TIME_LIMIT = 5.0  # seconds of CPU time one input may take; a slow good one takes 0.1
 
@@ -171,10 +174,10 @@ def cql_query(data: bytes) -> None:
     text = data.decode("utf-8", "replace")  # as werkzeug decodes the query parameter
     try:
         tree = cql.parse(text)
-    except cql.CQLError as exc:
+    except CQLError as exc:
         assert 0 <= exc.position <= len(text), exc.position
     else:
-        assert cql.parse(cql.to_cql(tree)) == tree  # to_cql's promise
+        assert cql.parse(to_cql(tree)) == tree  # to_cql's promise
     try:
         plan = translate(text)
     except Diagnostic:

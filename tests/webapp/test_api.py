@@ -28,7 +28,7 @@ from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.store import open_store
 from tests.builders import book, iso2709
 from webapp import create_app
-from webapp.api import COMPLETE_PARAMETERS, SEARCH_PARAMETERS
+from webapp.api.search import COMPLETE_PARAMETERS, SEARCH_PARAMETERS
 
 API = "/api/v1"
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-PAGE_SIZE = 20  # webapp.pages.PAGE_SIZE
+PAGE_SIZE = 20  # webapp.catalogue.search.PAGE_SIZE
 NARROW = 320  # px, the narrowest phone WCAG 1.4.10 (reflow) asks for
 SERIOUS = ("serious", "critical")
 

@@ -6,14 +6,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from webapp.cql import (
+from webapp.errors import CQLError
+from webapp.sru.cql import MAX_DEPTH, parse
+from webapp.sru.cql_tree import (
     BOOLEANS,
     COMPARISONS,
     KEYWORDS,
-    MAX_DEPTH,
     SERVER_CHOICE,
     Boolean,
-    CQLError,
     Mask,
     Modifier,
     Node,
@@ -23,10 +23,9 @@ from webapp.cql import (
     SearchClause,
     SortKey,
     Term,
-    parse,
     search_clauses,
-    to_cql,
 )
+from webapp.sru.cql_writer import to_cql
 
 DC = "info:srw/cql-context-set/1/dc-v1.1"
 

@@ -40,7 +40,8 @@ from libnet.schema import cluster_members, clusters, records
 from libnet.store import RecordStore, open_store
 from tests.builders import book, iso2709
 from webapp import create_app
-from webapp.oai import ID_PREFIX, PAGE_SIZE
+from webapp.oai.records import ID_PREFIX
+from webapp.oai.verbs import PAGE_SIZE
 
 ROOT = Path(__file__).resolve().parents[2]
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"

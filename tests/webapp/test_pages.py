@@ -34,9 +34,9 @@ from libnet.records.holdings import ITEM_STATUSES
 from libnet.store import open_store
 from tests.builders import book, iso2709
 from webapp import create_app
-from webapp.catalogue import Catalogue
+from webapp.catalogue.search import MAX_PAGE, PAGE_SIZE, Search
 from webapp.labels import FORMAT_LABELS, RULE_LABELS, SORT_LABELS, STATUS_LABELS
-from webapp.pages import MAX_PAGE, PAGE_SIZE, Search
+from webapp.state import Catalogue
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "webapp" / "translations"

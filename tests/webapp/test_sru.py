@@ -32,7 +32,7 @@ from libnet.config import Config, StorageConfig
 from libnet.schema import clusters as cluster_table
 from tests.peers import missing_peer
 from webapp import create_app
-from webapp.cql_query import MAX_CLAUSES, MAX_QUERY_CHARS, MAX_TERM_CHARS
+from webapp.sru.cql_query import MAX_CLAUSES, MAX_QUERY_CHARS, MAX_TERM_CHARS
 
 SRU_1 = "http://www.loc.gov/zing/srw/"
 DIAG_1 = "http://www.loc.gov/zing/srw/diagnostic/"

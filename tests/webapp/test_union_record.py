@@ -23,7 +23,7 @@ from libnet.records.marc import MARC_NS, parse_iso2709, parse_marcxml, parse_mar
 from libnet.store import open_store
 from tests.builders import book, iso2709
 from webapp import create_app
-from webapp.oai import ID_PREFIX
+from webapp.oai.records import ID_PREFIX
 
 LIBRARIES = (("marl", "DE-Mar1"), ("herten", "DE-Her1"), ("dorsten", ""))
 

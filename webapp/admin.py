@@ -33,9 +33,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from libnet import accounts, loans
 from libnet.accounts import LANGUAGES, ROLES, AccountError
 from libnet.loans import LoanError
-from webapp.catalogue import catalogue
 from webapp.forms import options
-from webapp.staff_pages import chosen_library, staff_user
+from webapp.staff.blueprint import chosen_library, staff_user
+from webapp.state import catalogue
 
 bp = Blueprint("admin_pages", __name__, url_prefix="/staff")
 

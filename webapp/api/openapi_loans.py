@@ -1,4 +1,4 @@
-"""The loan network's part of the OpenAPI document: /loans and its schemas (webapp/loans_api.py)."""
+"""The loan network's part of the OpenAPI document: /loans and its schemas (webapp.api.loans)."""
 
 from __future__ import annotations
 
@@ -6,9 +6,17 @@ from typing import Any
 
 from libnet.loans import REFUSALS
 from libnet.loans.states import TRANSITIONS, Actor, State
+from webapp.api.loans import SIDES
+from webapp.api.openapi_schema import (
+    JSON,
+    LIBRARY_CODE,
+    answer,
+    object_schema,
+    parameter,
+    ref,
+    strings,
+)
 from webapp.limits import MAX_NOTE_CHARS
-from webapp.loans_api import SIDES
-from webapp.openapi_schema import JSON, LIBRARY_CODE, answer, object_schema, parameter, ref, strings
 
 STATE = {"type": "string", "enum": [state.value for state in State]}
 ACTIONS = {"type": "array", "items": {"type": "string", "enum": list(TRANSITIONS)}}

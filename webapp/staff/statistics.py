@@ -32,9 +32,9 @@ from libnet.accounts import Account
 from libnet.loans import statistics as loan_stats
 from libnet.loans.states import CANNOT_SUPPLY_REASONS
 from libnet.loans.statistics import MAX_MONTHS, Period, PeriodError, Statistics
-from webapp.catalogue import catalogue
 from webapp.labels import REASON_LABELS
-from webapp.staff_pages import staff_user
+from webapp.staff.blueprint import staff_user
+from webapp.state import catalogue
 
 bp = Blueprint("stats_pages", __name__)
 TABLES = ("libraries", "months", "pairs")

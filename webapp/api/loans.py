@@ -24,27 +24,14 @@ from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.loans.states import Actor, TransitionError, allowed
 from libnet.schema import users
-from webapp.catalogue import NoIndex, catalogue
+from webapp.errors import NoIndex, Refused, refused
 from webapp.limits import MAX_NOTE_CHARS
+from webapp.state import catalogue
 
 bp = Blueprint("loans_api", __name__, url_prefix="/api/v1/loans")
+bp.register_error_handler(Refused, refused)
 
 SIDES = ("incoming", "outgoing", "mine")
-
-
-class _Refused(Exception):
-    def __init__(self, status: int, title: str, detail: str, **extra: Any) -> None:
-        super().__init__(detail)
-        self.status, self.title, self.detail, self.extra = status, title, detail, extra
-
-
-@bp.errorhandler(_Refused)
-def _refused(error: _Refused) -> tuple[Response, int]:
-    body = {"status": error.status, "title": error.title, "detail": error.detail}
-    response = jsonify(error=body | error.extra)
-    if error.status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="libnet"'
-    return response, error.status
 
 
 @bp.after_request
@@ -60,7 +47,7 @@ def list_loans() -> Response:
     user = _user()
     side = request.args.get("side", "")
     if side and side not in SIDES:
-        raise _Refused(400, "Bad Request", f"side must be one of {', '.join(SIDES)}")
+        raise Refused(400, "Bad Request", f"side must be one of {', '.join(SIDES)}")
     states = request.args.getlist("state")
     with catalogue().store.engine.connect() as conn:
         found = _scoped(conn, user, side, states)
@@ -72,21 +59,21 @@ def list_loans() -> Response:
 def place() -> tuple[Response, int]:
     user = _user()
     if user.role != "patron":
-        raise _Refused(403, "Forbidden", "only patrons place requests")
+        raise Refused(403, "Forbidden", "only patrons place requests")
     body = _body()
     cluster_id = body.get("cluster_id")
     if not isinstance(cluster_id, int) or isinstance(cluster_id, bool) or cluster_id < 1:
-        raise _Refused(400, "Bad Request", "cluster_id must be a positive whole number")
+        raise Refused(400, "Bad Request", "cluster_id must be a positive whole number")
     pickup = body.get("pickup_library") or user.library
     # a list or an object is no library either (and no member of a set: TypeError)
     if not isinstance(pickup, str) or pickup not in {lib.code for lib in catalogue().libraries}:
-        raise _Refused(400, "Bad Request", f"no library {pickup!r}")
+        raise Refused(400, "Bad Request", f"no library {pickup!r}")
     try:
         doc = catalogue().current_doc(cluster_id)
     except NoIndex as exc:
         abort(503, str(exc))
     if doc is None:
-        raise _Refused(404, "Not Found", f"no title {cluster_id} in the catalogue")
+        raise Refused(404, "Not Found", f"no title {cluster_id} in the catalogue")
     try:
         with loans.transaction(catalogue().store.engine) as conn:
             placed = loans.place_request(conn, user, doc.id, title=doc.title,
@@ -94,7 +81,7 @@ def place() -> tuple[Response, int]:
                                          mailing=catalogue().mailing)  # fmt: skip
             people = _patrons(conn, [placed])
     except LoanError as exc:
-        raise _Refused(409, "Conflict", str(exc), reason=exc.reason) from None
+        raise Refused(409, "Conflict", str(exc), reason=exc.reason) from None
     catalogue().send_notices_soon()
     response = make_response(jsonify(_loan_json(placed, user, people)), 201)
     response.headers["Location"] = f"{bp.url_prefix}/{placed.id}"
@@ -126,11 +113,11 @@ def transition(loan_id: int) -> Response:
     details, note = body.get("details", {}), body.get("note", "")
     details = {} if details is None else details
     if not isinstance(action, str) or not action:
-        raise _Refused(400, "Bad Request", "action is missing")
+        raise Refused(400, "Bad Request", "action is missing")
     if not isinstance(version, int) or isinstance(version, bool):
-        raise _Refused(400, "Bad Request", "version must be the version of the request you saw")
+        raise Refused(400, "Bad Request", "version must be the version of the request you saw")
     if not isinstance(details, dict) or not isinstance(note, str) or len(note) > MAX_NOTE_CHARS:
-        raise _Refused(400, "Bad Request", "details must be an object and note a short text")
+        raise Refused(400, "Bad Request", "details must be an object and note a short text")
     engine = catalogue().store.engine
     try:
         with loans.transaction(engine) as conn:
@@ -139,18 +126,18 @@ def transition(loan_id: int) -> Response:
                                 note=note, mailing=catalogue().mailing)  # fmt: skip
             people = _patrons(conn, [changed])
     except NotYours as exc:
-        raise _Refused(403, "Forbidden", str(exc)) from None
+        raise Refused(403, "Forbidden", str(exc)) from None
     except AlreadyChanged as exc:
         with engine.connect() as conn:
             now = loans.get(conn, loan_id)
-        raise _Refused(409, "Conflict", str(exc), state=now.state.value,
+        raise Refused(409, "Conflict", str(exc), state=now.state.value,
                        version=now.version) from None  # fmt: skip
     except TransitionError as exc:
         status = 400 if exc.kind in ("unknown", "details") else 409
         title = "Bad Request" if status == 400 else "Conflict"
-        raise _Refused(status, title, str(exc), allowed=list(exc.allowed)) from None
+        raise Refused(status, title, str(exc), allowed=list(exc.allowed)) from None
     except LoanError as exc:
-        raise _Refused(400, "Bad Request", str(exc)) from None
+        raise Refused(400, "Bad Request", str(exc)) from None
     catalogue().send_notices_soon()
     return jsonify(_loan_json(changed, user, people))
 
@@ -165,10 +152,10 @@ def _user() -> Account:
         return _session_user(g.user)
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise _Refused(401, "Unauthorized", "log in: send Authorization: Bearer TOKEN")
+        raise Refused(401, "Unauthorized", "log in: send Authorization: Bearer TOKEN")
     account = accounts.account_for_token(catalogue().store.engine, token.strip())
     if account is None:
-        raise _Refused(401, "Unauthorized", "the token is unknown, revoked or its account off")
+        raise Refused(401, "Unauthorized", "the token is unknown, revoked or its account off")
     return account
 
 
@@ -178,14 +165,14 @@ def _session_user(user: Account) -> Account:
         try:
             validate_csrf(request.headers.get("X-CSRFToken", ""))
         except ValidationError:
-            raise _Refused(403, "Forbidden", "send the page's CSRF token as X-CSRFToken") from None
+            raise Refused(403, "Forbidden", "send the page's CSRF token as X-CSRFToken") from None
     return user
 
 
 def _body() -> dict[str, Any]:
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        raise _Refused(400, "Bad Request", "send a JSON object (Content-Type: application/json)")
+        raise Refused(400, "Bad Request", "send a JSON object (Content-Type: application/json)")
     return body
 
 
@@ -193,9 +180,9 @@ def _visible(conn, loan_id: int, user: Account) -> LoanRequest:
     try:
         found = loans.get(conn, loan_id)
     except LoanError:
-        raise _Refused(404, "Not Found", f"no request {loan_id}") from None
+        raise Refused(404, "Not Found", f"no request {loan_id}") from None
     if not loans.may_see(found, user):
-        raise _Refused(403, "Forbidden", "this request is not one of your library's")
+        raise Refused(403, "Forbidden", "this request is not one of your library's")
     return found
 
 

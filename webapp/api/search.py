@@ -1,7 +1,7 @@
 """The JSON API under /api/v1: search, records, libraries and completion, as open data.
 
 Search answers in the field names of `libnet search --json` (index.search.result_json), with
-the same parameters as the command. /api/v1/openapi.json (webapp/openapi.py) describes every
+the same parameters as the command. /api/v1/openapi.json (webapp.api.openapi) describes every
 answer. A bad parameter is a 400 naming it; errors take the shell's JSON shape through abort().
 """
 
@@ -19,7 +19,8 @@ from index.document import ClusterDoc
 from index.search import SORTS, UnionIndex, result_json
 from libnet import clusters
 from libnet.records.formats import FORMATS
-from webapp.catalogue import NoIndex, catalogue
+from webapp.api.openapi import document
+from webapp.errors import NoIndex
 from webapp.limits import (
     COMPLETE_LIMIT,
     COMPLETE_MIN_CHARS,
@@ -32,7 +33,7 @@ from webapp.limits import (
     MAX_QUERY_CHARS,
     PAGE_SIZE,
 )
-from webapp.openapi import document
+from webapp.state import catalogue
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -63,7 +64,7 @@ def _query_string_is_utf8() -> None:
 def _open_data_headers(response: Response) -> Response:
     """Any web page may read the API; answers may be cached for a minute, faults not at all."""
     if request.path.startswith(f"{bp.url_prefix}/loans"):
-        return response  # a person's loans are private (webapp/loans_api.py)
+        return response  # a person's loans are private (webapp/api/loans.py)
     if request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/"):
         response.headers["Access-Control-Allow-Origin"] = "*"
         cached = response.status_code < 500

@@ -17,141 +17,36 @@ quoted string in which a backslash escapes the next character. A name is a bare 
 the spec's yacc grammar, the keywords and, or, not, prox and sortBy (any case) are never read
 as a bare string: "and" must be quoted to be searched, so a lone `and` is a syntax error.
 
-Strings keep their backslash escapes (`Term.raw`), so a masked `\\*` stays apart from the
-wildcard `*`; `Term.parts()` splits a term into literal text and masking characters.
-Names of indexes, relations and modifiers are kept as written; CQL compares them without
-regard to case. Booleans are stored in lower case.
+The tree is webapp.sru.cql_tree's; webapp.sru.cql_writer writes it back as CQL.
 
 The parser raises only `CQLError` (SRU diagnostic info:srw/diagnostic/1/10). Parentheses may
 nest `MAX_DEPTH` deep; a chain of booleans is read in a loop, so `a and b and ...` may be
-long, but its tree is then as deep as the chain is long: walk it with `search_clauses()` or
-an explicit stack, not by recursion.
+long.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from enum import Enum
 from typing import NoReturn
 
+from webapp.errors import CQLError
+from webapp.sru.cql_tree import (
+    BOOLEANS,
+    KEYWORDS,
+    SERVER_CHOICE,
+    Boolean,
+    Modifier,
+    Node,
+    PrefixAssignment,
+    Query,
+    Relation,
+    SearchClause,
+    SortKey,
+    Term,
+)
+
 MAX_DEPTH = 64  # nested parentheses; each level costs the parser two stack frames
-SERVER_CHOICE = "cql.serverChoice"  # the index of a bare term
-BOOLEANS = ("and", "or", "not", "prox")
-COMPARISONS = ("=", "==", "<>", "<", ">", "<=", ">=")
-KEYWORDS = frozenset((*BOOLEANS, "sortby"))
-
-
-class CQLError(ValueError):
-    """A query that is not CQL; `position` is the 0-based character offset of the problem."""
-
-    def __init__(self, message: str, position: int) -> None:
-        super().__init__(message)
-        self.position = position
-
-
-class Mask(Enum):
-    """A masking character in a term (CQL context set, section "Masking")."""
-
-    ANY = "*"  # zero or more characters
-    ONE = "?"  # exactly one character
-    ANCHOR = "^"  # the beginning or end of the field
-
-
-@dataclass(frozen=True, slots=True)
-class Modifier:
-    """`/name` or `/name<comparison>value` after a relation, boolean or sort key."""
-
-    name: str  # "relevant", "unit", "sort.descending"
-    comparison: str | None = None  # one of COMPARISONS, None for a bare `/name`
-    value: str | None = None  # as written, without quotes, escapes kept
-
-
-@dataclass(frozen=True, slots=True)
-class Relation:
-    """A comparison symbol ("=", "<>" ...) or a named relation ("any", "cql.exact")."""
-
-    name: str
-    modifiers: tuple[Modifier, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Term:
-    """A search term as written, without surrounding quotes and with its backslash escapes."""
-
-    raw: str
-
-    def parts(self) -> tuple[str | Mask, ...]:
-        """Literal text (escapes resolved) and the masking characters between it, in order."""
-        parts: list[str | Mask] = []
-        text: list[str] = []
-        chars = iter(self.raw)
-        for char in chars:
-            if char == "\\":
-                text.append(next(chars, "\\"))  # a trailing backslash stands for itself
-            elif char in "*?^":
-                if text:
-                    parts.append("".join(text))
-                    text = []
-                parts.append(Mask(char))
-            else:
-                text.append(char)
-        if text:
-            parts.append("".join(text))
-        return tuple(parts)
-
-
-@dataclass(frozen=True, slots=True)
-class PrefixAssignment:
-    """`>prefix="uri"` maps a context set's short name; `>"uri"` sets the default set."""
-
-    prefix: str | None
-    uri: str
-
-
-@dataclass(frozen=True, slots=True)
-class SearchClause:
-    """`index relation term`; a bare term has index cql.serverChoice and relation `=`.
-
-    `prefixes` are the assignments opening a parenthesised query that is only this clause.
-    """
-
-    index: str
-    relation: Relation
-    term: Term
-    prefixes: tuple[PrefixAssignment, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Boolean:
-    """`left op right`; `prefixes` open the parenthesised query this boolean is the top of."""
-
-    op: str  # one of BOOLEANS, lower case
-    left: Node
-    right: Node
-    modifiers: tuple[Modifier, ...] = ()
-    prefixes: tuple[PrefixAssignment, ...] = ()
-
-
-Node = SearchClause | Boolean
-
-
-@dataclass(frozen=True, slots=True)
-class SortKey:
-    """One key after `sortBy`: an index and its modifiers (`sort.descending` ...)."""
-
-    index: str
-    modifiers: tuple[Modifier, ...] = ()
-
-
-@dataclass(frozen=True, slots=True)
-class Query:
-    """A whole query. `prefixes` are those before it; they apply to `root` and `sort_keys`."""
-
-    root: Node
-    sort_keys: tuple[SortKey, ...] = ()
-    prefixes: tuple[PrefixAssignment, ...] = ()
 
 
 # Everything but a lone `"` matches one of these, so a failed match is an unclosed quote.
@@ -164,7 +59,6 @@ _TOKEN = re.compile(
       | (?P<word>[^\s()=<>"/]+)""",
     re.VERBOSE | re.DOTALL,
 )
-_BARE = re.compile(r'[^\s()=<>"/]+')
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,85 +219,3 @@ class _Parser:
             self.advance()
             return token.text
         self.fail(expected, since, " (quote a keyword to search it)" if token.is_keyword() else "")
-
-
-def search_clauses(tree: Query | Node) -> Iterator[SearchClause]:
-    """Every search clause of the tree from left to right, without recursion."""
-    stack: list[Node] = [tree.root if isinstance(tree, Query) else tree]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, SearchClause):
-            yield node
-        else:
-            stack += (node.right, node.left)
-
-
-def to_cql(tree: Query | Node) -> str:
-    """Write a tree as canonical CQL, so that parse(to_cql(parse(q))) == parse(q)."""
-    if not isinstance(tree, Query):
-        return _write(tree)
-    text = "".join(f"{_prefix(p)} " for p in tree.prefixes) + _write(tree.root)
-    if tree.sort_keys:
-        keys = (_string(key.index) + _modifiers(key.modifiers) for key in tree.sort_keys)
-        text += " sortBy " + " ".join(keys)
-    return text
-
-
-def _write(node: Node) -> str:
-    # An explicit stack of pending text and nodes, so a long chain of booleans is no deeper
-    # to write than to parse.
-    out: list[str] = []
-    stack: list[str | Node] = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif item.prefixes:  # a prefix scope needs its own parentheses
-            scope = "".join(f"{_prefix(p)} " for p in item.prefixes)
-            stack += [")", replace(item, prefixes=()), "(" + scope]
-        elif isinstance(item, SearchClause):
-            out.append(_clause(item))
-        else:
-            # Booleans group left to right, so only a boolean on the right needs parentheses.
-            nested = isinstance(item.right, Boolean) and not item.right.prefixes
-            operator = f" {item.op}{_modifiers(item.modifiers)} "
-            stack += [")" if nested else "", item.right, "(" if nested else "", operator]
-            stack.append(item.left)
-    return "".join(out)
-
-
-def _clause(clause: SearchClause) -> str:
-    term = _string(clause.term.raw)
-    if clause.index == SERVER_CHOICE and clause.relation == Relation("="):
-        return term
-    relation = clause.relation.name + _modifiers(clause.relation.modifiers)
-    return f"{_string(clause.index)} {relation} {term}"
-
-
-def _modifiers(modifiers: tuple[Modifier, ...]) -> str:
-    text = ""
-    for modifier in modifiers:
-        text += "/" + modifier.name
-        if modifier.comparison is not None:
-            text += modifier.comparison + _string(modifier.value or "")
-    return text
-
-
-def _prefix(assignment: PrefixAssignment) -> str:
-    if assignment.prefix is None:
-        return ">" + _string(assignment.uri)
-    return f">{_string(assignment.prefix)}={_string(assignment.uri)}"
-
-
-def _string(raw: str) -> str:
-    """A bare word where the parser reads one back as the same string, else a quoted one."""
-    if _BARE.fullmatch(raw) and raw.lower() not in KEYWORDS:
-        return raw
-    quoted = []
-    chars = iter(raw)
-    for char in chars:
-        if char == "\\":
-            quoted.append("\\" + next(chars, "\\"))  # keep escapes; complete a trailing one
-        else:
-            quoted.append('\\"' if char == '"' else char)
-    return '"' + "".join(quoted) + '"'

@@ -1,4 +1,4 @@
-"""What every part of the web catalogue reads: the configuration, the union index, the store.
+"""The app's shared state, what every part of the web catalogue reads: config, index, store.
 
 One Catalogue per application. The index is opened once per process and follows the nightly
 updates by itself (index.search reopens its searcher after a commit or a rebuild); the store is
@@ -27,16 +27,12 @@ from index.update import index_path, read_cursor
 from index.writer import SCHEMA_VERSION
 from libnet import clusters
 from libnet.config import Config, LibraryConfig
-from libnet.errors import LibnetError
 from libnet.loans import mailer, notices
 from libnet.schema import harvest_runs
 from libnet.store import RecordStore, open_store
+from webapp.errors import NoIndex
 
 log = logging.getLogger("libnet.web")
-
-
-class NoIndex(LibnetError):
-    """The union index has not been built yet."""
 
 
 @dataclass(frozen=True, slots=True)

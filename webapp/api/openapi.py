@@ -1,7 +1,7 @@
-"""The OpenAPI 3.1 document of the JSON API (webapp/api.py), served at /api/v1/openapi.json.
+"""The OpenAPI 3.1 document of the JSON API (webapp.api.search), served at /api/v1/openapi.json.
 
 Kept as Python data so that limits (webapp/limits.py) and vocabularies come from the code that
-enforces them; the loan network's part is webapp/openapi_loans.py. tests/webapp/test_api.py
+enforces them; the loan network's part is webapp.api.openapi_loans. tests/webapp/test_api.py
 checks it against the routes and against real answers.
 """
 
@@ -12,6 +12,16 @@ from typing import Any
 from index.search import FACET_FIELDS, SORTS
 from libnet.records.formats import FORMATS
 from libnet.records.holdings import ITEM_STATUSES
+from webapp.api.openapi_loans import LOAN, LOAN_DETAIL, LOAN_ERROR, LOAN_EVENT, LOAN_PATHS
+from webapp.api.openapi_schema import (
+    LIBRARY_CODE,
+    answer,
+    error,
+    object_schema,
+    parameter,
+    ref,
+    strings,
+)
 from webapp.limits import (
     COMPLETE_LIMIT,
     COMPLETE_MIN_CHARS,
@@ -22,16 +32,6 @@ from webapp.limits import (
     MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
     PAGE_SIZE,
-)
-from webapp.openapi_loans import LOAN, LOAN_DETAIL, LOAN_ERROR, LOAN_EVENT, LOAN_PATHS
-from webapp.openapi_schema import (
-    LIBRARY_CODE,
-    answer,
-    error,
-    object_schema,
-    parameter,
-    ref,
-    strings,
 )
 
 VERSION = "1.0.0"

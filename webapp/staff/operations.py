@@ -32,9 +32,10 @@ from index.update import index_state
 from libnet import nightly_runs
 from libnet.lock import is_held
 from libnet.store import Run
-from webapp.catalogue import NoIndex, catalogue
+from webapp.errors import NoIndex
 from webapp.labels import OUTCOME_LABELS
-from webapp.staff_pages import staff_user
+from webapp.staff.blueprint import staff_user
+from webapp.state import catalogue
 
 bp = Blueprint("operations", __name__, url_prefix="/staff/operations")
 

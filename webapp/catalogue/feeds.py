@@ -28,8 +28,10 @@ from libnet.clusters import cluster_info
 from libnet.errors import LibnetError
 from libnet.schema import clusters
 from libnet.times import utc
-from webapp.catalogue import NoIndex, catalogue
-from webapp.pages import FORMAT_LABELS
+from webapp.errors import NoIndex
+from webapp.labels import FORMAT_LABELS
+from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
+from webapp.state import catalogue
 
 ATOM = "http://www.w3.org/2005/Atom"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
@@ -39,9 +41,6 @@ FEED_SORT = "year_desc"
 FEED_FILTERS = ("library", "format")
 CHANGES_SCANNED = 1000  # "new in Marl": look this far back in the change feed for 50 of Marl's
 SUGGESTIONS = 10
-MAX_QUERY_CHARS = 500  # as the search page
-MAX_VALUES = 20  # values of one filter
-MAX_VALUE_CHARS = 200
 # XML 1.0 has no way to write these; a MARC record may still carry one
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
@@ -111,10 +110,10 @@ def feed() -> Response:
     sort = request.args.get("sort", FEED_SORT)
     if sort not in SORTS:
         abort(400, description=_("There is no such sort order."))
-    if len(text) > MAX_QUERY_CHARS:
+    if len(text) > MAX_SEARCH_CHARS:
         abort(
             400,
-            description=_("The search is too long: at most %(n)s characters.", n=MAX_QUERY_CHARS),
+            description=_("The search is too long: at most %(n)s characters.", n=MAX_SEARCH_CHARS),
         )
     filters = {
         name: list(dict.fromkeys(values))
@@ -122,7 +121,7 @@ def feed() -> Response:
         if (values := [v for v in request.args.getlist(name) if v])
     }
     if any(
-        len(values) > MAX_VALUES or any(len(v) > MAX_VALUE_CHARS for v in values)
+        len(values) > MAX_SEARCH_VALUES or any(len(v) > MAX_SEARCH_VALUE_CHARS for v in values)
         for values in filters.values()
     ):
         abort(400, description=_("Too many or too long filters."))

@@ -1,6 +1,6 @@
 """A CQL query of the SRU server, checked and written in the union index's own query language.
 
-webapp.cql parses the query; this module maps each search clause to the index and writes it in
+webapp.sru.cql parses the query; this module maps each search clause to the index and writes it in
 index.search's syntax. No text of the query becomes engine syntax: a term is cut into words
 with index.analysis.words() (letters and digits only) and each word is quoted, a year or a
 cluster id must be digits, an ISBN goes through index.analysis.isbn_terms(). Every operand is
@@ -29,8 +29,9 @@ import re
 from dataclasses import dataclass
 
 from index.analysis import isbn_terms, words
-from webapp.cql import (
-    CQLError,
+from webapp.errors import CQLError, Diagnostic
+from webapp.sru.cql import parse
+from webapp.sru.cql_tree import (
     Mask,
     Modifier,
     Node,
@@ -38,7 +39,6 @@ from webapp.cql import (
     SearchClause,
     SortKey,
     Term,
-    parse,
     search_clauses,
 )
 
@@ -63,55 +63,6 @@ _SET_OF_URI = {uri: name for name, uri in CONTEXT_SETS.items()} | _OLDER_SETS
 TEXT_RELATIONS = ("=", "all", "any", "adj", "==", "exact")
 DATE_RELATIONS = ("=", "==", "<", ">", "<=", ">=", "within")
 PHRASE_RELATIONS = frozenset(("adj", "==", "exact"))
-
-MESSAGES = {
-    1: "General system error",
-    2: "System temporarily unavailable",
-    4: "Unsupported operation",
-    5: "Unsupported version",
-    6: "Unsupported parameter value",
-    7: "Mandatory parameter not supplied",
-    10: "Query syntax error",
-    12: "Too many characters in query",
-    15: "Unsupported context set",
-    16: "Unsupported index",
-    19: "Unsupported relation",
-    20: "Unsupported relation modifier",
-    23: "Too many characters in term",
-    28: "Masking character not supported",
-    29: "Masked words too short",
-    31: "Anchoring character not supported",
-    33: "Combination of proximity/adjacency and masking characters not supported",
-    36: "Term in invalid format for index or relation",
-    37: "Unsupported boolean operator",
-    38: "Too many boolean operators in query",
-    46: "Unsupported boolean modifier",
-    49: "Masking character in unsupported position",
-    61: "First record position out of range",
-    64: "Record temporarily unavailable",
-    66: "Unknown schema for retrieval",
-    67: "Record not available in this schema",
-    71: "Unsupported record packing",
-    80: "Sort not supported",
-    84: "Too many sort keys to sort",
-}
-
-
-class Diagnostic(Exception):
-    """An SRU diagnostic, info:srw/diagnostic/1/<number>; details as the diagnostics list says."""
-
-    def __init__(self, number: int, details: str = "") -> None:
-        super().__init__(f"{MESSAGES[number]}: {details}" if details else MESSAGES[number])
-        self.number = number
-        self.details = details
-
-    @property
-    def uri(self) -> str:
-        return f"info:srw/diagnostic/1/{self.number}"
-
-    @property
-    def message(self) -> str:
-        return MESSAGES[self.number]
 
 
 @dataclass(frozen=True, slots=True)

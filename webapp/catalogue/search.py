@@ -1,69 +1,29 @@
-"""The catalogue's HTML pages: home, search, a record with its holdings and exports, libraries.
+"""The home page and the search page: hits with facets, active filters, sort and paging.
 
 Every page works without JavaScript (facets, chips, sort and paging are links and GET forms);
-libnet.js only adds completion to the search box. All text goes through Flask-Babel, msgids in
-English; German is the default. Record data is always escaped by Jinja, never marked safe.
+libnet.js only adds completion to the search box.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC
 from typing import Any
 
-from flask import (
-    Blueprint,
-    Response,
-    abort,
-    make_response,
-    redirect,
-    render_template,
-    request,
-    url_for,
-)
-from flask_babel import format_datetime, format_decimal, gettext
-from stdnum import isbn
-from stdnum.exceptions import ValidationError
+from flask import abort, render_template, request, url_for
+from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
-from index.document import ClusterDoc, Holding, describing, union_marc
+from index.document import Holding
 from index.search import FILTER_FIELDS, SORTS, SearchResult
-from libnet import published
 from libnet.numbers import whole_number
-from libnet.published import MemberRecord
-from libnet.records.exports import bibtex, ris
-from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
-from webapp.catalogue import Found, NoIndex, catalogue
-from webapp.labels import (
-    FACET_LABELS,
-    FORMAT_LABELS,
-    LANGUAGE_LABELS,
-    RULE_LABELS,
-    SORT_LABELS,
-    STATUS_LABELS,
-)
-
-pages = Blueprint("pages", __name__)
+from webapp.catalogue.blueprint import chosen_home, pages, status_rank
+from webapp.labels import FACET_LABELS, FORMAT_LABELS, LANGUAGE_LABELS, SORT_LABELS
+from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
+from webapp.state import catalogue
 
 PAGE_SIZE = 20
 MAX_PAGE = 500  # 10,000 hits deep: nobody pages further, and every page sorts all hits
-MAX_QUERY_CHARS = 500
-MAX_VALUES = 20  # values of one filter
-MAX_VALUE_CHARS = 200
-HOME_COOKIE = "home"
-HIT_LIBRARIES = 3  # libraries named per hit; the record page lists them all
-FACET_VALUES_SHOWN = 8  # more behind a <details> "show more"
-# best first: a library's copies of a title show the best status among them
-STATUS_ORDER = ("available", "on_loan", "not_for_loan", "unknown", "lost")
-
-# format -> (content type, file extension, label)
-EXPORTS = {
-    "ris": ("application/x-research-info-systems; charset=utf-8", "ris", "RIS"),
-    "bibtex": ("application/x-bibtex; charset=utf-8", "bib", "BibTeX"),
-    "marcxml": ("application/marcxml+xml; charset=utf-8", "xml", "MARCXML"),
-    "marc": ("application/marc", "mrc", "MARC 21 (ISO 2709)"),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,67 +130,6 @@ class LibraryCopies:
     copies: int
 
 
-@pages.app_context_processor  # the loan network's pages use them too
-def _helpers() -> dict[str, Any]:
-    return {
-        "format_label": lambda code: FORMAT_LABELS.get(code, code),
-        "language_label": lambda code: LANGUAGE_LABELS.get(code, code),
-        "status_label": lambda code: STATUS_LABELS.get(code, code),
-        "rule_label": lambda code: RULE_LABELS.get(code, code),
-        "library_name": catalogue().library_name,
-        "libraries": catalogue().libraries,
-        "home": _home(),
-        "exports": EXPORTS,
-        "hit_libraries": HIT_LIBRARIES,
-        "facet_values_shown": FACET_VALUES_SHOWN,
-        "number": format_decimal,
-        "when": lambda moment: format_datetime(moment, "medium"),
-        "isbn_label": _isbn_label,
-        "author_url": lambda name: _fielded("author", name),
-        "series_url": lambda title: _fielded("series", title),
-        "subject_url": lambda heading: url_for("pages.search", subject=heading),
-    }
-
-
-def _isbn_label(number: str) -> str:
-    """An ISBN-13 with its hyphens (978-3-498-03528-0), as printed in books."""
-    try:
-        return isbn.format(number)
-    except ValidationError:
-        return number
-
-
-def _fielded(name: str, value: str) -> str:
-    """A search for value as a phrase in one field: an author's or a series' other titles."""
-    return url_for("pages.search", q=f'{name}:"{value.replace(chr(34), " ")}"')
-
-
-@pages.errorhandler(NoIndex)
-def _no_index(_error: NoIndex) -> tuple[str, int]:
-    return render_template("error.html", error=None, code=503), 503
-
-
-@pages.after_request
-def _remember_home(response: Response) -> Response:
-    """A home library chosen in the query string is kept in a cookie; an empty choice clears it."""
-    if "home" in request.args:
-        chosen = _home()
-        if chosen:
-            response.set_cookie(
-                HOME_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
-            )
-        else:
-            response.delete_cookie(HOME_COOKIE)
-    return response
-
-
-def _home() -> str:
-    """The patron's library, whose copies come first: ?home=, else the cookie, else none."""
-    codes = {library.code for library in catalogue().libraries}
-    chosen = request.args.get("home", request.cookies.get(HOME_COOKIE, ""))
-    return chosen if chosen in codes else ""
-
-
 @pages.route("/")
 def home() -> str:
     """The search box and what the catalogue holds."""
@@ -250,7 +149,7 @@ def search() -> str:
     if wanted.empty:
         return render_template("search.html", search=wanted, result=None, query="")
     index = catalogue().index
-    home_library = _home()
+    home_library = chosen_home()
     result = index.search(
         wanted.engine_text(),
         filters=wanted.filters,
@@ -284,8 +183,8 @@ def search() -> str:
 def _parse_search(args: MultiDict[str, str]) -> Search:
     """The search the query string asks for; a value no search can have is a 400."""
     q = " ".join(args.get("q", "").split())
-    if len(q) > MAX_QUERY_CHARS:
-        abort(400, gettext("The search is too long: at most %(n)s characters.", n=MAX_QUERY_CHARS))
+    if len(q) > MAX_SEARCH_CHARS:
+        abort(400, gettext("The search is too long: at most %(n)s characters.", n=MAX_SEARCH_CHARS))
     filters = {name: _values(args, name) for name in FILTER_FIELDS}
     sort = args.get("sort") or "relevance"
     if sort not in SORTS:
@@ -300,7 +199,7 @@ def _parse_search(args: MultiDict[str, str]) -> Search:
 
 def _values(args: MultiDict[str, str], name: str) -> tuple[str, ...]:
     values = tuple(dict.fromkeys(v.strip() for v in args.getlist(name) if v.strip()))
-    if len(values) > MAX_VALUES or any(len(v) > MAX_VALUE_CHARS for v in values):
+    if len(values) > MAX_SEARCH_VALUES or any(len(v) > MAX_SEARCH_VALUE_CHARS for v in values):
         abort(400, gettext("Too many or too long filters."))
     return values
 
@@ -380,141 +279,8 @@ def _by_library(holdings: Sequence[Holding]) -> list[LibraryCopies]:
         libraries.setdefault(holding.library, []).append(holding)
     copies = []
     for library, held in libraries.items():
-        best = min(held, key=_status_rank)
+        best = min(held, key=status_rank)
         copies.append(
             LibraryCopies(library, best.status, best.call_number, sum(h.copies for h in held))
         )
     return copies
-
-
-def _status_rank(holding: Holding) -> int:
-    return STATUS_ORDER.index(holding.status) if holding.status in STATUS_ORDER else 99
-
-
-@pages.route("/record/<int:cluster_id>")
-def record(cluster_id: int) -> str:
-    """A title as its most complete record describes it, with every library's holdings."""
-    if request.args.get("view") == "staff":
-        return staff(cluster_id)
-    doc = _cluster(cluster_id)
-    best = describing(_members(cluster_id))
-    bib = best.bib if best else None
-    volumes = dict(bib.series) if bib else {}
-    home_library = _home()
-    return render_template(
-        "record.html",
-        doc=doc,
-        bib=bib,
-        series=[(title, volumes.get(title, "")) for title in doc.series],
-        holdings=sorted(
-            doc.holdings,
-            key=lambda h: (
-                h.library != home_library,
-                catalogue().library_name(h.library),
-                _status_rank(h),
-                h.call_number,
-            ),
-        ),
-    )
-
-
-@pages.route("/record/<int:cluster_id>/staff")
-def staff(cluster_id: int) -> str:
-    """Each member library's record as MARC, and the rule that joined it to the cluster."""
-    doc = _cluster(cluster_id)
-    members = _members(cluster_id)
-    shown = sorted(members, key=lambda member: (member.library, member.local_id))
-    return render_template(
-        "staff.html",
-        doc=doc,
-        members=[(member, _marc(member)) for member in shown],
-        describing=describing(members),
-    )
-
-
-@pages.route("/record/<int:cluster_id>/export/<fmt>")
-def export(cluster_id: int, fmt: str) -> Response:
-    """The cluster as a download: RIS and BibTeX of its describing record, MARCXML and MARC
-    its union record (index.document.union_marc); ?member=library:id: that member's record."""
-    if fmt not in EXPORTS:
-        abort(404)
-    _cluster(cluster_id)
-    members = _members(cluster_id)
-    if "member" in request.args:
-        library, _, local_id = request.args["member"].partition(":")
-        member = next((m for m in members if (m.library, m.local_id) == (library, local_id)), None)
-        marc = None if member is None else parse_stored(member.raw, member.syntax)
-    else:
-        member = describing(members)
-        marc = union_marc(cluster_id, members, catalogue().libraries)
-    if member is None or member.deleted or marc is None:
-        abort(404)
-    if fmt == "ris":
-        body: str | bytes = ris(member.bib)
-    elif fmt == "bibtex":
-        body = bibtex(member.bib, f"libnet{cluster_id}")
-    elif fmt == "marcxml":
-        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + to_marcxml(marc) + b"\n"
-    else:
-        body = to_iso2709(marc)  # UTF-8, whatever the library sent
-    content_type, extension, _label = EXPORTS[fmt]
-    name = f"libnet-{cluster_id}-{member.library}-{_safe(member.local_id)}.{extension}"
-    response = Response(body, content_type=content_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
-
-
-def _cluster(cluster_id: int) -> ClusterDoc:
-    """The cluster's document; a merged cluster redirects to its heir, a gone one is a 404."""
-    # the store's ids are 64-bit integers; a longer number is no cluster of ours
-    found = catalogue().find(cluster_id) if cluster_id < 2**63 else Found(None)
-    if found.doc is not None:
-        return found.doc
-    if found.moved_to is not None:
-        args = dict(request.view_args or {}, cluster_id=found.moved_to)
-        target = url_for(request.endpoint or "pages.record", **args)
-        query = request.query_string.decode("ascii", "replace")
-        abort(redirect(f"{target}?{query}" if query else target, 301))
-    abort(make_response(render_template("record_missing.html", cluster_id=cluster_id), 404))
-
-
-def _members(cluster_id: int) -> list[MemberRecord]:
-    """The cluster's member records as stored, in one query, in record id order."""
-    with catalogue().store.engine.connect() as conn:
-        return published.member_records(conn, [cluster_id])[cluster_id]
-
-
-def _marc(member: MemberRecord) -> list[tuple[str, str, list[tuple[str, str]] | str]]:
-    """A member's record as readable MARC: (tag, indicators, subfields or control data) rows."""
-    if member.deleted:
-        return []
-    record = parse_stored(member.raw, member.syntax)
-    rows: list[tuple[str, str, list[tuple[str, str]] | str]] = [("LDR", "", str(record.leader))]
-    for marc_field in record.fields:
-        if marc_field.is_control_field():
-            rows.append((marc_field.tag, "", marc_field.data or ""))
-        else:
-            indicators = "".join(i if i.strip() else "#" for i in marc_field.indicators)
-            rows.append(
-                (marc_field.tag, indicators, [(s.code, s.value) for s in marc_field.subfields])
-            )
-    return rows
-
-
-def _safe(text: str) -> str:
-    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in text)
-
-
-@pages.route("/libraries")
-def libraries() -> str:
-    """The libraries, what each holds by format, and when each was last harvested."""
-    index = catalogue().index
-    harvested = catalogue().last_harvests()
-    rows = []
-    for library in catalogue().libraries:
-        held = index.search("*", filters={"library": [library.code]}, page_size=1)
-        when = harvested.get(library.code)
-        if when is not None and when.tzinfo is None:  # SQLite gives back naive UTC times
-            when = when.replace(tzinfo=UTC)
-        rows.append((library, held.total, held.facets["format"], when))
-    return render_template("libraries.html", rows=rows, titles=index.count())

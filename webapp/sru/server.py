@@ -2,7 +2,7 @@
 
 A request is answered in the version it asks for (1.2 when it names none). Without a query,
 or with operation=explain, the answer is the ZeeRex explain record; with a query it is a
-searchRetrieve: CQL goes through webapp.cql_query into the engine's own query language, a
+searchRetrieve: CQL goes through webapp.sru.cql_query into the engine's own query language, a
 page of clusters comes back from UnionIndex.search, and each cluster becomes one record.
 maximumRecords above MAXIMUM_RECORDS is cut down to it, as SRU allows (a server may return
 fewer records than asked for); nextRecordPosition says where the next page starts.
@@ -15,7 +15,7 @@ per library and call number. Dublin Core (dc) is libnet.records.exports.dublin_c
 describing record, inside srw_dc:dc.
 
 Every problem is an SRU diagnostic in an SRU answer with HTTP 200, in every version (zebrasrv
-answers 2.0 the same way); webapp.cql_query.MESSAGES lists the diagnostics. A record that
+answers 2.0 the same way); webapp.errors.MESSAGES lists the diagnostics. A record that
 cannot be built is a surrogate diagnostic in its place.
 """
 
@@ -35,8 +35,9 @@ from libnet.errors import LibnetError
 from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
 from libnet.records.marc import safe_parser, to_marcxml
-from webapp.catalogue import NoIndex, catalogue
-from webapp.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, Diagnostic, translate
+from webapp.errors import Diagnostic, NoIndex
+from webapp.sru.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, translate
+from webapp.state import catalogue
 
 bp = Blueprint("sru", __name__)
 

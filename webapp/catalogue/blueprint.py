@@ -1,0 +1,91 @@
+"""The catalogue pages' blueprint, "pages", and what all its pages share.
+
+The pages are in search.py (home and search), record.py (a title, its staff view and its
+exports) and libraries.py; each adds its routes to this blueprint. Here: the patron's home
+library (?home=, kept in a cookie), the helpers every template calls, and the error page
+while the index is being built. Every page works without JavaScript; all text goes through
+Flask-Babel, msgids in English, German the default. Record data is always escaped by Jinja.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+from flask_babel import format_datetime, format_decimal
+from stdnum import isbn
+from stdnum.exceptions import ValidationError
+
+from index.document import Holding
+from webapp.errors import NoIndex, no_index_page
+from webapp.labels import FORMAT_LABELS, LANGUAGE_LABELS, RULE_LABELS, STATUS_LABELS
+from webapp.state import catalogue
+
+pages = Blueprint("pages", __name__)
+pages.register_error_handler(NoIndex, no_index_page)
+
+HOME_COOKIE = "home"
+HIT_LIBRARIES = 3  # libraries named per hit; the record page lists them all
+FACET_VALUES_SHOWN = 8  # more behind a <details> "show more"
+# best first: a library's copies of a title show the best status among them
+STATUS_ORDER = ("available", "on_loan", "not_for_loan", "unknown", "lost")
+
+
+@pages.app_context_processor  # the loan network's pages use them too
+def _helpers() -> dict[str, Any]:
+    return {
+        "format_label": lambda code: FORMAT_LABELS.get(code, code),
+        "language_label": lambda code: LANGUAGE_LABELS.get(code, code),
+        "status_label": lambda code: STATUS_LABELS.get(code, code),
+        "rule_label": lambda code: RULE_LABELS.get(code, code),
+        "library_name": catalogue().library_name,
+        "libraries": catalogue().libraries,
+        "home": chosen_home(),
+        "hit_libraries": HIT_LIBRARIES,
+        "facet_values_shown": FACET_VALUES_SHOWN,
+        "number": format_decimal,
+        "when": lambda moment: format_datetime(moment, "medium"),
+        "isbn_label": _isbn_label,
+        "author_url": lambda name: _fielded("author", name),
+        "series_url": lambda title: _fielded("series", title),
+        "subject_url": lambda heading: url_for("pages.search", subject=heading),
+    }
+
+
+def _isbn_label(number: str) -> str:
+    """An ISBN-13 with its hyphens (978-3-498-03528-0), as printed in books."""
+    try:
+        return isbn.format(number)
+    except ValidationError:
+        return number
+
+
+def _fielded(name: str, value: str) -> str:
+    """A search for value as a phrase in one field: an author's or a series' other titles."""
+    return url_for("pages.search", q=f'{name}:"{value.replace(chr(34), " ")}"')
+
+
+@pages.after_request
+def _remember_home(response: Response) -> Response:
+    """A home library chosen in the query string is kept in a cookie; an empty choice clears it."""
+    if "home" in request.args:
+        chosen = chosen_home()
+        if chosen:
+            response.set_cookie(
+                HOME_COOKIE, chosen, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+            )
+        else:
+            response.delete_cookie(HOME_COOKIE)
+    return response
+
+
+def chosen_home() -> str:
+    """The patron's library, whose copies come first: ?home=, else the cookie, else none."""
+    codes = {library.code for library in catalogue().libraries}
+    chosen = request.args.get("home", request.cookies.get(HOME_COOKIE, ""))
+    return chosen if chosen in codes else ""
+
+
+def status_rank(holding: Holding) -> int:
+    """A holding's place in STATUS_ORDER: the lower, the better for the patron."""
+    return STATUS_ORDER.index(holding.status) if holding.status in STATUS_ORDER else 99

@@ -1,0 +1,142 @@
+"""A title's pages: the record with every library's holdings, its staff view, its exports."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, abort, make_response, redirect, render_template, request, url_for
+
+from index.document import ClusterDoc, describing, union_marc
+from libnet import published
+from libnet.published import MemberRecord
+from libnet.records.exports import bibtex, ris
+from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
+from webapp.catalogue.blueprint import chosen_home, pages, status_rank
+from webapp.state import Found, catalogue
+
+# format -> (content type, file extension, label)
+EXPORTS = {
+    "ris": ("application/x-research-info-systems; charset=utf-8", "ris", "RIS"),
+    "bibtex": ("application/x-bibtex; charset=utf-8", "bib", "BibTeX"),
+    "marcxml": ("application/marcxml+xml; charset=utf-8", "xml", "MARCXML"),
+    "marc": ("application/marc", "mrc", "MARC 21 (ISO 2709)"),
+}
+
+
+@pages.app_context_processor
+def _export_formats() -> dict[str, Any]:
+    return {"exports": EXPORTS}
+
+
+@pages.route("/record/<int:cluster_id>")
+def record(cluster_id: int) -> str:
+    """A title as its most complete record describes it, with every library's holdings."""
+    if request.args.get("view") == "staff":
+        return staff(cluster_id)
+    doc = _cluster(cluster_id)
+    best = describing(_members(cluster_id))
+    bib = best.bib if best else None
+    volumes = dict(bib.series) if bib else {}
+    home_library = chosen_home()
+    return render_template(
+        "record.html",
+        doc=doc,
+        bib=bib,
+        series=[(title, volumes.get(title, "")) for title in doc.series],
+        holdings=sorted(
+            doc.holdings,
+            key=lambda h: (
+                h.library != home_library,
+                catalogue().library_name(h.library),
+                status_rank(h),
+                h.call_number,
+            ),
+        ),
+    )
+
+
+@pages.route("/record/<int:cluster_id>/staff")
+def staff(cluster_id: int) -> str:
+    """Each member library's record as MARC, and the rule that joined it to the cluster."""
+    doc = _cluster(cluster_id)
+    members = _members(cluster_id)
+    shown = sorted(members, key=lambda member: (member.library, member.local_id))
+    return render_template(
+        "staff.html",
+        doc=doc,
+        members=[(member, _marc(member)) for member in shown],
+        describing=describing(members),
+    )
+
+
+@pages.route("/record/<int:cluster_id>/export/<fmt>")
+def export(cluster_id: int, fmt: str) -> Response:
+    """The cluster as a download: RIS and BibTeX of its describing record, MARCXML and MARC
+    its union record (index.document.union_marc); ?member=library:id: that member's record."""
+    if fmt not in EXPORTS:
+        abort(404)
+    _cluster(cluster_id)
+    members = _members(cluster_id)
+    if "member" in request.args:
+        library, _, local_id = request.args["member"].partition(":")
+        member = next((m for m in members if (m.library, m.local_id) == (library, local_id)), None)
+        marc = None if member is None else parse_stored(member.raw, member.syntax)
+    else:
+        member = describing(members)
+        marc = union_marc(cluster_id, members, catalogue().libraries)
+    if member is None or member.deleted or marc is None:
+        abort(404)
+    if fmt == "ris":
+        body: str | bytes = ris(member.bib)
+    elif fmt == "bibtex":
+        body = bibtex(member.bib, f"libnet{cluster_id}")
+    elif fmt == "marcxml":
+        body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + to_marcxml(marc) + b"\n"
+    else:
+        body = to_iso2709(marc)  # UTF-8, whatever the library sent
+    content_type, extension, _label = EXPORTS[fmt]
+    name = f"libnet-{cluster_id}-{member.library}-{_safe(member.local_id)}.{extension}"
+    response = Response(body, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+def _cluster(cluster_id: int) -> ClusterDoc:
+    """The cluster's document; a merged cluster redirects to its heir, a gone one is a 404."""
+    # the store's ids are 64-bit integers; a longer number is no cluster of ours
+    found = catalogue().find(cluster_id) if cluster_id < 2**63 else Found(None)
+    if found.doc is not None:
+        return found.doc
+    if found.moved_to is not None:
+        args = dict(request.view_args or {}, cluster_id=found.moved_to)
+        target = url_for(request.endpoint or "pages.record", **args)
+        query = request.query_string.decode("ascii", "replace")
+        abort(redirect(f"{target}?{query}" if query else target, 301))
+    abort(make_response(render_template("record_missing.html", cluster_id=cluster_id), 404))
+
+
+def _members(cluster_id: int) -> list[MemberRecord]:
+    """The cluster's member records as stored, in one query, in record id order."""
+    with catalogue().store.engine.connect() as conn:
+        return published.member_records(conn, [cluster_id])[cluster_id]
+
+
+def _marc(member: MemberRecord) -> list[tuple[str, str, list[tuple[str, str]] | str]]:
+    """A member's record as readable MARC: (tag, indicators, subfields or control data) rows."""
+    if member.deleted:
+        return []
+    record = parse_stored(member.raw, member.syntax)
+    rows: list[tuple[str, str, list[tuple[str, str]] | str]] = [("LDR", "", str(record.leader))]
+    for marc_field in record.fields:
+        if marc_field.is_control_field():
+            rows.append((marc_field.tag, "", marc_field.data or ""))
+        else:
+            indicators = "".join(i if i.strip() else "#" for i in marc_field.indicators)
+            rows.append(
+                (marc_field.tag, indicators, [(s.code, s.value) for s in marc_field.subfields])
+            )
+    return rows
+
+
+def _safe(text: str) -> str:
+    return "".join(c if c.isascii() and (c.isalnum() or c in "-_") else "_" for c in text)

@@ -1,0 +1,48 @@
+"""The OAI-PMH answer document: the envelope every answer comes in, errors included."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import UTC, datetime
+
+from flask import Response, request
+from lxml import etree
+
+from webapp.errors import OaiError
+
+OAI_NS = "http://www.openarchives.org/OAI/2.0/"
+XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
+OAI_XSD = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
+OAI = f"{{{OAI_NS}}}"
+# characters XML 1.0 cannot carry; a library's record may hold one, and one record must
+# not break a whole page for every harvester
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def error_element(error: OaiError) -> etree._Element:
+    element = etree.Element(f"{OAI}error", code=error.code)
+    element.text = NOT_XML.sub("\ufffd", str(error))
+    return element
+
+
+def oai_response(echo: Mapping[str, str], content: etree._Element) -> Response:
+    root = etree.Element(f"{OAI}OAI-PMH", nsmap={None: OAI_NS, "xsi": XSI_NS})
+    root.set(f"{{{XSI_NS}}}schemaLocation", f"{OAI_NS} {OAI_XSD}")
+    sub(root, "responseDate", stamp(datetime.now(UTC)))
+    sub(root, "request", request.base_url, echo)
+    root.append(content)
+    body = etree.tostring(root, xml_declaration=True, encoding="UTF-8")
+    return Response(body, content_type="text/xml; charset=utf-8")
+
+
+def sub(
+    parent: etree._Element, name: str, text: str | None = None, attrs: Mapping[str, str] = {}
+) -> etree._Element:
+    element = etree.SubElement(parent, f"{OAI}{name}", dict(attrs))
+    element.text = text
+    return element
+
+
+def stamp(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
