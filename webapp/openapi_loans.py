@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from libnet.loan_states import TRANSITIONS, Actor, State
-
 from libnet.loans import REFUSALS
+from libnet.loans.states import TRANSITIONS, Actor, State
 from webapp.limits import MAX_NOTE_CHARS
 from webapp.loans_api import SIDES
 from webapp.openapi_schema import JSON, LIBRARY_CODE, answer, object_schema, parameter, ref, strings
