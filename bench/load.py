@@ -81,8 +81,8 @@ from bench.web import TIMEOUT, WORKERS, Server, config_toml  # noqa: E402
 from libnet import accounts  # noqa: E402
 from libnet.config import StorageConfig  # noqa: E402
 from libnet.demo import generate  # noqa: E402
-from libnet.schema import loan_events, loan_requests  # noqa: E402
 from libnet.store import open_store  # noqa: E402
+from libnet.store.schema import loan_events, loan_requests  # noqa: E402
 from libnet.times import utc  # noqa: E402
 from webapp.wsgi import DEFAULT_THREADS  # noqa: E402
 

@@ -5,7 +5,7 @@ up to date from the store.
 records it finds the candidates that share a blocking key with them (never the whole
 catalogue), regroups the clusters those records touch with the matching rules of
 index/match.py and the librarians' overrides, and writes the result in one transaction. Cluster
-ids stay stable (libnet/clusters.py), so permalinks and loan requests keep working.
+ids stay stable (libnet/store/clusters.py), so permalinks and loan requests keep working.
 
 A full regrouping, or a run where most of the catalogue changed (the first one), regroups all
 live records in one pass instead: re-loading each batch's candidates and their clusters costs
@@ -26,12 +26,12 @@ from sqlalchemy import Connection, delete, func, insert, select
 from index.blocking import MAX_BLOCK, blocking_keys
 from index.editions import cluster_facts
 from index.facts import Facts, record_facts
-from libnet import clusters as store_clusters
-from libnet.clusters import ALWAYS, NEVER, Grouped, Override
 from libnet.records.bib import BibRecord
-from libnet.schema import cluster_members, records
-from libnet.schema import match_keys as match_keys_table
 from libnet.store import RecordStore
+from libnet.store import clusters as store_clusters
+from libnet.store.clusters import ALWAYS, NEVER, Grouped, Override
+from libnet.store.schema import cluster_members, records
+from libnet.store.schema import match_keys as match_keys_table
 
 log = logging.getLogger("libnet.cluster")
 

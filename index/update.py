@@ -27,10 +27,9 @@ from index.document import ClusterDoc, cluster_doc
 from index.grouping import update_clusters
 from index.search import UnionIndex
 from index.writer import SCHEMA_VERSION
-from libnet import clusters, published
-from libnet.schema import clusters as cluster_rows
-from libnet.schema import records
-from libnet.store import RecordStore
+from libnet.store import RecordStore, clusters, published
+from libnet.store.schema import clusters as cluster_rows
+from libnet.store.schema import records
 
 BATCH = 10_000  # clusters per Whoosh commit: each makes every web worker open a new searcher
 PART_MIN = 5_000  # clusters a process of a new folder's build writes at least

@@ -20,8 +20,8 @@ from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from libnet.errors import LibnetError
-from libnet.schema import MAX_ID, api_tokens, users
 from libnet.store import transaction
+from libnet.store.schema import MAX_ID, api_tokens, users
 from libnet.times import utc
 
 ROLES = ("patron", "librarian", "admin")

@@ -25,12 +25,11 @@ from index.document import ClusterDoc
 from index.search import UnionIndex
 from index.update import index_path, read_cursor
 from index.writer import SCHEMA_VERSION
-from libnet import clusters
 from libnet.config import Config, LibraryConfig
 from libnet.errors import LibnetError
 from libnet.loans import mailer, notices
-from libnet.schema import harvest_runs
-from libnet.store import RecordStore, open_store
+from libnet.store import RecordStore, clusters, open_store
+from libnet.store.schema import harvest_runs
 
 log = logging.getLogger("libnet.web")
 

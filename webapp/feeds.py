@@ -24,9 +24,9 @@ from sqlalchemy.exc import SQLAlchemyError
 from index.document import ClusterDoc
 from index.search import SORTS, Hit, UnionIndex
 from index.update import index_path
-from libnet.clusters import cluster_info
 from libnet.errors import LibnetError
-from libnet.schema import clusters
+from libnet.store.clusters import cluster_info
+from libnet.store.schema import clusters
 from libnet.times import utc
 from webapp.catalogue import NoIndex, catalogue
 from webapp.pages import FORMAT_LABELS

@@ -23,7 +23,7 @@ from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.loans.states import Actor, TransitionError, allowed
-from libnet.schema import users
+from libnet.store.schema import users
 from webapp.catalogue import NoIndex, catalogue
 from webapp.limits import MAX_NOTE_CHARS
 

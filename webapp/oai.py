@@ -2,7 +2,7 @@
 
 - A record is a cluster. Identifier `oai:libnet.kreis-re.de:cluster:<id>` with the id of the
   cluster's permalink; datestamp the time its members or one of their records last changed
-  (libnet.published), to the second. A cluster gone or merged into another stays as a
+  (libnet.store.published), to the second. A cluster gone or merged into another stays as a
   deleted header (deletedRecord "persistent").
 - marc21: the cluster's union record, index.document.union_marc, the same that SRU and the
   record page's exports hand out: 001 the cluster id, the describing member's bibliographic
@@ -37,10 +37,10 @@ from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 
 from index.document import describing, union_marc
-from libnet import published
-from libnet.published import PublishedCluster, Selection
 from libnet.records.exports import OAI_DC_NS, OAI_DC_XSD, dublin_core
 from libnet.records.marc import MARC_NS, to_marcxml
+from libnet.store import published
+from libnet.store.published import PublishedCluster, Selection
 from webapp.catalogue import catalogue
 
 bp = Blueprint("oai", __name__)

@@ -29,11 +29,11 @@ from werkzeug.datastructures import MultiDict
 
 from index.document import ClusterDoc, Holding, describing, union_marc
 from index.search import FILTER_FIELDS, SORTS, SearchResult
-from libnet import published
 from libnet.numbers import whole_number
-from libnet.published import MemberRecord
 from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
+from libnet.store import published
+from libnet.store.published import MemberRecord
 from webapp.catalogue import Found, NoIndex, catalogue
 from webapp.labels import (
     FACET_LABELS,

@@ -41,7 +41,7 @@ from libnet.loans.states import (
 )
 from libnet.numbers import whole_number
 from libnet.records.bib import BibRecord
-from libnet.schema import records, users
+from libnet.store.schema import records, users
 from webapp.catalogue import catalogue
 from webapp.forms import options
 from webapp.labels import (

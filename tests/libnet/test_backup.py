@@ -18,12 +18,12 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, func, insert, make_url, select
 
-from libnet import accounts, schema
-from libnet.backup import PGDUMP_MAGIC, SQLITE_MAGIC, file_kind
+from libnet import accounts
 from libnet.cli import main
 from libnet.loans.states import State
 from libnet.lock import data_dir_lock
-from libnet.store import MIGRATIONS, RecordStore, open_store, utcnow
+from libnet.store import MIGRATIONS, RecordStore, open_store, schema, utcnow
+from libnet.store.backup import PGDUMP_MAGIC, SQLITE_MAGIC, file_kind
 from tests.builders import book
 from tests.libnet.test_loans import Network, with_item
 from tests.peers.postgres import PostgresServer

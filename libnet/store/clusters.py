@@ -18,8 +18,9 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from libnet.errors import StoreError
-from libnet.published import member_records
-from libnet.schema import (
+from libnet.store.database import utcnow
+from libnet.store.published import member_records
+from libnet.store.schema import (
     MAX_ID,
     cluster_members,
     cluster_overrides,
@@ -28,7 +29,6 @@ from libnet.schema import (
     records,
     store_state,
 )
-from libnet.store import utcnow
 
 NEVER, ALWAYS = "never", "always"
 
