@@ -34,16 +34,10 @@ COMMAND = "libnet.cli"  # the top floor: it wires the stages together, nothing i
 # Findings of the checks below that are still owed, each worded exactly as its check words it.
 # Pay one, then take it off: a test fails while an entry here is no longer found.
 KNOWN_DEBT = {
-    "table import: index.grouping imports libnet.store.schema",
-    "table import: index.update imports libnet.store.schema",
-    "table import: webapp.catalogue imports libnet.store.schema",
-    "table import: webapp.feeds imports libnet.store.schema",
-    "table import: webapp.loans_api imports libnet.store.schema",
-    "table import: webapp.staff_pages imports libnet.store.schema",
     "too long: webapp/cql.py has 409 lines (at most 400)",
     "too long: webapp/oai.py has 430 lines (at most 400)",
     "too long: webapp/pages.py has 520 lines (at most 400)",
-    "too long: webapp/staff_pages.py has 462 lines (at most 400)",
+    "too long: webapp/staff_pages.py has 452 lines (at most 400)",
 }
 
 

@@ -19,7 +19,6 @@ from datetime import datetime
 
 import whoosh.index
 from flask import current_app
-from sqlalchemy import func, select
 
 from index.document import ClusterDoc
 from index.search import UnionIndex
@@ -29,7 +28,6 @@ from libnet.config import Config, LibraryConfig
 from libnet.errors import LibnetError
 from libnet.loans import mailer, notices
 from libnet.store import RecordStore, clusters, open_store
-from libnet.store.schema import harvest_runs
 
 log = logging.getLogger("libnet.web")
 
@@ -116,14 +114,7 @@ class Catalogue:
 
     def last_harvests(self) -> dict[str, datetime]:
         """When each library was last harvested successfully."""
-        runs = harvest_runs
-        query = (
-            select(runs.c.library, func.max(runs.c.finished_at))
-            .where(runs.c.outcome == "ok")
-            .group_by(runs.c.library)
-        )
-        with self.store.engine.connect() as conn:
-            return {library: finished for library, finished in conn.execute(query) if finished}
+        return self.store.last_harvests()
 
 
 class Courier:

@@ -14,7 +14,6 @@ printable slip per request to fetch from the shelf), /staff/overdue.
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -23,12 +22,11 @@ from flask import Blueprint, abort, flash, g, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from libnet import loans
+from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.loans.states import (
@@ -41,7 +39,7 @@ from libnet.loans.states import (
 )
 from libnet.numbers import whole_number
 from libnet.records.bib import BibRecord
-from libnet.store.schema import records, users
+from libnet.store.record_store import stored_bib
 from webapp.catalogue import catalogue
 from webapp.forms import options
 from webapp.labels import (
@@ -363,18 +361,15 @@ def _patron(conn, r: LoanRequest, user: Account) -> dict[str, str] | None:
     supplier's staff see the requesting library, never the person."""
     if user.role == "librarian" and user.library not in (r.requesting_library, r.pickup_library):
         return None
-    row = conn.execute(
-        select(users.c.name, users.c.card, users.c.email).where(users.c.id == r.patron_id)
-    ).first()
-    return dict(row._mapping) if row else None
+    found = accounts.contact(conn, r.patron_id)
+    return {"name": found.name, "card": found.card, "email": found.email} if found else None
 
 
 def _user_names(conn, ids: set[int]) -> dict[int, str]:
     """Who made each change, as the history shows it: staff by name, a patron as "patron"."""
     if not ids:
         return {}
-    query = select(users.c.id, users.c.name, users.c.role).where(users.c.id.in_(ids))
-    return {row.id: row.name for row in conn.execute(query) if row.role != "patron"}
+    return accounts.staff_names(conn, ids)
 
 
 # --------------------------------------------------------------------------- pull slips
@@ -401,12 +396,7 @@ def pull_slips() -> str:
 
 
 def _supplier_record(conn, r: LoanRequest) -> BibRecord | None:
-    row = conn.execute(
-        select(records.c.fields).where(
-            records.c.library == r.supplier, records.c.local_id == r.supplier_local_id
-        )
-    ).first()
-    return BibRecord.from_dict(json.loads(row.fields)) if row else None
+    return stored_bib(conn, r.supplier, r.supplier_local_id)
 
 
 def _first_call_number(slip: Slip) -> str:

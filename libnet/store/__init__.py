@@ -6,6 +6,7 @@ never the tables (schema.py), which only libnet's own modules read.
     record_store.py   RecordStore, the records and their change feed
     harvest.py        writing one library's harvest
     runs.py           harvest runs and the records they rejected
+    grouping_feed.py  what grouping reads and keeps: changed and live records, blocking keys
     clusters.py       clusters, their members and the cluster change feed
     published.py      the clusters as the catalogue publishes them, with their member records
     nightly_runs.py   the nightly runs and their reports

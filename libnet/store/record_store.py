@@ -109,6 +109,14 @@ class RecordStore(HarvestRuns, HarvestWriting):
         return result
 
 
+def stored_bib(conn: Connection, library: str, local_id: str) -> BibRecord | None:
+    """The normalised record of one library's record, deleted or not; None when unknown."""
+    row = conn.execute(
+        select(records.c.fields).where(records.c.library == library, records.c.local_id == local_id)
+    ).first()
+    return BibRecord.from_dict(json.loads(row.fields)) if row else None
+
+
 def _stored(row: Any) -> StoredRecord:
     values = aware(row._mapping)
     values.pop("id")

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 
 from libnet.records.harvested import RecordProblem
 from libnet.store.database import aware, transaction, utcnow
@@ -98,6 +98,16 @@ class HarvestRuns:
                 .order_by(harvest_runs.c.id.desc())
                 .limit(1)
             ).scalar()
+
+    def last_harvests(self) -> dict[str, datetime]:
+        """When each library was last harvested successfully (as the database hands it back)."""
+        query = (
+            select(harvest_runs.c.library, func.max(harvest_runs.c.finished_at))
+            .where(harvest_runs.c.outcome == "ok")
+            .group_by(harvest_runs.c.library)
+        )
+        with self.engine.connect() as conn:
+            return {library: finished for library, finished in conn.execute(query) if finished}
 
     def runs(self, library: str | None = None, limit: int = 20) -> list[Run]:
         query = select(harvest_runs).order_by(harvest_runs.c.id.desc()).limit(limit)
