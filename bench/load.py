@@ -74,8 +74,8 @@ from bench.web import TIMEOUT, WORKERS, Server, config_toml
 from libnet import accounts
 from libnet.config import StorageConfig
 from libnet.demo import generate
-from libnet.schema import loan_events, loan_requests
 from libnet.store import open_store
+from libnet.store.schema import loan_events, loan_requests
 from libnet.times import utc
 from webapp.wsgi import DEFAULT_THREADS
 

@@ -1,7 +1,7 @@
 """The union record: what the catalogue says about one cluster, decided once for every output.
 
 A cluster is one edition held by several libraries. Its members' records are read in record id
-order (libnet.published.member_records), and:
+order (libnet.store.published.member_records), and:
 
 - the describing member is the most complete live record (`completeness`: how many fields
   its normalised view fills), the first in record id order of equally complete ones:
@@ -39,9 +39,9 @@ import pymarc
 
 from index.analysis import fold
 from libnet.config import LibraryConfig
-from libnet.published import MemberRecord
 from libnet.records.bib import BibRecord
 from libnet.records.marc import parse_stored
+from libnet.store.published import MemberRecord
 
 # item statuses (libnet.records.holdings.ITEM_STATUSES) as the 852 $z names them
 STATUS_NOTES = {"available": "verfügbar", "on_loan": "ausgeliehen", "lost": "vermisst",

@@ -5,7 +5,7 @@ up to date from the store.
 records it finds the candidates that share a blocking key with them (never the whole
 catalogue), regroups the clusters those records touch with the matching rules of
 index/match.py and the librarians' overrides, and writes the result in one transaction. Cluster
-ids stay stable (libnet/clusters.py), so permalinks and loan requests keep working.
+ids stay stable (libnet/store/clusters.py), so permalinks and loan requests keep working.
 
 A full regrouping, or a run where most of the catalogue changed (the first one), regroups all
 live records in one pass instead: re-loading each batch's candidates and their clusters costs
@@ -21,17 +21,15 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from sqlalchemy import Connection, delete, func, insert, select
+from sqlalchemy import Connection
 
 from index.blocking import MAX_BLOCK, blocking_keys
 from index.editions import cluster_facts
 from index.facts import Facts, record_facts
-from libnet import clusters as store_clusters
-from libnet.clusters import ALWAYS, NEVER, Grouped, Override
 from libnet.records.bib import BibRecord
-from libnet.schema import cluster_members, records
-from libnet.schema import match_keys as match_keys_table
-from libnet.store import RecordStore
+from libnet.store import RecordStore, grouping_feed
+from libnet.store import clusters as store_clusters
+from libnet.store.clusters import ALWAYS, NEVER, Grouped, Override
 
 log = logging.getLogger("libnet.cluster")
 
@@ -66,9 +64,9 @@ def update_clusters(
         previous = store_clusters.state(conn, "clustered_change_no")
         since = 0 if full else previous
         target = store_clusters.state(conn, "change_no")
-        todo = _count_changes(conn, since, target)
+        todo = grouping_feed.count_changes(conn, since, target)
         if one_pass is None:
-            one_pass = full or todo > _count_live(conn) / 2
+            one_pass = full or todo > grouping_feed.count_live(conn) / 2
         if one_pass:
             # One transaction from first read to last write, so no harvest slips in between
             # and a reader never sees half a regrouping. It holds the write lock throughout
@@ -98,16 +96,6 @@ def update_clusters(
     return ClusterReport(done, frozenset(changed), skipped)
 
 
-def _count_changes(conn: Connection, since: int, target: int) -> int:
-    return conn.execute(
-        select(func.count()).where(records.c.change_no > since, records.c.change_no <= target)
-    ).scalar_one()
-
-
-def _count_live(conn: Connection) -> int:
-    return conn.execute(select(func.count()).where(records.c.deleted.is_(False))).scalar_one()
-
-
 def _regroup_all(conn: Connection, progress: Progress | None) -> tuple[set[int], int]:
     """Regroup every live record at once; replaces all blocking keys and all clusters.
 
@@ -118,9 +106,7 @@ def _regroup_all(conn: Connection, progress: Progress | None) -> tuple[set[int],
     """
     with _page_cache(conn):
         loaded, skipped = _load_all(conn, progress)
-        before = dict(
-            conn.execute(select(cluster_members.c.record_id, cluster_members.c.cluster_id)).all()
-        )
+        before = grouping_feed.all_members(conn)
         groups = group(loaded, _pairs(conn, store_clusters.overrides(conn), set(loaded.facts)))
         return store_clusters.write_groups(conn, groups, before), skipped
 
@@ -145,30 +131,16 @@ def _page_cache(conn: Connection) -> Iterator[None]:
 
 def _load_all(conn: Connection, progress: Progress | None) -> tuple[_Loaded, int]:
     """Every live record's facts and name; replaces all blocking keys; how many are too common."""
-    live = _count_live(conn)
+    live = grouping_feed.count_live(conn)
     loaded = _Loaded()
     key_rows: list[tuple[str, int]] = []
-    last = 0
-    while True:
-        query = (
-            select(records.c.id, records.c.fields)
-            .where(records.c.id > last, records.c.deleted.is_(False))
-            .order_by(records.c.id)
-            .limit(CHUNK)
-        )
-        rows = conn.execute(query).all()
-        if not rows:
-            break
+    for rows in grouping_feed.live_record_pages(conn, CHUNK):
         for rid, fields in rows:
             facts = loaded.add(rid, _matching_record(fields))
             key_rows.extend((key, rid) for key in blocking_keys(facts))
-        last = rows[-1][0]
         if progress:
             progress(len(loaded.facts), live)
-    conn.execute(delete(match_keys_table))
-    for start in range(0, len(key_rows), CHUNK):
-        chunk = key_rows[start : start + CHUNK]
-        conn.execute(insert(match_keys_table), [{"key": k, "record_id": r} for k, r in chunk])
+    grouping_feed.replace_all_keys(conn, key_rows, CHUNK)
     holders = Counter(key for key, _rid in key_rows)
     return loaded, sum(1 for count in holders.values() if count > MAX_BLOCK)
 
@@ -177,13 +149,7 @@ def _changed_records(
     conn: Connection, since: int, target: int, limit: int | None = BATCH
 ) -> list[tuple[int, int, bool]]:
     """(change number, record id, deleted) of the next batch of changed records."""
-    query = (
-        select(records.c.change_no, records.c.id, records.c.deleted)
-        .where(records.c.change_no > since, records.c.change_no <= target)
-        .order_by(records.c.change_no)
-        .limit(limit)
-    )
-    return [tuple(row) for row in conn.execute(query)]
+    return grouping_feed.changed_records(conn, since, target, limit)
 
 
 def _regroup(
@@ -194,8 +160,8 @@ def _regroup(
     live = [rid for _no, rid, deleted in batch if not deleted]
     loaded = _load(conn, live)
     keys = {rid: blocking_keys(loaded.facts[rid]) for rid in live}
-    store_clusters.replace_keys(conn, {rid: keys.get(rid, ()) for rid in changed_ids})
-    holders = store_clusters.records_with_keys(
+    grouping_feed.replace_keys(conn, {rid: keys.get(rid, ()) for rid in changed_ids})
+    holders = grouping_feed.records_with_keys(
         conn, {key for record_keys in keys.values() for key in record_keys}, MAX_BLOCK
     )
     skipped = {key for key, ids in holders.items() if len(ids) > MAX_BLOCK}
@@ -235,13 +201,8 @@ class _Loaded:
 def _load(conn: Connection, record_ids: Iterable[int], into: _Loaded | None = None) -> _Loaded:
     """The live ones of these records, added to `into` (or to a new _Loaded)."""
     loaded = _Loaded() if into is None else into
-    ids = list(record_ids)
-    for start in range(0, len(ids), 500):
-        query = select(records.c.id, records.c.fields).where(
-            records.c.id.in_(ids[start : start + 500]), records.c.deleted.is_(False)
-        )
-        for rid, fields in conn.execute(query):
-            loaded.add(rid, _matching_record(fields))
+    for rid, fields in grouping_feed.live_fields(conn, record_ids):
+        loaded.add(rid, _matching_record(fields))
     return loaded
 
 

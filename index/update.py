@@ -21,16 +21,13 @@ from dataclasses import dataclass
 from itertools import pairwise
 from pathlib import Path
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection
 
 from index.document import ClusterDoc, cluster_doc
 from index.grouping import update_clusters
 from index.search import UnionIndex
 from index.writer import SCHEMA_VERSION
-from libnet import clusters, published
-from libnet.schema import clusters as cluster_rows
-from libnet.schema import records
-from libnet.store import RecordStore
+from libnet.store import RecordStore, clusters, grouping_feed, published
 
 BATCH = 10_000  # clusters per Whoosh commit: each makes every web worker open a new searcher
 PART_MIN = 5_000  # clusters a process of a new folder's build writes at least
@@ -198,14 +195,8 @@ def index_state(conn: Connection, data_dir: Path) -> IndexState:
     cursor_file = folder / CURSOR if folder else None
     updated = cursor_file.stat().st_mtime if cursor_file and cursor_file.exists() else None
     clustered = clusters.state(conn, "clustered_change_no")
-    count = select(func.count()).select_from(records).where(records.c.change_no > clustered)
-    waiting = (
-        select(func.count())
-        .select_from(cluster_rows)
-        .where(cluster_rows.c.change_no > cursor.change_no)
-    )
-    return IndexState(folder, updated, cursor.schema, conn.scalar(count) or 0,
-                      conn.scalar(waiting) or 0)  # fmt: skip
+    return IndexState(folder, updated, cursor.schema, grouping_feed.count_changes(conn, clustered),
+                      clusters.count_changed_after(conn, cursor.change_no))  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)

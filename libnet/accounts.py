@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
@@ -20,8 +21,8 @@ from sqlalchemy import Connection, Engine, func, insert, or_, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from libnet.errors import LibnetError
-from libnet.schema import MAX_ID, api_tokens, users
 from libnet.store import transaction
+from libnet.store.schema import MAX_ID, api_tokens, users
 from libnet.times import utc
 
 ROLES = ("patron", "librarian", "admin")
@@ -126,6 +127,36 @@ def get_user(conn: Connection, user_id: int) -> Account | None:
         return None
     row = conn.execute(select(users).where(users.c.id == user_id)).mappings().first()
     return None if row is None else _account(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How to reach a patron: what the staff of the patron's side see of the person."""
+
+    name: str
+    card: str | None
+    email: str
+
+
+def contact(conn: Connection, user_id: int) -> Contact | None:
+    """The name, card and e-mail of the account with this id, or None."""
+    query = select(users.c.name, users.c.card, users.c.email).where(users.c.id == user_id)
+    row = conn.execute(query).first()
+    return None if row is None else Contact(row.name, row.card, row.email)
+
+
+def contacts(conn: Connection, user_ids: Collection[int]) -> dict[int, Contact]:
+    """user id -> name, card and e-mail, for those of these accounts that exist."""
+    query = select(users.c.id, users.c.name, users.c.card, users.c.email).where(
+        users.c.id.in_(user_ids)
+    )
+    return {row.id: Contact(row.name, row.card, row.email) for row in conn.execute(query)}
+
+
+def staff_names(conn: Connection, user_ids: Collection[int]) -> dict[int, str]:
+    """user id -> name, for those of these accounts that are staff (not patrons)."""
+    query = select(users.c.id, users.c.name, users.c.role).where(users.c.id.in_(user_ids))
+    return {row.id: row.name for row in conn.execute(query) if row.role != "patron"}
 
 
 def find_user(conn: Connection, who: str) -> Account:

@@ -20,7 +20,7 @@ from index.search import UnionIndex
 from index.update import index_path
 from libnet.cli import main
 from libnet.lock import data_dir_lock
-from libnet.schema import nightly_runs, notices
+from libnet.store.schema import nightly_runs, notices
 from tests.builders import book, iso2709
 from tests.peers.postgres import free_port
 from tests.peers.smtp import SmtpServer

@@ -28,14 +28,14 @@ from sqlalchemy import select, update
 
 from index.search import UnionIndex
 from index.update import CURSOR, index_path
-from libnet import accounts, clusters, loans
+from libnet import accounts, loans
 from libnet.cli import main
 from libnet.config import load_config
 from libnet.loans import notices
 from libnet.lock import data_dir_lock
-from libnet.schema import cluster_members
-from libnet.schema import notices as notice_rows
-from libnet.store import RecordStore, StoredRecord, open_store
+from libnet.store import RecordStore, StoredRecord, clusters, open_store
+from libnet.store.schema import cluster_members
+from libnet.store.schema import notices as notice_rows
 from tests.builders import book, iso2709
 from tests.libnet.test_loans import PASSWORD, with_item
 from tests.peers.http_faults import (

@@ -14,8 +14,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify
 from sqlalchemy import text
 
-from libnet import nightly_runs
 from libnet.errors import one_line
+from libnet.store import nightly_runs
 from webapp.state import catalogue
 
 bp = Blueprint("health", __name__)

@@ -161,7 +161,7 @@ def event_note(note: str) -> str:
     return f"{worded}; {rest}" if rest else worded
 
 
-OUTCOME_LABELS = {  # harvest runs and nightly runs (libnet.schema harvest_runs, nightly_runs)
+OUTCOME_LABELS = {  # harvest runs and nightly runs (libnet.store.schema harvest_runs, nightly_runs)
     "ok": lazy_gettext("ok"),
     "failed": lazy_gettext("failed"),
     "refused": lazy_gettext("refused (too many deletions)"),

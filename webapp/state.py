@@ -19,17 +19,14 @@ from datetime import datetime
 
 import whoosh.index
 from flask import current_app
-from sqlalchemy import func, select
 
 from index.document import ClusterDoc
 from index.search import UnionIndex
 from index.update import index_path, read_cursor
 from index.writer import SCHEMA_VERSION
-from libnet import clusters
 from libnet.config import Config, LibraryConfig
 from libnet.loans import mailer, notices
-from libnet.schema import harvest_runs
-from libnet.store import RecordStore, open_store
+from libnet.store import RecordStore, clusters, open_store
 from webapp.errors import NoIndex
 
 log = logging.getLogger("libnet.web")
@@ -113,14 +110,7 @@ class Catalogue:
 
     def last_harvests(self) -> dict[str, datetime]:
         """When each library was last harvested successfully."""
-        runs = harvest_runs
-        query = (
-            select(runs.c.library, func.max(runs.c.finished_at))
-            .where(runs.c.outcome == "ok")
-            .group_by(runs.c.library)
-        )
-        with self.store.engine.connect() as conn:
-            return {library: finished for library, finished in conn.execute(query) if finished}
+        return self.store.last_harvests()
 
 
 class Courier:

@@ -11,7 +11,7 @@ from libnet.lock import data_dir_lock
 
 def cmd_backup(config: Config, args: argparse.Namespace) -> int:
     """A copy of the store while the web app and a harvest go on: no lock taken."""
-    from libnet import backup
+    from libnet.store import backup
 
     print(backup.back_up(config.storage.url, args.dest, force=args.force).line())
     return EXIT_OK
@@ -20,7 +20,7 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> int:
 def cmd_restore(config: Config, args: argparse.Namespace) -> int:
     """The store back from a backup, then the index rebuilt from it, under the lock."""
     from index.update import update_index
-    from libnet import backup
+    from libnet.store import backup
 
     with data_dir_lock(config.storage.data_dir):
         restored = backup.restore(config.storage.url, args.src, force=args.force)

@@ -22,8 +22,8 @@ def record_ref(text: str) -> tuple[str, str]:
 
 def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
     from index.grouping import apply_override, update_clusters
-    from libnet import clusters
-    from libnet.clusters import ALWAYS, NEVER, Override
+    from libnet.store import clusters
+    from libnet.store.clusters import ALWAYS, NEVER, Override
 
     if args.clusters_command == "update":
         report = update_clusters(store, full=args.full)

@@ -11,10 +11,10 @@ The harvest and the index are stages of their own (harvesters/, index/): `cmd_ni
 them in as the `harvest` and `index` callables, whose results `run_nightly` reads by their
 attributes (HarvestResult, IndexResult), so a test can run the night with any stand-ins.
 
-The report is kept in the store (table nightly_runs, libnet.nightly_runs), written as JSON into
-data_dir/reports/, and, as [nightly] mail_report says, queued as a notice to each address of
-[mail] operators and sent with the loan notices: a mail server that is down loses nothing,
-the report waits with the other notices for `libnet notices send`.
+The report is kept in the store (table nightly_runs, libnet.store.nightly_runs), written as
+JSON into data_dir/reports/, and, as [nightly] mail_report says, queued as a notice to each
+address of [mail] operators and sent with the loan notices: a mail server that is down loses
+nothing, the report waits with the other notices for `libnet notices send`.
 """
 
 from __future__ import annotations
@@ -38,15 +38,9 @@ from libnet.config import Config
 from libnet.errors import one_line
 from libnet.lock import data_dir_lock
 from libnet.logs import setup_logging
-from libnet.nightly_runs import (
-    NightlyReport,
-    Step,
-    close_interrupted,
-    finish_run,
-    start_run,
-    text,
-)
+from libnet.nightly_report import NightlyReport, Step, text
 from libnet.store import RecordStore
+from libnet.store.nightly_runs import close_interrupted, finish_run, start_run
 
 log = logging.getLogger("libnet.nightly")
 
@@ -132,7 +126,7 @@ def run_nightly(
         report.loans = _step("loans", lambda: _timers(config, store))
         report.notices = _step("notices", lambda: _send(config, store))
         report.finished_at = now()
-        finish_run(store, report)
+        finish_run(store, report.run, report.finished_at, report.outcome, report.to_json())
         write_json(config.storage.data_dir, report)
         if _mail_wanted(config, report):
             queue_report_mail(store, config, report)

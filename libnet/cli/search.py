@@ -16,7 +16,7 @@ from libnet.cli.console import (
 )
 from libnet.config import Config
 from libnet.lock import data_dir_lock
-from libnet.nightly_runs import INDEX_WORDS
+from libnet.nightly_report import INDEX_WORDS
 
 
 def cmd_index(config: Config, args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import Connection, insert, select, update
 
 from libnet.loans.errors import LoanError
-from libnet.schema import loan_settings
+from libnet.store.schema import loan_settings
 
 DEFAULT_ANSWER_DAYS = 3
 DEFAULT_MAX_OPEN = 5

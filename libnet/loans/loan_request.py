@@ -22,14 +22,14 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
-from libnet import clusters
 from libnet.accounts import Account
 from libnet.loans.errors import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable
 from libnet.loans.library_settings import settings
 from libnet.loans.notices import Mailing, RequestChange, queue_for_change
 from libnet.loans.rota import holdings, rota
 from libnet.loans.states import NEXT_SUPPLIER, TERMINAL, Actor, State, check, note_with_reason
-from libnet.schema import MAX_ID, loan_events, loan_requests
+from libnet.store import clusters
+from libnet.store.schema import MAX_ID, loan_events, loan_requests
 from libnet.times import utc
 
 OPEN_STATES = tuple(state.value for state in State if state not in TERMINAL)

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, func, select, update
 from libnet.config import Config, MailConfig
 from libnet.errors import one_line
 from libnet.loans.notices import LIBRARY, Notice, due_notices
-from libnet.schema import notices
+from libnet.store.schema import notices
 
 log = logging.getLogger("libnet.notices")
 

@@ -41,7 +41,7 @@ from sqlalchemy import Connection, insert, select
 from libnet.accounts import get_user
 from libnet.config import Config, MailConfig
 from libnet.loans.states import NEXT_SUPPLIER, TRANSITIONS, State
-from libnet.schema import loan_events, notices
+from libnet.store.schema import loan_events, notices
 from libnet.times import utc
 
 PATRON_KINDS = ("placed", "unfilled", "ready", "overdue", "recalled")

@@ -16,7 +16,7 @@ from sqlalchemy import Connection, func, select
 
 from libnet.loans.library_settings import settings
 from libnet.records.bib import BibRecord
-from libnet.schema import cluster_members, loan_events, records
+from libnet.store.schema import cluster_members, loan_events, records
 
 ROTA_WINDOW_DAYS = 90
 

@@ -45,7 +45,7 @@ from sqlalchemy import Connection, Row, or_, select
 
 from libnet.loans.errors import PeriodError
 from libnet.loans.states import CANNOT_SUPPLY_REASONS, State, reason_in_note
-from libnet.schema import loan_events, loan_requests
+from libnet.store.schema import loan_events, loan_requests
 from libnet.times import utc
 
 BERLIN = ZoneInfo("Europe/Berlin")

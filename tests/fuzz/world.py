@@ -35,7 +35,7 @@ from libnet import loans
 from libnet.loans import LoanError
 from libnet.loans.states import TERMINAL
 from libnet.records.bib import normalise
-from libnet.schema import loan_settings, users
+from libnet.store.schema import loan_settings, users
 from tests.builders import book
 from tests.peers.http_faults import Answer, FaultServer
 from tests.peers.oai_faults import identify

@@ -9,7 +9,7 @@ import pytest
 
 from index.search import UnionIndex
 from index.update import index_path, update_index
-from libnet import clusters
+from libnet.store import clusters
 from tests.harvesters.test_corpus import harvest_corpus
 
 _WORD = re.compile(r"\w{3,}")

@@ -10,11 +10,10 @@ from sqlalchemy import select
 
 from harvesters.run import harvest_all
 from index.grouping import ClusterReport, apply_override, update_clusters
-from libnet import clusters, schema
 from libnet.cli import main
-from libnet.clusters import ALWAYS, NEVER, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.store import RecordStore, open_store
+from libnet.store import RecordStore, clusters, open_store, schema
+from libnet.store.clusters import ALWAYS, NEVER, Override
 from tests.builders import book, iso2709, kehlmann_in_two_libraries
 
 KEHLMANN_13 = "978-3-498-03528-0"

@@ -20,8 +20,8 @@ from index.update import _documents, index_path, update_index
 from index.vectors import Snapshot
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo import DEMO_LIBRARIES, generate
-from libnet.schema import cluster_members
 from libnet.store import open_store
+from libnet.store.schema import cluster_members
 from tests.index.whoosh_reference import search_with_whoosh
 
 VARIANTS = (

@@ -13,8 +13,8 @@ from pathlib import Path
 
 PACKAGES = ("libnet", "harvesters", "index", "webapp")
 MAX_LINES = 400
-TABLES = "libnet.schema"  # the table definitions: SQL stays inside libnet
-EXEMPT_FROM_LENGTH = ("libnet/migrations/",)  # generated migrations stay as they were written
+TABLES = "libnet.store.schema"  # the table definitions: SQL stays inside libnet
+EXEMPT_FROM_LENGTH = ("libnet/store/migrations/",)  # generated migrations stay as they were written
 MAX_CYCLES = 50  # per tangle of modules: past this the finding says how many more there are
 
 Graph = dict[str, set[str]]  # module -> the modules of the tree it imports

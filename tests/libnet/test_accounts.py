@@ -14,8 +14,8 @@ from sqlalchemy import select
 from libnet import accounts
 from libnet.accounts import AccountError, StoreAuthenticator
 from libnet.cli import main
-from libnet.schema import users
 from libnet.store import RecordStore
+from libnet.store.schema import users
 
 LIBRARIES = ("marl", "herten", "kreis")
 

@@ -18,12 +18,12 @@ from alembic.config import Config as AlembicConfig
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, func, insert, make_url, select
 
-from libnet import accounts, schema
-from libnet.backup import PGDUMP_MAGIC, SQLITE_MAGIC, file_kind
+from libnet import accounts
 from libnet.cli import main
 from libnet.loans.states import State
 from libnet.lock import data_dir_lock
-from libnet.store import MIGRATIONS, RecordStore, open_store, utcnow
+from libnet.store import MIGRATIONS, RecordStore, open_store, schema, utcnow
+from libnet.store.backup import PGDUMP_MAGIC, SQLITE_MAGIC, file_kind
 from tests.builders import book
 from tests.libnet.test_loans import Network, with_item
 from tests.peers.postgres import PostgresServer
@@ -131,7 +131,7 @@ def test_a_destroyed_store_comes_back_whole_and_searchable(
     assert {r["state"] for r in before["loan_requests"]} == {
         State.REQUEST_RECEIVED, State.WILL_SUPPLY, State.LOANED, State.CANCELLED, State.UNFILLED,
     }  # fmt: skip
-    dest = tmp_path / "libnet.backup"
+    dest = tmp_path / "libnet.store.backup"
     assert main(["backup", str(dest), "--config", config]) == 0
     out = capsys.readouterr().out
     kind = "SQLite database" if is_sqlite(store_url) else "pg_dump custom format"
@@ -214,7 +214,7 @@ def test_an_existing_backup_file_is_replaced_only_with_force(
     store: RecordStore, store_url: str, tmp_path: Path, capsys
 ) -> None:
     config = write_config(tmp_path, store_url)
-    dest = tmp_path / "libnet.backup"
+    dest = tmp_path / "libnet.store.backup"
     dest.write_bytes(b"last week's backup")
     assert main(["backup", str(dest), "--config", config]) == 1
     assert capsys.readouterr().err == (
@@ -260,7 +260,7 @@ def test_restore_over_a_store_in_use_needs_force_and_the_open_store_sees_it(
 ) -> None:
     """The web app keeps its store open meanwhile: after the restore it reads the backup's."""
     config = write_config(tmp_path, store_url)
-    dest = tmp_path / "libnet.backup"
+    dest = tmp_path / "libnet.store.backup"
     assert main(["backup", str(dest), "--config", config]) == 0
     with network.engine.begin() as conn:
         conn.execute(schema.loan_events.delete())
@@ -280,7 +280,7 @@ def test_restore_waits_for_no_one_while_a_nightly_holds_the_lock(
     store: RecordStore, store_url: str, tmp_path: Path, capsys
 ) -> None:
     config = write_config(tmp_path, store_url)
-    dest = tmp_path / "libnet.backup"
+    dest = tmp_path / "libnet.store.backup"
     with data_dir_lock(tmp_path / "var"):
         assert main(["backup", str(dest), "--config", config]) == 0  # a backup takes no lock
         assert main(["restore", str(dest), "--force", "--config", config]) == 1

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from libnet import clusters
-from libnet.clusters import Grouped, assign_ids
-from libnet.store import RecordStore
+from libnet.store import RecordStore, clusters
+from libnet.store.clusters import Grouped, assign_ids
 from tests.libnet.test_store import entry, harvest
 
 

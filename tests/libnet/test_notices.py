@@ -31,7 +31,7 @@ from libnet.loans.mailer import (
     send_pending,
 )
 from libnet.loans.notices import LIBRARY_KINDS, PATRON_KINDS, Mailing, Notice, list_notices, render
-from libnet.schema import notices
+from libnet.store.schema import notices
 from tests.libnet.test_loans import MONDAY, PASSWORD, Network
 from tests.peers.postgres import free_port
 from tests.peers.smtp import HangUp, SmtpServer

@@ -21,11 +21,10 @@ from harvesters.run import harvest_all
 from index.grouping import apply_override
 from index.search import UnionIndex, result_json
 from index.update import index_path, update_index
-from libnet import clusters
 from libnet.cli import main
-from libnet.clusters import ALWAYS, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.store import open_store
+from libnet.store import clusters, open_store
+from libnet.store.clusters import ALWAYS, Override
 from tests.builders import book, iso2709
 from webapp import create_app
 from webapp.api.search import COMPLETE_PARAMETERS, SEARCH_PARAMETERS

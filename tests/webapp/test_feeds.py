@@ -17,10 +17,9 @@ from sqlalchemy import select
 from harvesters.run import harvest_all
 from index.search import UnionIndex
 from index.update import update_index
-from libnet import clusters
 from libnet.config import Config, StorageConfig
-from libnet.schema import records
-from libnet.store import open_store
+from libnet.store import clusters, open_store
+from libnet.store.schema import records
 from webapp import create_app
 
 ATOM = "http://www.w3.org/2005/Atom"

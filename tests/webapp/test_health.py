@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, update
 
 from libnet.cli import main
 from libnet.config import load_config
-from libnet.schema import nightly_runs
+from libnet.store.schema import nightly_runs
 from tests.peers.postgres import free_port
 from tests.test_nightly import write_config
 from webapp import create_app

@@ -20,7 +20,7 @@ from index.update import update_index
 from libnet import accounts
 from libnet.config import Config, LibraryConfig, MailConfig, SourceConfig, StorageConfig
 from libnet.loans import notices
-from libnet.schema import users
+from libnet.store.schema import users
 from tests.libnet.test_loans import Network
 from tests.peers.postgres import free_port
 from tests.webapp.test_api import rebase, strict

@@ -30,14 +30,14 @@ from werkzeug.serving import make_server
 from harvesters.run import harvest_all
 from index.grouping import apply_override
 from index.update import update_index
-from libnet import clusters as store_clusters
-from libnet.clusters import ALWAYS, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.records.bib import normalise
 from libnet.records.exports import DC_NS, OAI_DC_NS, dublin_core
 from libnet.records.marc import MARC_NS, parse_marcxml
-from libnet.schema import cluster_members, clusters, records
 from libnet.store import RecordStore, open_store
+from libnet.store import clusters as store_clusters
+from libnet.store.clusters import ALWAYS, Override
+from libnet.store.schema import cluster_members, clusters, records
 from tests.builders import book, iso2709
 from webapp import create_app
 from webapp.oai.records import ID_PREFIX

@@ -26,12 +26,11 @@ from index.grouping import apply_override
 from index.match import RULES
 from index.search import SORTS, Hit
 from index.update import update_index
-from libnet import clusters
-from libnet.clusters import ALWAYS, Override
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.records.formats import FORMATS
 from libnet.records.holdings import ITEM_STATUSES
-from libnet.store import open_store
+from libnet.store import clusters, open_store
+from libnet.store.clusters import ALWAYS, Override
 from tests.builders import book, iso2709
 from webapp import create_app
 from webapp.catalogue.search import MAX_PAGE, PAGE_SIZE, Search

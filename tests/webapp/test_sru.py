@@ -29,7 +29,7 @@ from werkzeug.serving import make_server
 
 from index.document import ClusterDoc
 from libnet.config import Config, StorageConfig
-from libnet.schema import clusters as cluster_table
+from libnet.store.schema import clusters as cluster_table
 from tests.peers import missing_peer
 from webapp import create_app
 from webapp.sru.cql_query import MAX_CLAUSES, MAX_QUERY_CHARS, MAX_TERM_CHARS

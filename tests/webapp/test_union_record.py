@@ -17,10 +17,9 @@ from pymarc import Field, Indicators, Subfield
 
 from harvesters.run import harvest_all
 from index.update import update_index
-from libnet import clusters
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.records.marc import MARC_NS, parse_iso2709, parse_marcxml, parse_marcxml_bytes
-from libnet.store import open_store
+from libnet.store import clusters, open_store
 from tests.builders import book, iso2709
 from webapp import create_app
 from webapp.oai.records import ID_PREFIX

@@ -16,14 +16,12 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, g, jsonify, make_response, request
 from flask_wtf.csrf import validate_csrf
-from sqlalchemy import select
 from wtforms.validators import ValidationError
 
 from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.loans.states import Actor, TransitionError, allowed
-from libnet.schema import users
 from webapp.errors import NoIndex, Refused, refused
 from webapp.limits import MAX_NOTE_CHARS
 from webapp.state import catalogue
@@ -203,9 +201,8 @@ def _patrons(conn, found: list[LoanRequest]) -> dict[int, dict[str, Any]]:
     ids = {r.patron_id for r in found}
     if not ids:
         return {}
-    query = select(users.c.id, users.c.name, users.c.card, users.c.email).where(users.c.id.in_(ids))
-    return {row.id: {"name": row.name, "card": row.card, "email": row.email}
-            for row in conn.execute(query)}  # fmt: skip
+    return {uid: {"name": c.name, "card": c.card, "email": c.email}
+            for uid, c in accounts.contacts(conn, ids).items()}  # fmt: skip
 
 
 def _sees_patron(r: LoanRequest, user: Account) -> bool:

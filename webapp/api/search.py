@@ -17,8 +17,8 @@ from flask import Blueprint, Response, abort, jsonify, redirect, request, url_fo
 
 from index.document import ClusterDoc
 from index.search import SORTS, UnionIndex, result_json
-from libnet import clusters
 from libnet.records.formats import FORMATS
+from libnet.store import clusters
 from webapp.api.openapi import document
 from webapp.errors import NoIndex
 from webapp.limits import (

@@ -18,15 +18,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, abort, current_app, g, request
 from flask_babel import gettext as _
 from lxml import etree
-from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from index.document import ClusterDoc
 from index.search import SORTS, Hit, UnionIndex
 from index.update import index_path
-from libnet.clusters import cluster_info
 from libnet.errors import LibnetError
-from libnet.schema import clusters
+from libnet.store.clusters import cluster_info, latest_changed
 from libnet.times import utc
 from webapp.errors import NoIndex
 from webapp.labels import FORMAT_LABELS
@@ -159,15 +157,10 @@ def _search_entries(
 
 def _latest_entries(index: UnionIndex, filters: Mapping[str, Sequence[str]]) -> list[Entry]:
     """The indexed clusters that changed last, newest first, that pass the filters."""
-    query = (
-        select(clusters.c.id, clusters.c.changed_at)
-        .where(clusters.c.members > 0)
-        .order_by(clusters.c.change_no.desc())
-        .limit(CHANGES_SCANNED if filters else 2 * FEED_ENTRIES)
-    )
+    scanned = CHANGES_SCANNED if filters else 2 * FEED_ENTRIES
     try:
         with catalogue().store.engine.connect() as conn:
-            latest = conn.execute(query).all()
+            latest = latest_changed(conn, scanned)
     except (SQLAlchemyError, LibnetError) as exc:
         current_app.logger.warning("the change feed cannot be read: %s", exc)
         abort(503, description=_("The catalogue is busy. Please try again later."))

@@ -7,10 +7,10 @@ from typing import Any
 from flask import Response, abort, make_response, redirect, render_template, request, url_for
 
 from index.document import ClusterDoc, describing, union_marc
-from libnet import published
-from libnet.published import MemberRecord
 from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
+from libnet.store import published
+from libnet.store.published import MemberRecord
 from webapp.catalogue.blueprint import chosen_home, pages, status_rank
 from webapp.state import Found, catalogue
 

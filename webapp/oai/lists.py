@@ -16,7 +16,7 @@ import re
 from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, timedelta
 
-from libnet.published import Selection
+from libnet.store.published import Selection
 from webapp.errors import OaiError
 from webapp.oai.records import check_format
 from webapp.state import catalogue

@@ -12,10 +12,10 @@ from lxml import etree
 from sqlalchemy import Connection
 
 from index.document import describing, union_marc
-from libnet import published
-from libnet.published import PublishedCluster
 from libnet.records.exports import OAI_DC_NS, OAI_DC_XSD, dublin_core
 from libnet.records.marc import MARC_NS, to_marcxml
+from libnet.store import published
+from libnet.store.published import PublishedCluster
 from webapp.errors import OaiError
 from webapp.oai.answer import OAI, stamp, sub
 from webapp.state import catalogue

@@ -2,7 +2,7 @@
 
 - A record is a cluster. Identifier `oai:libnet.kreis-re.de:cluster:<id>` with the id of the
   cluster's permalink; datestamp the time its members or one of their records last changed
-  (libnet.published), to the second. A cluster gone or merged into another stays as a
+  (libnet.store.published), to the second. A cluster gone or merged into another stays as a
   deleted header (deletedRecord "persistent").
 - marc21: the cluster's union record, index.document.union_marc, the same that SRU and the
   record page's exports hand out: 001 the cluster id, the describing member's bibliographic
@@ -31,8 +31,8 @@ from lxml import etree
 from sqlalchemy import Connection
 from werkzeug.exceptions import HTTPException
 
-from libnet import published
-from libnet.published import PublishedCluster
+from libnet.store import published
+from libnet.store.published import PublishedCluster
 from webapp.errors import OaiError
 from webapp.oai.answer import NOT_XML, OAI, error_element, oai_response, stamp, sub
 from webapp.oai.lists import GRANULARITY, ListState, read_token, selected, write_token

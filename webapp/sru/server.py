@@ -30,11 +30,11 @@ from flask import Blueprint, Response, current_app, request
 from lxml import etree
 
 from index.document import describing, union_marc
-from libnet import published
 from libnet.errors import LibnetError
 from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
 from libnet.records.marc import safe_parser, to_marcxml
+from libnet.store import published
 from webapp.errors import Diagnostic, NoIndex
 from webapp.sru.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, translate
 from webapp.state import catalogue

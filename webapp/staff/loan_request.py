@@ -7,17 +7,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms import HiddenField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from libnet import loans
+from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.loans.states import CANNOT_SUPPLY_REASONS, PAYERS, TRANSITIONS, TransitionError
 from libnet.numbers import whole_number
-from libnet.schema import users
 from webapp.forms import options
 from webapp.labels import ACTION_LABELS, PAYER_LABELS, REASON_LABELS, STAFF_STATE_LABELS
 from webapp.limits import MAX_NOTE_CHARS
@@ -133,15 +131,10 @@ def _patron(conn, r: LoanRequest, user: Account) -> dict[str, str] | None:
     supplier's staff see the requesting library, never the person."""
     if user.role == "librarian" and user.library not in (r.requesting_library, r.pickup_library):
         return None
-    row = conn.execute(
-        select(users.c.name, users.c.card, users.c.email).where(users.c.id == r.patron_id)
-    ).first()
-    return dict(row._mapping) if row else None
+    found = accounts.contact(conn, r.patron_id)
+    return {"name": found.name, "card": found.card, "email": found.email} if found else None
 
 
 def _user_names(conn, ids: set[int]) -> dict[int, str]:
     """Who made each change, as the history shows it: staff by name, a patron as "patron"."""
-    if not ids:
-        return {}
-    query = select(users.c.id, users.c.name, users.c.role).where(users.c.id.in_(ids))
-    return {row.id: row.name for row in conn.execute(query) if row.role != "patron"}
+    return accounts.staff_names(conn, ids)

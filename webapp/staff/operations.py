@@ -29,9 +29,9 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from index.update import index_state
-from libnet import nightly_runs
 from libnet.lock import is_held
-from libnet.store import Run
+from libnet.nightly_report import text as report_text
+from libnet.store import Run, nightly_runs
 from webapp.errors import NoIndex
 from webapp.labels import OUTCOME_LABELS
 from webapp.staff.blueprint import staff_user
@@ -81,7 +81,7 @@ def nightly_report(run_id: int) -> str:
         found = nightly_runs.get_run(conn, run_id)
     if found is None:
         abort(404)
-    text = nightly_runs.text(found.report) if found.report else ""
+    text = report_text(found.report) if found.report else ""
     return render_template("operations_nightly.html", run=found, text=text,
                            outcome_label=_outcome_label)  # fmt: skip
 

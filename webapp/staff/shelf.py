@@ -3,19 +3,17 @@ copies, lent by this library or borrowed for its patrons)."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
 from flask import render_template, request
-from sqlalchemy import select
 
 from libnet import loans
 from libnet.loans import LoanRequest
 from libnet.loans.states import State
 from libnet.numbers import whole_number
 from libnet.records.bib import BibRecord
-from libnet.schema import records
+from libnet.store.record_store import stored_bib
 from webapp.staff.blueprint import bp, chosen_library, staff_user
 from webapp.state import catalogue
 
@@ -70,12 +68,7 @@ def pull_slips() -> str:
 
 
 def _supplier_record(conn, r: LoanRequest) -> BibRecord | None:
-    row = conn.execute(
-        select(records.c.fields).where(
-            records.c.library == r.supplier, records.c.local_id == r.supplier_local_id
-        )
-    ).first()
-    return BibRecord.from_dict(json.loads(row.fields)) if row else None
+    return stored_bib(conn, r.supplier, r.supplier_local_id)
 
 
 def _first_call_number(slip: Slip) -> str:

@@ -28,8 +28,9 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import URL, Connection, create_engine, func, inspect, make_url, select, text
 
 from libnet.errors import LibnetError
-from libnet.schema import loan_requests, metadata, records
-from libnet.store import MIGRATIONS, open_store
+from libnet.store.database import MIGRATIONS
+from libnet.store.record_store import open_store
+from libnet.store.schema import loan_requests, metadata, records
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PGDUMP_MAGIC = b"PGDMP"

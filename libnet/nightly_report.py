@@ -1,21 +1,15 @@
-"""The nightly runs: the report of one run, the table that keeps them, the report as text.
+"""The nightly report: what one run of `libnet nightly` did, step by step, and the report as text.
 
-libnet/cli/nightly.py runs the night's steps and fills a NightlyReport; the operators' pages and
-the health check (webapp/) read the stored runs from here, so they never need the command.
+libnet/cli/nightly.py runs the night's steps and fills a NightlyReport; libnet/store/nightly_runs.py
+keeps it, and the operators' pages and the health check (webapp/) read it back from there and
+print it with `text`, so they never need the command.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
-
-from sqlalchemy import Connection, insert, select, update
-
-from libnet.schema import MAX_ID, nightly_runs
-from libnet.store import RecordStore
-from libnet.times import utc
 
 
 @dataclass(slots=True)
@@ -70,81 +64,6 @@ def _step_json(step: Step) -> dict[str, Any]:
     values = asdict(step)
     return {"outcome": step.outcome, "error": step.error, "seconds": round(step.seconds, 1),
             **values.pop("details")}  # fmt: skip
-
-
-# --------------------------------------------------------------------------- the store
-
-
-def start_run(store: RecordStore, at: datetime) -> int:
-    """A new run, marked running; its id."""
-    with store.write() as conn:
-        return conn.execute(
-            insert(nightly_runs).values(started_at=at, outcome="running", report="{}")
-        ).inserted_primary_key[0]
-
-
-def finish_run(store: RecordStore, report: NightlyReport) -> None:
-    text = json.dumps(report.to_json(), ensure_ascii=False)
-    with store.write() as conn:
-        conn.execute(
-            update(nightly_runs)
-            .where(nightly_runs.c.id == report.run)
-            .values(finished_at=report.finished_at, outcome=report.outcome, report=text)
-        )
-
-
-def close_interrupted(store: RecordStore) -> list[int]:
-    """Mark the runs still marked running as interrupted (the caller holds the lock)."""
-    with store.write() as conn:
-        ids = list(
-            conn.scalars(select(nightly_runs.c.id).where(nightly_runs.c.outcome == "running"))
-        )
-        if ids:
-            conn.execute(
-                update(nightly_runs).where(nightly_runs.c.id.in_(ids)).values(outcome="interrupted")
-            )
-    return ids
-
-
-@dataclass(frozen=True, slots=True)
-class StoredRun:
-    """A nightly run as the store keeps it."""
-
-    id: int
-    started_at: datetime
-    finished_at: datetime | None
-    outcome: str  # running, ok, failed, interrupted
-    report: dict[str, Any]
-
-
-def recent_runs(conn: Connection, limit: int = 10) -> list[StoredRun]:
-    """The latest nightly runs, newest first."""
-    query = select(nightly_runs).order_by(nightly_runs.c.id.desc()).limit(limit)
-    return [_stored(row) for row in conn.execute(query).mappings()]
-
-
-def get_run(conn: Connection, run_id: int) -> StoredRun | None:
-    if not 0 < run_id <= MAX_ID:  # no row has such an id, and PostgreSQL refuses to look
-        return None
-    row = conn.execute(select(nightly_runs).where(nightly_runs.c.id == run_id)).mappings().first()
-    return _stored(row) if row else None
-
-
-def last_finished(conn: Connection) -> StoredRun | None:
-    """The nightly run that finished last (ok or failed), None before the first."""
-    query = (
-        select(nightly_runs)
-        .where(nightly_runs.c.finished_at.is_not(None))
-        .order_by(nightly_runs.c.finished_at.desc())
-        .limit(1)
-    )
-    row = conn.execute(query).mappings().first()
-    return _stored(row) if row else None
-
-
-def _stored(row: Any) -> StoredRun:
-    return StoredRun(row["id"], utc(row["started_at"]), utc(row["finished_at"]), row["outcome"],
-                     json.loads(row["report"] or "{}"))  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the report as text

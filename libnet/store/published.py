@@ -2,7 +2,7 @@
 their member records (member_records: for the index, SRU, OAI-PMH and the record page).
 
 One cluster is one published record. Its datestamp is clusters.changed_at, which
-libnet.clusters sets whenever the cluster's members or their rules change (write_groups) or a
+libnet.store.clusters sets whenever the cluster's members or their rules change (write_groups) or a
 member's record changes in place (touch). A cluster left without members, gone or merged into
 another, is published as deleted, for good: its row is never removed.
 
@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, exists, func, or_, select, true
 
 from libnet.records.bib import BibRecord
-from libnet.schema import cluster_members, clusters, records
+from libnet.store.schema import cluster_members, clusters, records
 from libnet.times import utc
 
 

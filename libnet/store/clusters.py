@@ -18,17 +18,16 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from libnet.errors import StoreError
-from libnet.published import member_records
-from libnet.schema import (
+from libnet.store.database import utcnow
+from libnet.store.published import member_records
+from libnet.store.schema import (
     MAX_ID,
     cluster_members,
     cluster_overrides,
     clusters,
-    match_keys,
     records,
     store_state,
 )
-from libnet.store import utcnow
 
 NEVER, ALWAYS = "never", "always"
 
@@ -99,32 +98,6 @@ def _membership(conn: Connection, column: Any, values: Iterable[int]) -> dict[in
         )
         found.update(dict(conn.execute(query).all()))
     return found
-
-
-def records_with_keys(conn: Connection, keys: Iterable[str], limit: int) -> dict[str, list[int]]:
-    """key -> live record ids holding it; a key held by more than `limit` records is cut off."""
-    wanted = sorted(set(keys))
-    found: dict[str, list[int]] = {key: [] for key in wanted}
-    for start in range(0, len(wanted), 500):
-        query = select(match_keys.c.key, match_keys.c.record_id).where(
-            match_keys.c.key.in_(wanted[start : start + 500])
-        )
-        for key, record_id in conn.execute(query):
-            if len(found[key]) <= limit:
-                found[key].append(record_id)
-    return found
-
-
-def replace_keys(conn: Connection, keys: Mapping[int, Iterable[str]]) -> None:
-    """Set the blocking keys of these records (none for a deleted record)."""
-    ids = list(keys)
-    for start in range(0, len(ids), 500):
-        conn.execute(delete(match_keys).where(match_keys.c.record_id.in_(ids[start : start + 500])))
-    rows = [
-        {"key": key, "record_id": rid} for rid, record_keys in keys.items() for key in record_keys
-    ]
-    if rows:
-        conn.execute(insert(match_keys), rows)
 
 
 def overrides(conn: Connection) -> list[Override]:
@@ -323,6 +296,23 @@ def feed_parts(conn: Connection, upto: int, parts: int, per_member: float = 0.0)
             cuts.append(change_no)
             part += 1
     return cuts + [cuts[-1] if cuts else 0] * (parts - 1 - len(cuts))
+
+
+def count_changed_after(conn: Connection, change_no: int) -> int:
+    """How many clusters, tombstones included, changed after cluster change number `change_no`."""
+    query = select(func.count()).select_from(clusters).where(clusters.c.change_no > change_no)
+    return conn.execute(query).scalar_one()
+
+
+def latest_changed(conn: Connection, limit: int) -> list[tuple[int, datetime]]:
+    """(cluster id, changed at) of the `limit` clusters with members that changed last."""
+    query = (
+        select(clusters.c.id, clusters.c.changed_at)
+        .where(clusters.c.members > 0)
+        .order_by(clusters.c.change_no.desc())
+        .limit(limit)
+    )
+    return [tuple(row) for row in conn.execute(query)]
 
 
 def cluster_info(conn: Connection, cluster_id: int) -> ClusterInfo | None:

@@ -1,0 +1,87 @@
+"""Opening the record store: the engine, its migrations, and transactions that read and write.
+
+SQLite (WAL) by default, PostgreSQL through `database_url`. The Alembic migrations in
+migrations/ create and change the tables (schema.py) when the store opens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
+from libnet.errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that reads and then writes. On SQLite it takes the write lock at once
+    (BEGIN IMMEDIATE), waiting for another writer up to the busy timeout: a deferred one that
+    read first would fail at its first write, not wait, when another writer got there first.
+    On PostgreSQL it is a plain transaction."""
+    with engine.connect() as conn:
+        conn.info["immediate"] = True
+        with conn.begin():
+            yield conn
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def aware(mapping: Any) -> dict[str, Any]:
+    """Row values with datetimes in UTC (SQLite hands them back without a zone)."""
+    return {
+        key: value.replace(tzinfo=UTC)
+        if isinstance(value, datetime) and value.tzinfo is None
+        else value
+        for key, value in mapping.items()
+    }
+
+
+def migrated_engine(url: str, data_dir: Path | None = None) -> Engine:
+    """An engine on the database at a SQLAlchemy URL, created or migrated to the newest schema."""
+    if url.startswith("sqlite") and data_dir is not None:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        engine = create_engine(url, future=True)
+    except (SQLAlchemyError, ImportError) as exc:
+        raise StoreError(f"cannot use database {url!r}: {exc}") from None
+    if engine.dialect.name == "sqlite":
+        _sqlite_pragmas(engine)
+    try:
+        with engine.begin() as conn:
+            cfg = AlembicConfig()
+            cfg.set_main_option("script_location", str(MIGRATIONS))
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"cannot open the record store: {exc.orig}") from None
+    return engine
+
+
+def _sqlite_pragmas(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+        # Let SQLAlchemy's BEGIN, or our BEGIN IMMEDIATE, be the only transaction control.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.pop("immediate", False) else "BEGIN")

@@ -1,0 +1,259 @@
+"""Writing one library's harvest: the incoming records compared with the stored ones, and the
+difference written in one transaction, each add, change and delete with the next number of the
+store-wide change counter.
+
+A failed or killed harvest thus leaves that library as it was; the union index asks the change
+feed (record_store.py) for exactly what moved, deletions included.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, bindparam, select, update
+
+from libnet.errors import StoreError
+from libnet.records.harvested import RecordProblem
+from libnet.records.prepare import Prepared
+from libnet.store.database import transaction, utcnow
+from libnet.store.runs import insert_rejects
+from libnet.store.schema import harvest_runs, records, store_state
+
+_BATCH = 2000
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    added: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+
+
+class SuspiciousDelete(StoreError):
+    """A full harvest would delete more of a library than allowed: nothing was written."""
+
+
+class HarvestWriting:
+    """Writing harvests into the record store (a part of RecordStore)."""
+
+    engine: Engine
+
+    def apply_harvest(
+        self,
+        run_id: int,
+        library: str,
+        entries: Iterable[Prepared | RecordProblem],
+        *,
+        snapshot: bool,
+        max_delete_share: float,
+        force: bool = False,
+        cursor: str | None = None,
+        now: datetime | None = None,
+    ) -> Counts:
+        """Write one library's harvest in one transaction and close its run as ok.
+
+        `snapshot`: the entries are the whole catalogue, so a live record not among them is
+        deleted; more than `max_delete_share` of the library deleted so is refused
+        (SuspiciousDelete, nothing written) unless `force`.
+        """
+        now = now or utcnow()
+        with transaction(self.engine) as conn:
+            writer = _HarvestWriter(conn, run_id, library, now)
+            problems: list[RecordProblem] = []
+            for entry in entries:
+                if isinstance(entry, RecordProblem):
+                    problems.append(entry)
+                    if len(problems) >= _BATCH:
+                        writer.rejected += insert_rejects(conn, run_id, problems)
+                        problems.clear()
+                else:
+                    duplicate = writer.add(entry)
+                    if duplicate:
+                        problems.append(duplicate)
+            writer.rejected += insert_rejects(conn, run_id, problems)
+            if snapshot:
+                missing = writer.missing()
+                live = writer.live_before
+                if live and len(missing) > max_delete_share * live and not force:
+                    raise SuspiciousDelete(
+                        f"{library}: the harvest would delete {len(missing)} of {live} records "
+                        f"({len(missing) / live:.0%}, more than {max_delete_share:.0%}); "
+                        "nothing was changed (use --force if this is right)"
+                    )
+                writer.delete(missing)
+            counts = writer.finish()
+            conn.execute(
+                update(harvest_runs)
+                .where(harvest_runs.c.id == run_id)
+                .values(outcome="ok", finished_at=utcnow(), cursor=cursor, **asdict(counts))
+            )
+            return counts
+
+
+class _HarvestWriter:
+    """Compares one library's incoming records with the stored ones and writes the difference."""
+
+    def __init__(self, conn: Connection, run_id: int, library: str, now: datetime) -> None:
+        self.conn, self.run_id, self.library, self.now = conn, run_id, library, now
+        counter = select(store_state.c.value).where(store_state.c.key == "change_no")
+        if conn.dialect.name != "sqlite":
+            counter = counter.with_for_update()
+        self.change_no = conn.execute(counter).scalar_one()
+        # local_id -> (row id, content hash, deleted, source_id)
+        self.existing: dict[str, tuple[int, str, bool, str]] = {}
+        self.by_source: dict[str, str] = {}
+        query = select(
+            records.c.local_id,
+            records.c.id,
+            records.c.content_hash,
+            records.c.deleted,
+            records.c.source_id,
+        ).where(records.c.library == library)
+        for local_id, row_id, digest, deleted, source_id in conn.execute(query):
+            self.existing[local_id] = (row_id, digest, deleted, source_id)
+            if source_id:
+                self.by_source[source_id] = local_id
+        self.live_before = sum(1 for v in self.existing.values() if not v[2])
+        self.seen: set[str] = set()
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.touched: list[int] = []
+        self.added = self.changed = self.unchanged = self.deleted = self.rejected = 0
+
+    def next_change(self) -> int:
+        self.change_no += 1
+        return self.change_no
+
+    def add(self, entry: Prepared) -> RecordProblem | None:
+        """Take one incoming record; a second one with the same id is refused and reported."""
+        local_id = entry.local_id or self.by_source.get(entry.source_id, "")
+        if not local_id:
+            return None  # the deletion of a record this store never had
+        if local_id in self.seen:
+            return RecordProblem(
+                entry.source_id or local_id,
+                f"record id {local_id} delivered twice in one harvest; the first one is kept",
+                local_id,
+            )
+        self.seen.add(local_id)
+        old = self.existing.get(local_id)
+        if entry.deleted:
+            if old and not old[2]:
+                self._delete_row(old[0])
+            return None
+        if old and old[1] == entry.content_hash and not old[2]:
+            self.touched.append(old[0])
+            self.unchanged += 1
+        else:
+            values = {
+                "source_id": entry.source_id,
+                "syntax": entry.syntax,
+                "raw": entry.raw,
+                "content_hash": entry.content_hash,
+                "fields": entry.fields,
+                "deleted": False,
+                "last_changed": self.now,
+                "last_seen": self.now,
+                "run_id": self.run_id,
+                "change_no": self.next_change(),
+            }
+            if old is None:
+                self.inserts.append(
+                    {"library": self.library, "local_id": local_id, "first_seen": self.now} | values
+                )
+                self.added += 1
+            else:
+                self.updates.append({"row_id": old[0]} | values)
+                self.changed += 1
+        self._flush(_BATCH)
+        return None
+
+    def missing(self) -> list[int]:
+        """Row ids of live records the snapshot did not deliver."""
+        return [
+            row_id
+            for local_id, (row_id, _h, deleted, _s) in self.existing.items()
+            if not deleted and local_id not in self.seen
+        ]
+
+    def delete(self, row_ids: list[int]) -> None:
+        for row_id in row_ids:
+            self._delete_row(row_id)
+
+    def _delete_row(self, row_id: int) -> None:
+        self.conn.execute(
+            update(records)
+            .where(records.c.id == row_id)
+            .values(
+                deleted=True,
+                last_changed=self.now,
+                last_seen=self.now,
+                run_id=self.run_id,
+                change_no=self.next_change(),
+            )
+        )
+        self.deleted += 1
+
+    def _flush(self, at: int) -> None:
+        if len(self.inserts) >= at:
+            _insert_many(self.conn, self.inserts)
+            self.inserts = []
+        if len(self.updates) >= at:
+            stmt = update(records).where(records.c.id == bindparam("row_id"))
+            self.conn.execute(stmt, self.updates)
+            self.updates = []
+        if len(self.touched) >= at:
+            self.conn.execute(
+                update(records)
+                .where(records.c.id.in_(self.touched))
+                .values(last_seen=self.now, run_id=self.run_id)
+            )
+            self.touched = []
+
+    def finish(self) -> Counts:
+        self._flush(1)
+        self.conn.execute(
+            update(store_state).where(store_state.c.key == "change_no").values(value=self.change_no)
+        )
+        return Counts(self.added, self.changed, self.unchanged, self.deleted, self.rejected)
+
+
+def _insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:
+    """Insert record rows with the driver's executemany.
+
+    SQLAlchemy's own executemany spends more time preparing each row's parameters than SQLite
+    spends inserting it; a harvest inserts a library's records in one go, so the statement is
+    compiled once and each value goes through its column type's bind processor here.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    compiled = records.insert().compile(dialect=conn.dialect, column_keys=columns)
+    processors = {
+        name: records.c[name].type.dialect_impl(conn.dialect).bind_processor(conn.dialect)
+        for name in columns
+    }
+    cache: dict[tuple[str, object], object] = {}  # a harvest's rows share their timestamps
+
+    def value(name: str, raw: object) -> object:
+        process = processors[name]
+        if process is None or raw is None:
+            return raw
+        if isinstance(raw, datetime):
+            key = (name, raw)
+            if key not in cache:
+                cache[key] = process(raw)
+            return cache[key]
+        return process(raw)
+
+    if compiled.positional:
+        order = [compiled.binds[bind].key for bind in compiled.positiontup]
+        params: list[Any] = [tuple(value(name, row[name]) for name in order) for row in rows]
+    else:  # named placeholders: an insert's are its column names
+        params = [{name: value(name, row[name]) for name in columns} for row in rows]
+    conn.exec_driver_sql(str(compiled), params)
