@@ -24,7 +24,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from index.document import ClusterDoc, cluster_doc
-from index.grouping import update_clusters
+from index.grouping import ClusterReport, update_clusters
 from index.search import UnionIndex
 from index.writer import SCHEMA_VERSION
 from libnet.store import RecordStore, clusters, grouping_feed, published
@@ -74,14 +74,16 @@ def update_index(
     full: bool = False,
     progress: Progress | None = None,
     workers: int = 0,
+    grouped: ClusterReport | None = None,
 ) -> IndexReport:
     """Regroup changed records, then bring the index up to the clusters' latest change.
 
     `workers`: processes that write a new index folder, each a part of the clusters; 0 = one
-    per core when there are at least PART_MIN clusters for each.
+    per core when there are at least PART_MIN clusters for each. `grouped`: the grouping a
+    caller ran as a step of its own (the nightly), so it is not run again here.
     """
     started = time.monotonic()
-    regrouped = update_clusters(store, full=full)
+    regrouped = grouped if grouped is not None else update_clusters(store, full=full)
     link = index_path(data_dir)
     rebuilt = full or not link.exists() or read_cursor(link).schema != SCHEMA_VERSION
     before = 0 if not link.exists() else UnionIndex(link).count()

@@ -22,12 +22,16 @@ class Step:
     details: dict[str, Any] = field(default_factory=dict)
 
 
+STEPS = ("group", "index", "loans", "notices")  # after the harvest, in the order they run
+
+
 @dataclass(slots=True)
 class NightlyReport:
     run: int
     started_at: datetime
     finished_at: datetime | None = None
     libraries: list[dict[str, Any]] = field(default_factory=list)
+    group: Step = field(default_factory=Step)
     index: Step = field(default_factory=Step)
     loans: Step = field(default_factory=Step)
     notices: Step = field(default_factory=Step)
@@ -36,7 +40,7 @@ class NightlyReport:
     def errors(self) -> list[str]:
         """Every failure of the run, one line each, the library or step first."""
         found = [f"{lib['library']}: {lib['error']}" for lib in self.libraries if lib["error"]]
-        for name in ("index", "loans", "notices"):
+        for name in STEPS:
             step = getattr(self, name)
             if step.outcome == "failed":
                 found.append(f"{name}: {step.error}")
@@ -55,7 +59,7 @@ class NightlyReport:
             "finished_at": finished.isoformat() if finished else None,
             "seconds": round((finished - self.started_at).total_seconds(), 1) if finished else None,
             "libraries": self.libraries,
-            **{name: _step_json(getattr(self, name)) for name in ("index", "loans", "notices")},
+            **{name: _step_json(getattr(self, name)) for name in STEPS},
             "errors": self.errors,
         }
 
@@ -70,6 +74,7 @@ def _step_json(step: Step) -> dict[str, Any]:
 
 
 COUNTS = ("added", "changed", "unchanged", "deleted", "rejected")
+GROUP_WORDS = "{records} changed records regrouped, {clusters} clusters changed"
 INDEX_WORDS = (
     "{records} changed records regrouped; clusters {added} added, {changed} changed, "
     "{removed} removed; {total} in the index"
@@ -92,6 +97,8 @@ def text(report: dict[str, Any]) -> str:
         lines += _library_lines(lib)
     index, timers, mail = report["index"], report["loans"], report["notices"]
     lines.append("")
+    if "group" in report:  # reports of runs before grouping was a step of its own have none
+        lines.append("Grouping: " + _step_text(report["group"], GROUP_WORDS))
     lines.append("Index: " + _step_text(index, INDEX_WORDS))
     if timers.get("moved_on") is not None:
         timers = timers | {key: len(timers[key]) for key in ("moved_on", "overdue", "left")}

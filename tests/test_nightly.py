@@ -96,6 +96,29 @@ def test_a_good_night_harvests_indexes_and_keeps_its_report(
     assert second["index"]["records"] == 0 and second["index"]["rebuilt"] is False
 
 
+def test_grouping_is_a_step_of_its_own_between_the_harvest_and_the_index(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path)
+    (tmp_path / "marl.mrc").write_bytes(  # Marl holds Datteln's edition: one cluster of two
+        iso2709(book("marl-1", isbn="978-3-16-148410-0", title="Buch aus datteln"))
+    )
+    assert main(["nightly", "--config", str(config), "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["group"] | {"seconds": 0} == {
+        "outcome": "ok", "error": "", "seconds": 0, "records": 3, "clusters": 2,
+        "one_pass": True,
+    }  # fmt: skip
+    assert (report["index"]["records"], report["index"]["total"]) == (3, 2)
+    assert main(["nightly", "--config", str(config)]) == 0  # nothing changed
+    out, err = capsys.readouterr()
+    assert "Grouping: 0 changed records regrouped, 0 clusters changed (" in out
+    assert out.index("Grouping:") < out.index("Index:")
+    steps = [line.split(" INFO ")[1].split()[0] for line in err.splitlines() if " finished " in line
+             and "step=" in line]  # fmt: skip
+    assert steps == ["group", "index", "loans", "notices"]
+
+
 def test_a_failing_library_fails_the_run_not_the_others_and_the_operators_hear_of_it(
     tmp_path: Path, smtp: SmtpServer, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -1,15 +1,18 @@
-"""`libnet nightly`: every library harvested, the index brought up to date, the loan timers
-run, the notices sent, and a report of it all for the operators.
+"""`libnet nightly`: every library harvested, the changed records grouped into clusters, the
+index brought up to date, the loan timers run, the notices sent, and a report of it all for
+the operators.
 
 `run_nightly()` does the steps in that order; each step's failure is noted in the report and
 the next step still runs (a library whose server is down does not keep the others' records
-out of the index, nor the loan timers from running). The caller holds the data directory's
+out of the index, nor the loan timers from running; a failed grouping is tried once more by
+the index step). The caller holds the data directory's
 lock (libnet.lock), so exactly one run works at a time and a run still marked running in the
 store was killed: the next run marks it interrupted.
 
-The harvest and the index are stages of their own (harvesters/, index/): `cmd_nightly` wires
-them in as the `harvest` and `index` callables, whose results `run_nightly` reads by their
-attributes (HarvestResult, IndexResult), so a test can run the night with any stand-ins.
+The harvest, the grouping and the index are stages of their own (harvesters/, index/):
+`cmd_nightly` wires them in as the `harvest`, `group` and `index` callables, whose results
+`run_nightly` reads by their attributes (HarvestResult, GroupResult, IndexResult), so a test
+can run the night with any stand-ins.
 
 The report is kept in the store (table nightly_runs, libnet.store.nightly_runs), written as
 JSON into data_dir/reports/, and, as [nightly] mail_report says, queued as a notice to each
@@ -61,6 +64,14 @@ class HarvestResult(Protocol):
     def counts(self) -> Any: ...
 
 
+class GroupResult(Protocol):
+    """What the report reads of a grouping (index.grouping.ClusterReport)."""
+
+    records: int
+    changed: frozenset[int]
+    one_pass: bool
+
+
 class IndexResult(Protocol):
     """What the report reads of an index update (index.update.IndexReport)."""
 
@@ -80,9 +91,16 @@ class IndexResult(Protocol):
 def cmd_nightly(config: Config, args: argparse.Namespace) -> int:
     """Everything a night does, one run at a time; the report on stdout, the log on stderr."""
     from harvesters.run import harvest_all
+    from index.grouping import update_clusters
     from index.update import update_index
 
     setup_logging(logging.INFO)
+    grouped = []  # the grouping step's report, which the index step then need not redo
+
+    def group() -> GroupResult:
+        grouped.append(update_clusters(store))
+        return grouped[-1]
+
     with data_dir_lock(config.storage.data_dir):
         store = open_configured(config)
         try:
@@ -90,7 +108,10 @@ def cmd_nightly(config: Config, args: argparse.Namespace) -> int:
                 config,
                 store,
                 harvest=lambda: harvest_all(config, store),
-                index=lambda: update_index(store, config.storage.data_dir),
+                group=group,
+                index=lambda: update_index(
+                    store, config.storage.data_dir, grouped=grouped[-1] if grouped else None
+                ),
             )
         finally:
             store.close()
@@ -110,6 +131,7 @@ def run_nightly(
     store: RecordStore,
     *,
     harvest: Callable[[], Sequence[HarvestResult]],
+    group: Callable[[], GroupResult],
     index: Callable[[], IndexResult],
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> NightlyReport:
@@ -122,6 +144,7 @@ def run_nightly(
     with run_context(report.run):
         log.info("nightly started")
         _harvest(report, store, harvest)
+        report.group = _step("group", lambda: _group_details(group()))
         report.index = _step("index", lambda: _index_details(index()))
         report.loans = _step("loans", lambda: _timers(config, store))
         report.notices = _step("notices", lambda: _send(config, store))
@@ -191,6 +214,11 @@ def _step(name: str, work: Callable[[], dict[str, Any]]) -> Step:
 
 def _reason(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {one_line(exc)}"
+
+
+def _group_details(result: GroupResult) -> dict[str, Any]:
+    return {"records": result.records, "clusters": len(result.changed),
+            "one_pass": result.one_pass}  # fmt: skip
 
 
 def _index_details(result: IndexResult) -> dict[str, Any]:
