@@ -32,7 +32,6 @@ from libnet.cli.serve import at_least_one, cmd_serve, port
 from libnet.cli.users import cmd_users
 from libnet.config import load_config
 from libnet.errors import ConfigError, LibnetError, one_line
-from libnet.lock import AlreadyRunning
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -232,18 +231,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"libnet: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except AlreadyRunning as exc:
-        print(f"libnet: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except LibnetError as exc:
-        print(f"libnet: {exc}", file=sys.stderr)
-        return EXIT_FAILED
-    except BrokenPipeError:
+    except BrokenPipeError:  # the reader went away (`libnet runs | head`)
         return EXIT_OK
     except SQLAlchemyError as exc:
         print(f"libnet: the record store failed: {one_line(exc)}", file=sys.stderr)
         return EXIT_FAILED
-    except OSError as exc:
+    except (LibnetError, OSError) as exc:  # AlreadyRunning among them
         print(f"libnet: {exc}", file=sys.stderr)
         return EXIT_FAILED
 
