@@ -25,6 +25,7 @@ from sqlalchemy import Connection
 
 from index.blocking import MAX_BLOCK, blocking_keys
 from index.editions import cluster_facts
+from index.errors import UnknownRecord
 from index.facts import Facts, record_facts
 from libnet.records.bib import BibRecord
 from libnet.store import RecordStore, grouping_feed
@@ -271,7 +272,7 @@ def apply_override(store: RecordStore, override: Override) -> set[int]:
         ids = store_clusters.record_ids(conn, [override.a, override.b])
         for pair in (override.a, override.b):
             if pair not in ids:
-                raise LookupError(f"no record {pair[1]!r} of library {pair[0]!r}")
+                raise UnknownRecord(f"no record {pair[1]!r} of library {pair[0]!r}")
         store_clusters.add_override(conn, override)
         touched = store_clusters.cluster_of(conn, ids.values())
         before = store_clusters.members_of(conn, set(touched.values()))

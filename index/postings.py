@@ -15,6 +15,7 @@ from whoosh.reading import TermNotFound
 from whoosh.searching import Searcher
 from whoosh.util.numeric import byte_to_length
 
+from index.errors import WhooshChanged
 from index.hits import EMPTY_DOCS
 
 # field-length bytes to lengths, as Whoosh decodes them
@@ -44,7 +45,7 @@ def read_postings(
             continue
         matcher = reader._codec.postings_reader(terms._postfile, info, reader.schema[field].format)
         if not isinstance(matcher, W3LeafMatcher):
-            raise TypeError(f"unexpected posting reader {type(matcher).__name__}")
+            raise WhooshChanged(f"unexpected posting reader {type(matcher).__name__}")
         while True:
             matcher._read_data()
             deltas, weights = matcher._data[0], matcher._data[1]

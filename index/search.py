@@ -26,6 +26,7 @@ from index.analysis import (
     words,
 )
 from index.document import ClusterDoc, Holding
+from index.errors import BadSearch
 from index.suggest import NOT_WORDS, OPERATORS, complete, corrected
 from index.vectors import Snapshot
 from index.writer import schema, write
@@ -284,12 +285,12 @@ def _hit(data: dict, home: str) -> Hit:
 
 def _check(filters: Mapping[str, Sequence[str]], sort: str, page: int, page_size: int) -> None:
     if sort not in SORTS:
-        raise ValueError(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
+        raise BadSearch(f"unknown sort {sort!r}; one of {', '.join(SORTS)}")
     unknown = set(filters) - set(FILTER_FIELDS)
     if unknown:
-        raise ValueError(f"cannot filter on {', '.join(sorted(unknown))}")
+        raise BadSearch(f"cannot filter on {', '.join(sorted(unknown))}")
     if page < 1 or page_size < 1:
-        raise ValueError("page and page_size start at 1")
+        raise BadSearch("page and page_size start at 1")
 
 
 # per sort, the sortable columns (name, descending) after which ties go by document number

@@ -24,6 +24,7 @@ from pathlib import Path
 from sqlalchemy import Connection
 
 from index.document import ClusterDoc, cluster_doc
+from index.errors import NotTheIndexLink
 from index.grouping import ClusterReport, update_clusters
 from index.search import UnionIndex
 from index.writer import SCHEMA_VERSION
@@ -238,7 +239,7 @@ def _switch(link: Path, folder: Path) -> None:
     """Point the index link at a new build in one rename, then remove the old build."""
     old = link.resolve() if link.is_symlink() else None
     if link.exists() and not link.is_symlink():
-        raise OSError(f"{link} is a folder, not the index link libnet keeps; move it away")
+        raise NotTheIndexLink(f"{link} is a folder, not the index link libnet keeps; move it away")
     temporary = link.with_name(f"{link.name}.new")
     temporary.unlink(missing_ok=True)
     temporary.symlink_to(folder.name)

@@ -28,6 +28,7 @@ from whoosh import query
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from index.errors import WhooshChanged
 from index.facets import Facet
 from index.hits import EMPTY_DOCS, Matches, add_where_present, all_of, any_of, in_order
 from index.postings import LENGTHS, length_bytes, read_postings
@@ -68,7 +69,7 @@ class Snapshot:
         self._cached_bytes = 0
         self._weighting = searcher.weighting
         if not isinstance(self._weighting, BM25F):
-            raise TypeError("the fast path scores with BM25F, the searcher does not")
+            raise WhooshChanged("the fast path scores with BM25F, the searcher does not")
         for field in sort_fields:  # loaded now, not by the first search that sorts (~1 s)
             self.column(field)
 

@@ -19,6 +19,7 @@ from index.analysis import (
     text_analyzer,
 )
 from index.document import ClusterDoc
+from index.errors import WriteRefused, WriterFailed
 from index.suggest import completions
 from libnet.processes import end_with_parent
 
@@ -91,7 +92,7 @@ def write(
     from whoosh.writing import SegmentWriter
 
     if parts and not fresh:
-        raise ValueError("only a fresh index is written by several processes")
+        raise WriteRefused("only a fresh index is written by several processes")
     # a fresh build sorts each segment's postings in memory: Whoosh's external sort pickles
     # every posting to a run file and back, which costs more than the indexing itself
     limitmb = 3072 if fresh else 256
@@ -110,7 +111,7 @@ def write(
         for doc in docs:
             # update_document deletes only committed documents: a repeat would be kept twice
             if doc.id in seen:
-                raise ValueError(f"cluster {doc.id} given twice in one write")
+                raise WriteRefused(f"cluster {doc.id} given twice in one write")
             seen.add(doc.id)
             if fresh:
                 writer.add_document(**_fields(doc))
@@ -159,7 +160,7 @@ def write(
                 except EOFError:
                     process = started[index][0]
                     process.join()
-                    raise RuntimeError(
+                    raise WriterFailed(
                         f"an index writer process failed (exit status {process.exitcode})"
                     ) from None
                 told(index, message[1])

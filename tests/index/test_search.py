@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 from index.document import ClusterDoc, Holding, cluster_doc
+from index.errors import BadSearch
 from index.search import UnionIndex
+from libnet.errors import LibnetError
 from libnet.records.bib import BibRecord, normalise
 from tests.builders import book
 from tests.index.whoosh_reference import search_with_whoosh
@@ -421,3 +423,10 @@ def test_long_prefix_is_compared_beyond_the_stored_key(tmp_path: Path) -> None:
     assert union.complete(long_title + "über Bü") == [
         " ".join((long_title + "über Bücher").split())
     ]
+
+
+def test_a_search_the_index_cannot_do_raises_its_own_error(catalogue: UnionIndex) -> None:
+    for asked in ({"sort": "colour"}, {"filters": {"colour": ["red"]}}, {"page": 0}):
+        with pytest.raises(BadSearch) as caught:
+            catalogue.search("*", **asked)
+        assert isinstance(caught.value, LibnetError) and isinstance(caught.value, ValueError)
