@@ -412,7 +412,7 @@ class SmallCatalogue:
     def export(self, library: str, *records: pymarc.Record) -> None:
         self.exports[library] = list(records)
 
-    def harvest(self) -> None:
+    def harvest(self, *, index: bool = True) -> None:
         libraries = []
         for code, exported in self.exports.items():
             path = self.dir / f"{code}.mrc"
@@ -422,7 +422,8 @@ class SmallCatalogue:
                                            isil=f"DE-T-{code}", max_delete_share=1.0))  # fmt: skip
         self.config = Config(self.config.path, self.config.storage, tuple(libraries))
         assert all(report.ok for report in harvest_all(self.config, self.store))
-        update_index(self.store, self.config.storage.data_dir)
+        if index:
+            update_index(self.store, self.config.storage.data_dir)
 
     def join(self, a: tuple[str, str], b: tuple[str, str]) -> None:
         """What `libnet clusters join` does."""
@@ -536,6 +537,21 @@ def test_a_gone_or_merged_cluster_is_published_as_deleted_for_good(small, oai_sc
     assert survivor.find(".//oai:header", NS).get("status") is None
     marc = parse_marcxml(survivor.find(".//marc:record", NS))
     assert {f["a"] for f in marc.get_fields("035")} == {"(DE-T-herten)h3", "(DE-T-herten)h4"}
+
+
+def test_between_a_harvest_and_its_grouping_every_list_calls_an_emptied_cluster_deleted(
+    small, oai_schema
+) -> None:
+    small.export("marl", book("m1"), book("m2", "Ruhm", isbn=""))
+    small.harvest()
+    ruhm = small.cluster_of("marl", "m2")
+    small.export("marl", book("m1"))  # Ruhm leaves Marl's export; not yet regrouped
+    small.harvest(index=False)
+    ask = small.ask(oai_schema)
+    for verb in ("ListIdentifiers", "ListRecords"):
+        assert header_of(ask(verb=verb, metadataPrefix="marc21"), ruhm).get("status") == "deleted"
+    root = ask(verb="GetRecord", identifier=f"{ID_PREFIX}{ruhm}", metadataPrefix="marc21")
+    assert root.find(".//oai:header", NS).get("status") == "deleted"
 
 
 def test_a_record_with_a_control_character_still_gives_valid_xml(small, oai_schema) -> None:

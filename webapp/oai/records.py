@@ -56,6 +56,14 @@ def record_elements(
     return answer
 
 
+def header_elements(conn: Connection, found: list[PublishedCluster]) -> list[etree._Element]:
+    """The headers of a list, deleted where record_elements would say deleted."""
+    members = published.member_records(conn, [c.id for c in found if not c.deleted], raw=False)
+    return [
+        header_element(c, gone=not c.deleted and describing(members[c.id]) is None) for c in found
+    ]
+
+
 def header_element(cluster: PublishedCluster, gone: bool = False) -> etree._Element:
     header = etree.Element(f"{OAI}header")
     if cluster.deleted or gone:
