@@ -155,22 +155,29 @@ def _condition(selection: Selection) -> Any:
 
 
 def _published(conn: Connection, rows: list[Any]) -> list[PublishedCluster]:
-    """Rows of _COLUMNS as published clusters, with the libraries of the live ones."""
+    """Rows of _COLUMNS as published clusters, with the libraries of the live ones.
+
+    A cluster whose member records were all deleted since it was last grouped (between a
+    harvest and the grouping after it) is deleted too: it describes nothing any more.
+    """
     live = [row.id for row in rows if not row.deleted]
     libraries: dict[int, set[str]] = {cid: set() for cid in live}
+    has_live_record: set[int] = set()
     for start in range(0, len(live), 500):
         query = (
-            select(cluster_members.c.cluster_id, records.c.library)
+            select(cluster_members.c.cluster_id, records.c.library, records.c.deleted)
             .join(records, records.c.id == cluster_members.c.record_id)
             .where(cluster_members.c.cluster_id.in_(live[start : start + 500]))
             .distinct()
         )
-        for cid, library in conn.execute(query):
+        for cid, library, deleted in conn.execute(query):
             libraries[cid].add(library)
+            if not deleted:
+                has_live_record.add(cid)
     return [
         PublishedCluster(
-            row.id, utc(row.changed_at), bool(row.deleted), row.change_no,
-            tuple(sorted(libraries.get(row.id, ()))),
+            row.id, utc(row.changed_at), row.id not in has_live_record, row.change_no,
+            tuple(sorted(libraries[row.id])) if row.id in has_live_record else (),
         )
         for row in rows
     ]  # fmt: skip

@@ -43,7 +43,8 @@ def record_elements(
     for cluster in found:
         best = None if cluster.deleted else describing(members[cluster.id])
         record = etree.Element(f"{OAI}record")
-        # a live cluster whose records were all deleted since it was grouped is gone too
+        # published marks a cluster without live records deleted; a harvest that deleted them
+        # between that read and this one leaves none to describe it either
         record.append(header_element(cluster, gone=best is None))
         if best is not None:
             metadata = sub(record, "metadata")
@@ -54,14 +55,6 @@ def record_elements(
                 metadata.append(dublin_core(best.bib))
         answer.append(record)
     return answer
-
-
-def header_elements(conn: Connection, found: list[PublishedCluster]) -> list[etree._Element]:
-    """The headers of a list, deleted where record_elements would say deleted."""
-    members = published.member_records(conn, [c.id for c in found if not c.deleted], raw=False)
-    return [
-        header_element(c, gone=not c.deleted and describing(members[c.id]) is None) for c in found
-    ]
 
 
 def header_element(cluster: PublishedCluster, gone: bool = False) -> etree._Element:

@@ -36,13 +36,7 @@ from libnet.store.published import PublishedCluster
 from webapp.errors import OaiError
 from webapp.oai.answer import NOT_XML, OAI, error_element, oai_response, stamp, sub
 from webapp.oai.lists import GRANULARITY, ListState, read_token, selected, write_token
-from webapp.oai.records import (
-    FORMATS,
-    ID_PREFIX,
-    check_format,
-    header_elements,
-    record_elements,
-)
+from webapp.oai.records import FORMATS, ID_PREFIX, check_format, header_element, record_elements
 from webapp.state import catalogue
 
 bp = Blueprint("oai", __name__)
@@ -199,7 +193,7 @@ def _list(verb: str, args: Mapping[str, str]) -> etree._Element:
         if verb == "ListRecords":
             answer.extend(record_elements(conn, found, state.prefix))
         else:
-            answer.extend(header_elements(conn, found))
+            answer.extend(header_element(cluster) for cluster in found)
     if more or state.cursor:
         sent = state.cursor + len(found)
         total = max(size or 0, sent + int(more))
