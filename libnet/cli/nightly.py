@@ -95,14 +95,14 @@ def cmd_nightly(config: Config, args: argparse.Namespace) -> int:
     from index.update import update_index
 
     setup_logging(logging.INFO)
-    grouped = []  # the grouping step's report, which the index step then need not redo
-
-    def group() -> GroupResult:
-        grouped.append(update_clusters(store))
-        return grouped[-1]
-
     with data_dir_lock(config.storage.data_dir):
         store = open_configured(config)
+        grouped = []  # the grouping step's report, which the index step then need not redo
+
+        def group() -> GroupResult:
+            grouped.append(update_clusters(store))
+            return grouped[-1]
+
         try:
             report = run_nightly(
                 config,
