@@ -155,6 +155,8 @@ def contacts(conn: Connection, user_ids: Collection[int]) -> dict[int, Contact]:
 
 def staff_names(conn: Connection, user_ids: Collection[int]) -> dict[int, str]:
     """user id -> name, for those of these accounts that are staff (not patrons)."""
+    if not user_ids:
+        return {}
     query = select(users.c.id, users.c.name, users.c.role).where(users.c.id.in_(user_ids))
     return {row.id: row.name for row in conn.execute(query) if row.role != "patron"}
 
