@@ -79,8 +79,6 @@ from libnet.store.schema import loan_events, loan_requests
 from libnet.times import utc
 from webapp.wsgi import DEFAULT_THREADS
 
-ROOT = Path(__file__).resolve().parents[1]
-
 TARGET_RECORDS = 100_000
 TARGET_P95_MS = 300
 WARMUP_SECONDS = 10  # logins, and each worker's first search loads the index's arrays

@@ -47,8 +47,6 @@ from bench.search import _latency, child, harvest, percentile, query_mix
 from libnet.demo import generate
 from webapp.wsgi import DEFAULT_THREADS, READY_MESSAGE
 
-ROOT = Path(__file__).resolve().parents[1]
-
 WORKERS = 2
 TARGET_RECORDS = 100_000
 TARGET_RATE = 100  # requests/s
