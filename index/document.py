@@ -31,7 +31,6 @@ order (libnet.store.published.member_records), and:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
 
@@ -42,13 +41,13 @@ from libnet.config import LibraryConfig
 from libnet.records.bib import BibRecord
 from libnet.records.marc import parse_stored
 from libnet.store.published import MemberRecord
+from libnet.xml_text import xml_text
 
 # item statuses (libnet.records.holdings.ITEM_STATUSES) as the 852 $z names them
 STATUS_NOTES = {"available": "verfügbar", "on_loan": "ausgeliehen", "lost": "vermisst",
                 "not_for_loan": "nicht ausleihbar"}  # fmt: skip
 _COMPLETENESS_SKIP = frozenset(("library", "local_id", "items"))
 _DROPPED = frozenset(("001", "003", "005", "852"))
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,7 +178,7 @@ def union_marc(
                 numbers.update(field.get_subfields("a"))
     for member in live:
         library = by_code.get(member.library)
-        number = _xml_text(f"({library.isil if library and library.isil else member.library})"
+        number = xml_text(f"({library.isil if library and library.isil else member.library})"
                            f"{member.local_id}")  # fmt: skip
         if number not in numbers:
             numbers.add(number)
@@ -205,7 +204,7 @@ def _holdings(doc: ClusterDoc, libraries: dict[str, LibraryConfig]) -> list[pyma
         note = ", ".join(f"{n} {STATUS_NOTES[s]}" for s, n in counts.items() if s in STATUS_NOTES)
         if note:
             subfields.append(("z", note))
-        found.append(_field("852", [(code, _xml_text(value)) for code, value in subfields]))
+        found.append(_field("852", [(code, xml_text(value)) for code, value in subfields]))
     return found
 
 
@@ -220,13 +219,9 @@ def _field(tag: str, subfields: list[tuple[str, str]]) -> pymarc.Field:
 def _xml_safe(field: pymarc.Field) -> pymarc.Field:
     """The field without characters XML 1.0 cannot carry: one record must not break a page."""
     if field.is_control_field():
-        return pymarc.Field(field.tag, data=_xml_text(field.data or ""))
+        return pymarc.Field(field.tag, data=xml_text(field.data or ""))
     return pymarc.Field(
         tag=field.tag,
         indicators=field.indicators,
-        subfields=[pymarc.Subfield(code, _xml_text(value)) for code, value in field.subfields],
+        subfields=[pymarc.Subfield(code, xml_text(value)) for code, value in field.subfields],
     )
-
-
-def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("", text)

@@ -9,7 +9,6 @@ last, from the store's cluster change feed. Both take `library=` and `format=` (
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,6 +25,7 @@ from index.update import index_path
 from libnet.errors import LibnetError
 from libnet.store.clusters import cluster_info, latest_changed
 from libnet.times import utc
+from libnet.xml_text import xml_text
 from webapp.errors import NoIndex
 from webapp.labels import FORMAT_LABELS
 from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
@@ -40,7 +40,6 @@ FEED_FILTERS = ("library", "format")
 CHANGES_SCANNED = 1000  # "new in Marl": look this far back in the change feed for 50 of Marl's
 SUGGESTIONS = 10
 # XML 1.0 has no way to write these; a MARC record may still carry one
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 bp = Blueprint("feeds", __name__)
 
@@ -270,9 +269,9 @@ def _add(
     """A child element; text and attribute values lose the characters XML cannot hold."""
     element = etree.SubElement(parent, f"{{{namespace}}}{name}")
     for key, value in attributes.items():
-        element.set(key, _NOT_XML.sub("", value))
+        element.set(key, xml_text(value))
     if text is not None:
-        element.text = _NOT_XML.sub("", text)
+        element.text = xml_text(text)
     return element
 
 

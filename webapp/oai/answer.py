@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
 from flask import Response, request
 from lxml import etree
 
+from libnet.xml_text import xml_text
 from webapp.errors import OaiError
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 OAI_XSD = "http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 OAI = f"{{{OAI_NS}}}"
-# characters XML 1.0 cannot carry; a library's record may hold one, and one record must
-# not break a whole page for every harvester
-NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def error_element(error: OaiError) -> etree._Element:
     element = etree.Element(f"{OAI}error", code=error.code)
-    element.text = NOT_XML.sub("\ufffd", str(error))
+    element.text = xml_text(str(error), "\ufffd")
     return element
 
 

@@ -33,8 +33,9 @@ from werkzeug.exceptions import HTTPException
 
 from libnet.store import published
 from libnet.store.published import PublishedCluster
+from libnet.xml_text import NOT_XML
 from webapp.errors import OaiError
-from webapp.oai.answer import NOT_XML, OAI, error_element, oai_response, stamp, sub
+from webapp.oai.answer import OAI, error_element, oai_response, stamp, sub
 from webapp.oai.lists import GRANULARITY, ListState, read_token, selected, write_token
 from webapp.oai.records import FORMATS, ID_PREFIX, check_format, header_element, record_elements
 from webapp.state import catalogue

@@ -21,7 +21,6 @@ cannot be built is a surrogate diagnostic in its place.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -35,6 +34,7 @@ from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
 from libnet.records.marc import safe_parser, to_marcxml
 from libnet.store import published
+from libnet.xml_text import xml_text
 from webapp.errors import Diagnostic, NoIndex
 from webapp.sru.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, translate
 from webapp.state import catalogue
@@ -241,7 +241,7 @@ def _explain(version: str) -> etree._Element:
 
     def add(parent: etree._Element, tag: str, text: str = "", **attributes: str) -> etree._Element:
         element = etree.SubElement(parent, f"{{{ZEEREX}}}{tag}", attributes)
-        element.text = _xml_text(text) if text else None
+        element.text = xml_text(text, "\ufffd") if text else None
         return element
 
     server = add(explain, "serverInfo", protocol="SRU", version=version, transport="http")
@@ -288,7 +288,7 @@ class _Writer:
 
     def add(self, parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
         element = etree.SubElement(parent, f"{{{self.sru}}}{tag}")
-        element.text = None if text is None else _xml_text(text)
+        element.text = None if text is None else xml_text(text, "\ufffd")
         return element
 
     def diagnostic(self, diagnostic: Diagnostic) -> etree._Element:
@@ -296,7 +296,7 @@ class _Writer:
         for tag in ("uri", "details", "message"):
             text = getattr(diagnostic, tag)
             if text:
-                etree.SubElement(element, f"{{{self.diag}}}{tag}").text = _xml_text(text)
+                etree.SubElement(element, f"{{{self.diag}}}{tag}").text = xml_text(text, "\ufffd")
         return element
 
     def escaping(self, parent: etree._Element, escaping: str) -> None:
@@ -353,11 +353,3 @@ def _echo(out: _Writer, root: etree._Element, answer: _Answer, params: Mapping[s
     out.escaping(echo, answer.escaping)
     if operation == "searchRetrieve" and params.get("recordSchema"):
         out.add(echo, "recordSchema", params["recordSchema"])
-
-
-# what XML 1.0 cannot carry: control characters, lone surrogates, U+FFFE and U+FFFF
-_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
-
-
-def _xml_text(text: str) -> str:
-    return _NOT_XML.sub("\ufffd", text)
