@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from libnet.errors import ConfigError
-from libnet.records.holdings import PROFILES, HoldingsProfile
+from libnet.patron_config import PatronsConfig, read_patrons
+from libnet.records.holdings import KOHA, HoldingsProfile, profile_from_config
 
 SOURCE_TYPES = ("marc", "sru", "oai")
 SRU_VERSIONS = ("1.1", "1.2", "2.0")
@@ -55,9 +56,14 @@ class LibraryConfig:
     source: SourceConfig
     isil: str = ""
     id_field: str = "001"  # the field holding the library's record id: "001" or e.g. "035$a"
-    holdings: HoldingsProfile = PROFILES["koha"]
+    holdings: HoldingsProfile = KOHA
     max_delete_share: float = 0.3  # a full harvest deleting more than this share is refused
     email: str = ""  # where the loan network's notices to the library go; "": none are sent
+    # where its patrons' cards and PINs are checked
+    patrons: PatronsConfig = field(default_factory=PatronsConfig)
+    card_prefixes: tuple[str, ...] = ()  # a card number starting so is this library's
+    signup_text: str = ""  # on the login page: how to get an account at this library
+    pin_help: str = ""  # for "PIN vergessen?" where the library's system keeps the PIN
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +120,22 @@ class NightlyConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class SessionsConfig:
+    """How long a login lasts ([sessions])."""
+
+    idle_hours: float = 8.0  # ended after this long without a request
+    max_hours: float = 12.0  # ended this long after the login, however busy
+
+
+@dataclass(frozen=True, slots=True)
+class LoansConfig:
+    """The loan network's data rules ([loans])."""
+
+    # completed and cancelled requests lose their patron this many days after they ended
+    anonymise_after_days: int = 90
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     path: Path
     storage: StorageConfig
@@ -121,6 +143,8 @@ class Config:
     harvest: HarvestConfig = field(default_factory=HarvestConfig)
     mail: MailConfig = field(default_factory=MailConfig)
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
+    loans: LoansConfig = field(default_factory=LoansConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -133,6 +157,15 @@ class Config:
                 return library
         known = ", ".join(lib.code for lib in self.libraries)
         raise ConfigError(f"{self.path}: no library with code {code!r} (known: {known})")
+
+    def library_of_card(self, card: str) -> str:
+        """The library whose card_prefixes claim this card number (the longest wins), or ""."""
+        found, longest = "", 0
+        for library in self.libraries:
+            for prefix in library.card_prefixes:
+                if card.startswith(prefix) and len(prefix) > longest:
+                    found, longest = library.code, len(prefix)
+        return found
 
 
 def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> Config:
@@ -169,7 +202,8 @@ class _Reader:
         return value
 
     def config(self, data: dict[str, Any], password: str = "") -> Config:
-        self.unknown(data, {"storage", "harvest", "libraries", "mail", "nightly"}, "")
+        sections = {"storage", "harvest", "libraries", "mail", "nightly", "sessions", "loans"}
+        self.unknown(data, sections, "")
         harvest = self.table(data.get("harvest", {}), "harvest")
         self.unknown(harvest, {"workers"}, "harvest")
         workers = self.value(harvest, "workers", int, "harvest", default=0)
@@ -194,10 +228,37 @@ class _Reader:
         for code in codes:
             if codes.count(code) > 1:
                 raise self.fail("libraries", f"library code {code!r} appears twice")
+        claimed: dict[str, str] = {}
+        for lib in libraries:
+            for prefix in lib.card_prefixes:
+                if prefix in claimed:
+                    raise self.fail(f"libraries[{lib.code}].card_prefixes",
+                                    f"{prefix!r} is claimed by {claimed[prefix]} too")  # fmt: skip
+                claimed[prefix] = lib.code
         mail = self.mail(self.table(data.get("mail", {}), "mail"), password)
         nightly = self.nightly(self.table(data.get("nightly", {}), "nightly"))
+        sessions = self.numbers(data, "sessions", SessionsConfig)
+        if sessions.idle_hours > sessions.max_hours:
+            raise self.fail("sessions.idle_hours", "must not be longer than max_hours")
+        loans = self.numbers(data, "loans", LoansConfig)
         storage_config = StorageConfig(data_dir, url)
-        return Config(self.path, storage_config, libraries, HarvestConfig(workers), mail, nightly)
+        return Config(
+            self.path, storage_config, libraries, HarvestConfig(workers), mail, nightly,
+            sessions, loans,
+        )  # fmt: skip
+
+    def numbers(self, data: dict[str, Any], section: str, kind: type) -> Any:
+        """A section of positive numbers only, each with its default."""
+        raw = self.table(data.get(section, {}), section)
+        spec = {f.name: f for f in fields(kind)}
+        self.unknown(raw, set(spec), section)
+        values = {}
+        for name, f in spec.items():
+            wanted = {"float": float, "int": int}[str(f.type)]
+            values[name] = self.value(raw, name, wanted, section, default=f.default)
+            if values[name] <= 0:
+                raise self.fail(f"{section}.{name}", "must be greater than 0")
+        return kind(**values)
 
     def nightly(self, raw: dict[str, Any]) -> NightlyConfig:
         self.unknown(raw, {f.name for f in fields(NightlyConfig)}, "nightly")
@@ -252,6 +313,12 @@ class _Reader:
         email = self.value(raw, "email", str, key, default="")
         if email and not _ADDRESS.match(email):
             raise self.fail(f"{key}.email", f"{email!r} is not an e-mail address")
+        prefixes = raw.get("card_prefixes", [])
+        if not isinstance(prefixes, list) or not all(
+            isinstance(p, str) and p.strip() for p in prefixes
+        ):
+            raise self.fail(f"{key}.card_prefixes", "expected a list of non-empty strings")
+        patrons = self.table(raw.get("patrons", {}), f"{key}.patrons")
         return LibraryConfig(
             code=code,
             name=self.value(raw, "name", str, key),
@@ -261,6 +328,10 @@ class _Reader:
             email=email,
             holdings=self.holdings(raw.get("holdings", "koha"), f"{key}.holdings"),
             source=self.source(self.table(raw["source"], f"{key}.source"), f"{key}.source"),
+            patrons=read_patrons(self, patrons, f"{key}.patrons", self.path.parent),
+            card_prefixes=tuple(p.strip() for p in prefixes),
+            signup_text=self.value(raw, "signup_text", str, key, default=""),
+            pin_help=self.value(raw, "pin_help", str, key, default=""),
         )
 
     def source(self, raw: dict[str, Any], key: str) -> SourceConfig:
@@ -286,26 +357,7 @@ class _Reader:
 
     def holdings(self, raw: Any, key: str) -> HoldingsProfile:
         """A built-in profile's name, or a table with profile and/or tag and subfield codes."""
-        if isinstance(raw, str):
-            raw = {"profile": raw}
-        raw = self.table(raw, key)
-        names = [f.name for f in fields(HoldingsProfile)]
-        self.unknown(raw, {"profile", *names}, key)
-        profile_name = self.value(raw, "profile", str, key, default="koha")
-        if profile_name not in PROFILES:
-            raise self.fail(f"{key}.profile", f"{profile_name!r} is not one of {tuple(PROFILES)}")
-        base = PROFILES[profile_name]
-        values = {name: getattr(base, name) for name in names}
-        for name in names:
-            if name in raw:
-                value = self.value(raw, name, str, key)
-                if name == "tag":
-                    if not re.fullmatch(r"\d{3}", value) or value < "010":
-                        raise self.fail(f"{key}.tag", f"{value!r} is not a data field tag")
-                elif value and not re.fullmatch(r"[a-z0-9]", value):
-                    raise self.fail(f"{key}.{name}", f"{value!r} is not a subfield code")
-                values[name] = value or None
-        return HoldingsProfile(**values)
+        return profile_from_config(self, raw if isinstance(raw, str) else self.table(raw, key), key)
 
     def value(self, raw: dict[str, Any], name: str, kind: type, key: str, **kw: Any) -> Any:
         if name not in raw:

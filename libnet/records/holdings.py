@@ -7,7 +7,9 @@ with the ISIL and the ILL code (Fernleihindikator) but no circulation data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, fields
+from typing import Any
 
 import pymarc
 
@@ -125,3 +127,27 @@ def items_from_record(
     return tuple(
         item_from_field(field, library, profile) for field in record.fields if field.tag == tag
     )
+
+
+def profile_from_config(reader: Any, raw: str | dict[str, Any], key: str) -> HoldingsProfile:
+    """config.toml's `holdings`: a built-in profile's name, or a table with profile and/or
+    tag and subfield codes; `reader` is config.py's, which names the key of a problem."""
+    if isinstance(raw, str):
+        raw = {"profile": raw}
+    names = [f.name for f in fields(HoldingsProfile)]
+    reader.unknown(raw, {"profile", *names}, key)
+    profile_name = reader.value(raw, "profile", str, key, default="koha")
+    if profile_name not in PROFILES:
+        raise reader.fail(f"{key}.profile", f"{profile_name!r} is not one of {tuple(PROFILES)}")
+    base = PROFILES[profile_name]
+    values = {name: getattr(base, name) for name in names}
+    for name in names:
+        if name in raw:
+            value = reader.value(raw, name, str, key)
+            if name == "tag":
+                if not re.fullmatch(r"\d{3}", value) or value < "010":
+                    raise reader.fail(f"{key}.tag", f"{value!r} is not a data field tag")
+            elif value and not re.fullmatch(r"[a-z0-9]", value):
+                raise reader.fail(f"{key}.{name}", f"{value!r} is not a subfield code")
+            values[name] = value or None
+    return HoldingsProfile(**values)

@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from libnet.config import HarvestConfig, LibraryConfig, MailConfig, SourceConfig, load_config
+from libnet.config import (
+    HarvestConfig,
+    LibraryConfig,
+    LoansConfig,
+    MailConfig,
+    SessionsConfig,
+    SourceConfig,
+    load_config,
+)
 from libnet.errors import ConfigError
+from libnet.patron_config import PatronsConfig
 from libnet.records.holdings import DE_924, KOHA, HoldingsProfile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -195,6 +204,92 @@ def test_every_key_is_documented_in_the_shipped_config() -> None:
     keys = [f.name for f in fields(SourceConfig)] + [f.name for f in fields(LibraryConfig)]
     keys += [f.name for f in fields(HoldingsProfile)] + [f.name for f in fields(HarvestConfig)]
     keys += [f.name for f in fields(MailConfig)] + ["mail", "LIBNET_SMTP_PASSWORD"]
+    keys += [f.name for f in fields(PatronsConfig)] + [f.name for f in fields(SessionsConfig)]
+    keys += [f.name for f in fields(LoansConfig)] + ["sessions", "loans", "patrons"]
     keys += ["data_dir", "database_url", "profile"]
     missing = [key for key in keys if not re.search(rf"\b{key}\b", text)]
     assert not missing, f"config.toml does not mention {missing}"
+
+
+PATRONS = (
+    GOOD.replace('code = "marl"', 'code = "marl"\ncard_prefixes = ["2104"]')
+    + """
+[libraries.patrons]
+"""
+)
+
+
+def test_a_library_without_patrons_table_keeps_local_accounts(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, GOOD))
+    assert config.library("marl").patrons == PatronsConfig()
+    assert not config.library("marl").patrons.external
+    assert (config.sessions.idle_hours, config.sessions.max_hours) == (8.0, 12.0)
+    assert config.loans.anonymise_after_days == 90
+
+
+def test_an_ldap_library_is_read_with_its_password_file_beside_the_config(tmp_path: Path) -> None:
+    text = PATRONS + 'type = "ldap"\nurl = "ldap://127.0.0.1:3890"\nsearch_base = "dc=marl"\n'
+    text += 'service_dn = "cn=libnet,dc=marl"\nservice_password_file = "secrets/marl"\n'
+    patrons = load_config(write(tmp_path, text)).library("marl").patrons
+    assert patrons.type == "ldap" and patrons.search_filter == "(uid={card})"
+    assert patrons.service_password_file == tmp_path / "secrets" / "marl"
+
+
+TWO = """
+[[libraries]]
+code = "marl"
+name = "Stadtbibliothek Marl"
+card_prefixes = ["2104"]
+[libraries.source]
+type = "marc"
+url = "marl/*"
+
+[[libraries]]
+code = "herten"
+name = "Stadtbibliothek Herten"
+card_prefixes = ["HERTEN_PREFIX"]
+[libraries.source]
+type = "marc"
+url = "herten/*"
+"""
+
+
+def test_a_card_finds_its_library_by_the_longest_prefix_it_starts_with(tmp_path: Path) -> None:
+    config = load_config(write(tmp_path, TWO.replace("HERTEN_PREFIX", "21045")))
+    assert config.library_of_card("2104000001") == "marl"
+    assert config.library_of_card("2104500001") == "herten"
+    assert config.library_of_card("9999") == ""
+
+
+@pytest.mark.parametrize(
+    ("patrons", "message"),
+    [
+        ('type = "nis"', r"patrons\.type: 'nis' is not one of"),
+        ('type = "ldap"\nurl = "http://x"', r"patrons\.url: must start with ldap://"),
+        ('type = "ldap"\nurl = "ldap://x"\nbind_dn = "uid=x"', r"bind_dn: must hold \{card\}"),
+        ('type = "ldap"\nurl = "ldap://x"', r"patrons: needs bind_dn, or search_base"),
+        (
+            'type = "ldap"\nurl = "ldap://x"\nsearch_base = "dc=x"\nservice_dn = "cn=a"',
+            r"service_password_file: missing",
+        ),
+        ('type = "sip2"', r"patrons\.host: missing"),
+        ('type = "sip2"\nhost = "x"\npatron_message = 11', r"patron_message: must be 63 or 23"),
+        ('type = "sip2"\nhost = "x"\nencoding = "klingon"', r"encoding: no encoding 'klingon'"),
+        ('type = "local"\ncolour = 1', r"patrons\.colour: unknown key"),
+    ],
+)
+def test_a_wrong_patrons_table_is_named_by_its_key(
+    tmp_path: Path, patrons: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        load_config(write(tmp_path, PATRONS + patrons + "\n"))
+
+
+def test_two_libraries_may_not_claim_one_card_prefix(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"herten\]\.card_prefixes: '2104' is claimed by marl"):
+        load_config(write(tmp_path, TWO.replace("HERTEN_PREFIX", "2104")))
+
+
+def test_sessions_may_not_idle_longer_than_they_last(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"sessions\.idle_hours: must not be longer"):
+        load_config(write(tmp_path, GOOD + "[sessions]\nidle_hours = 13\n"))
