@@ -22,11 +22,9 @@ from flask_babel import Babel
 
 from libnet.config import Config
 from webapp.errors import register_error_pages
+from webapp.language import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, choose_language
 from webapp.state import Catalogue
 
-LANGUAGES = ("de", "en")
-DEFAULT_LANGUAGE = "de"
-LANGUAGE_COOKIE = "lang"
 # no inline script or style anywhere: every script and style sheet comes from /static
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -48,14 +46,16 @@ def create_app(config: Config, **settings: Any) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         # served as https:// (nginx in front terminates TLS): the session never goes in clear
         SESSION_COOKIE_SECURE=config.mail.site_url.startswith("https://"),
-        PERMANENT_SESSION_LIFETIME=8 * 3600,  # a working day at the library's desk
+        # the cookie lives as long as a session may ([sessions] max_hours); the session's row
+        # in the store decides whether it is still open (webapp.auth)
+        PERMANENT_SESSION_LIFETIME=int(config.sessions.max_hours * 3600),
     )
     app.config.update(settings)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = secret_key(config.storage.data_dir)
     app.json.ensure_ascii = False  # umlauts as they are in every JSON answer
     app.extensions["libnet"] = Catalogue(config)
-    app.before_request(_choose_language)
+    app.before_request(choose_language)
     Babel(app, locale_selector=lambda: g.get("language", DEFAULT_LANGUAGE))
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_filter(_lang_args, "lang_args")
@@ -104,14 +104,6 @@ def secret_key(data_dir: Path) -> str:
         finally:
             temporary.unlink()
     return path.read_text(encoding="ascii").strip()
-
-
-def _choose_language() -> None:
-    """?lang= (remembered in a cookie), else the cookie, else Accept-Language, else German."""
-    chosen = request.args.get("lang") or request.cookies.get(LANGUAGE_COOKIE)
-    if chosen not in LANGUAGES:
-        chosen = request.accept_languages.best_match(LANGUAGES) or DEFAULT_LANGUAGE
-    g.language = chosen
 
 
 def _lang_args(args: Any, language: str) -> str:

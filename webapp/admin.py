@@ -13,7 +13,7 @@ The same as `libnet users ...` on the command line, through libnet.accounts.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -31,7 +31,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from libnet import accounts, loans
-from libnet.accounts import LANGUAGES, ROLES, AccountError
+from libnet.accounts import LANGUAGES, ROLES, AccountError, sessions
 from libnet.loans import LoanError
 from webapp.forms import options
 from webapp.staff.blueprint import chosen_library, staff_user
@@ -186,7 +186,8 @@ def new_password(user_id: int) -> Response:
         return redirect(url_for("admin_pages.account_list"))
     try:
         with catalogue().store.engine.begin() as conn:
-            accounts.set_password(conn, account.login, form.password.data)
+            accounts.set_password(conn, account.id, form.password.data)
+            sessions.end_all(conn, account.id, datetime.now(UTC))
     except AccountError as exc:
         flash(_("The password was not changed: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for("admin_pages.account_list"))
@@ -203,11 +204,26 @@ def disable(user_id: int) -> Response:
         return redirect(url_for("admin_pages.account_list"))
     try:
         with catalogue().store.engine.begin() as conn:
-            accounts.disable_user(conn, account.login)
+            accounts.disable_user(conn, account.id)
+            sessions.end_all(conn, account.id, datetime.now(UTC))
     except AccountError as exc:
         flash(_("The account was not disabled: %(reason)s", reason=str(exc)), "error")
         return redirect(url_for("admin_pages.account_list"))
     flash(_("The account of %(name)s is disabled.", name=account.name), "success")
+    return redirect(url_for("admin_pages.account_list", library=account.library))
+
+
+@bp.post("/accounts/<int:user_id>/logout")
+def log_out_everywhere(user_id: int) -> Response:
+    """End every session of an account: each browser where it is logged in must log in again."""
+    _admin()
+    account = _account_or_404(user_id)
+    if not DisableForm().validate_on_submit():
+        flash(_("The form had expired. Please try again."), "error")
+        return redirect(url_for("admin_pages.account_list"))
+    with catalogue().store.engine.begin() as conn:
+        ended = sessions.end_all(conn, account.id, datetime.now(UTC))
+    flash(_("%(count)d sessions of %(name)s ended.", count=ended, name=account.name), "success")
     return redirect(url_for("admin_pages.account_list", library=account.library))
 
 

@@ -24,6 +24,7 @@ from index.document import ClusterDoc
 from index.search import UnionIndex
 from index.update import index_path, read_cursor
 from index.writer import SCHEMA_VERSION
+from libnet.accounts.checkers import Checkers
 from libnet.config import Config, LibraryConfig
 from libnet.loans import mailer, notices
 from libnet.store import RecordStore, clusters, open_store
@@ -48,6 +49,8 @@ class Catalogue:
         self._store: RecordStore | None = None
         self.mailing = notices.Mailing.from_config(config)
         self._courier = Courier(self._send_notices)
+        # library code -> the checker of its own patron system (LDAP, SIP2), None: libnet's
+        self.patron_checker = Checkers(config)
 
     @property
     def libraries(self) -> tuple[LibraryConfig, ...]:

@@ -1,35 +1,33 @@
 """Accounts of the loan network: patrons, librarians and the network's administrators.
 
-Passwords are kept as scrypt hashes (werkzeug's, with a random salt each), never as text.
-Logins are throttled per account: after MAX_FAILURES wrong passwords in a row the account
-refuses every login, the right password too, for LOCK_MINUTES. Whoever checks passwords
-does it through an Authenticator: `StoreAuthenticator` checks libnet's own accounts, and a
-library's own patron database (LDAP, SIP2, PAIA) can stand in its place later by answering
-the same call.
+A patron is a card *of a library*: the same card number at two libraries is two people.
+Staff log in with their name, unique among staff and never equal to a card number. An
+account is named on the command line and in forms by its card, its staff name or `id:N`,
+and acted on by its id only. Passwords of libnet's own accounts are scrypt hashes
+(werkzeug's, with a random salt each), never text; a patron whose library's own system
+checks the PIN has none in libnet.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
 
-from sqlalchemy import Connection, func, insert, or_, select, update
+from sqlalchemy import Connection, func, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from libnet.errors import LibnetError
-from libnet.store import transaction
 from libnet.store.schema import MAX_ID, users
 from libnet.times import utc
 
 ROLES = ("patron", "librarian", "admin")
 LANGUAGES = ("de", "en")
 MIN_PASSWORD = 8
-MAX_FAILURES = 5
-LOCK_MINUTES = 15
 TOKEN_USE_NOTED = timedelta(hours=1)  # a token's last_used is written at most this often
 _HASH_METHOD = "scrypt"
+_EMAIL = re.compile(r"[^@\s,;<>()\[\]\\\"]+@[^@\s,;<>()\[\]\\\"]+\.[^@\s,;<>()\[\]\\\"]+")
 # checked when a login names no account, so that a wrong name costs as long as a wrong password
 _NO_ACCOUNT_HASH = generate_password_hash("no account has this password", _HASH_METHOD)
 
@@ -50,17 +48,20 @@ class Account:
     disabled: bool
     created_at: datetime
     last_login: datetime | None
+    order_block: str = ""  # from the library's system: why the patron may not order now
+    desk_block: str = ""  # from the library's desk: why the patron may not order now
+    provisional: bool = False  # registered online, not yet approved by the library
+    checked_here: bool = True  # libnet checks the password; False: the library's own system
+    deleted: bool = False  # its personal data removed ("Konto löschen")
+
+    @property
+    def may_order(self) -> bool:
+        return not (self.order_block or self.desk_block or self.provisional or self.disabled)
 
     @property
     def login(self) -> str:
         """What the person types to log in: a patron's card number, staff's name."""
         return self.card if self.role == "patron" and self.card else self.name
-
-
-class Authenticator(Protocol):
-    def authenticate(self, login: str, password: str) -> Account | None:
-        """The account whose login and password these are, or None."""
-        ...
 
 
 def add_user(
@@ -69,7 +70,7 @@ def add_user(
     role: str,
     library: str,
     name: str,
-    password: str,
+    password: str | None,
     card: str | None = None,
     email: str = "",
     language: str = "de",
@@ -92,23 +93,30 @@ def add_user(
         raise AccountError("a patron needs a card number (--card)")
     if role != "patron" and card:
         raise AccountError("only patrons have a card number")
-    if email and ("@" not in email or email.startswith("@") or email.endswith("@")):
+    if email and not is_email(email):
         raise AccountError(f"not an e-mail address: {email!r}")
-    _check_password(password)
-    if card and conn.scalar(select(users.c.id).where(users.c.card == card)) is not None:
-        raise AccountError(f"card {card} already belongs to an account")
+    if password is not None:
+        check_password(password)
+    if card:
+        same = select(users.c.id).where(users.c.library == library, users.c.card == card)
+        if conn.scalar(same) is not None:
+            raise AccountError(f"card {card} of {library} already belongs to an account")
+        if conn.scalar(_staff_named(card)) is not None:
+            raise AccountError(f"card {card} is a staff member's name: a card may not be one")
     if role != "patron":
-        staff = select(users.c.id).where(users.c.name == name, users.c.role != "patron")
-        if conn.scalar(staff) is not None:
+        if conn.scalar(_staff_named(name)) is not None:
             raise AccountError(f"a staff account called {name!r} exists already")
+        if conn.scalar(select(users.c.id).where(func.lower(users.c.card) == name.lower())):
+            raise AccountError(f"{name!r} is a card number: a staff name may not be one")
     now = datetime.now(UTC)
     row = {
         "name": name, "role": role, "library": library, "card": card, "email": email,
-        "language": language, "password_hash": generate_password_hash(password, _HASH_METHOD),
-        "disabled": False, "created_at": now, "failed_logins": 0,
+        "language": language, "disabled": False, "created_at": now,
+        "password_hash": None if password is None else hash_password(password),
     }  # fmt: skip
     user_id = conn.execute(insert(users).values(**row).returning(users.c.id)).scalar_one()
-    return Account(user_id, name, role, library, card, email, language, False, now, None)
+    return Account(user_id, name, role, library, card, email, language, False, now, None,
+                   checked_here=password is not None)  # fmt: skip
 
 
 def list_users(conn: Connection, library: str | None = None) -> list[Account]:
@@ -160,110 +168,105 @@ def staff_names(conn: Connection, user_ids: Collection[int]) -> dict[int, str]:
 
 
 def find_user(conn: Connection, who: str) -> Account:
-    """The one account with this staff name, patron name or card number."""
-    rows = list(
-        conn.execute(select(users).where(or_(users.c.name == who, users.c.card == who))).mappings()
-    )
-    by_card = [row for row in rows if row["card"] == who]
-    if by_card:
-        return _account(by_card[0])
+    """The one account named so: `id:N`, a card number, or a staff name.
+
+    A card that two libraries issued, or a name that fits several accounts, is refused with
+    the matches named as `id:N`, so that the caller can say which one is meant.
+    """
+    who = who.strip()
+    if who.startswith("id:"):
+        number = who[3:]
+        found = get_user(conn, int(number)) if number.isdigit() and len(number) < 11 else None
+        if found is None:
+            raise AccountError(f"no account {who}")
+        return found
+    rows = list(conn.execute(select(users).where(users.c.card == who)).mappings())
     if not rows:
-        raise AccountError(f"no account called {who!r}")
+        rows = list(conn.execute(_staff_rows(who)).mappings())
+    if not rows:
+        raise AccountError(f"no account with the card or staff name {who!r}")
     if len(rows) > 1:
-        cards = ", ".join(row["card"] or row["role"] for row in rows)
-        raise AccountError(f"{len(rows)} accounts are called {who!r} ({cards}): give the card")
+        matches = ", ".join(f"id:{row['id']} ({row['library']})" for row in rows)
+        raise AccountError(f"{who!r} is ambiguous: {matches}; give id:N")
     return _account(rows[0])
 
 
-def disable_user(conn: Connection, who: str) -> Account:
-    """Disable an account: it can no longer log in; its requests and history stay."""
-    account = find_user(conn, who)
-    conn.execute(update(users).where(users.c.id == account.id).values(disabled=True))
-    return replace(account, disabled=True)
+def card_account(conn: Connection, library: str, card: str) -> Account | None:
+    """The account of this card of this library, or None."""
+    query = select(users).where(users.c.library == library, users.c.card == card.strip())
+    row = conn.execute(query).mappings().first()
+    return None if row is None else _account(row)
 
 
-def set_password(conn: Connection, who: str, password: str) -> None:
-    _check_password(password)
-    account = find_user(conn, who)
-    hashed = generate_password_hash(password, _HASH_METHOD)
-    conn.execute(
-        update(users)
-        .where(users.c.id == account.id)
-        .values(password_hash=hashed, failed_logins=0, locked_until=None)
+def staff_account(conn: Connection, name: str) -> Account | None:
+    """The staff account of this name (any case), or None."""
+    row = conn.execute(_staff_rows(name)).mappings().first()
+    return None if row is None else _account(row)
+
+
+def password_hash(conn: Connection, user_id: int) -> str | None:
+    """The stored hash of a local account's password (None: none is kept)."""
+    return conn.scalar(select(users.c.password_hash).where(users.c.id == user_id))
+
+
+def disable_user(conn: Connection, user_id: int) -> Account:
+    """Disable an account: it can no longer log in; its requests and history stay.
+
+    The caller ends the account's sessions in the same transaction (libnet.accounts.sessions).
+    """
+    conn.execute(update(users).where(users.c.id == user_id).values(disabled=True))
+    account = get_user(conn, user_id)
+    if account is None:
+        raise AccountError(f"no account id:{user_id}")
+    return account
+
+
+def set_password(conn: Connection, user_id: int, password: str) -> None:
+    """Set a local account's password (the caller ends its sessions in the same transaction)."""
+    check_password(password)
+    done = conn.execute(
+        update(users).where(users.c.id == user_id).values(password_hash=hash_password(password))
     )
+    if done.rowcount == 0:
+        raise AccountError(f"no account id:{user_id}")
 
 
-@dataclass(frozen=True, slots=True)
-class StoreAuthenticator:
-    """Checks logins against libnet's own accounts in the store."""
-
-    engine: object  # a SQLAlchemy Engine
-    now: object = None  # a function giving the time (tests); default: the clock
-
-    def authenticate(self, login: str, password: str) -> Account | None:
-        """The account, when the password is right and logins are open to it; else None.
-
-        The password is checked outside any transaction (it costs the CPU a tenth of a second
-        on purpose); the outcome is then written in a transaction of its own, which waits for
-        another writer instead of failing as one that had read first would on SQLite.
-        """
-        now = self.now() if self.now else datetime.now(UTC)
-        login = login.strip()
-        with self.engine.connect() as conn:
-            row = _login_row(conn, login)
-        if row is None:
-            check_password_hash(_NO_ACCOUNT_HASH, password)
-            return None
-        locked = utc(row["locked_until"])
-        if row["disabled"] or (locked is not None and locked > now):
-            return None
-        right = check_password_hash(row["password_hash"], password)
-        with transaction(self.engine) as conn:
-            account = users.c.id == row["id"]
-            if not right:
-                failures = (conn.scalar(select(users.c.failed_logins).where(account)) or 0) + 1
-                values: dict[str, object] = {"failed_logins": failures}
-                if failures >= MAX_FAILURES:
-                    values = {"failed_logins": 0,
-                              "locked_until": now + timedelta(minutes=LOCK_MINUTES)}  # fmt: skip
-                conn.execute(update(users).where(account).values(**values))
-                return None
-            conn.execute(
-                update(users)
-                .where(account)
-                .values(failed_logins=0, locked_until=None, last_login=now)
-            )
-        return _account(row)
-
-    def locked(self, login: str) -> bool:
-        """Whether logins to this account are refused for now after repeated failures."""
-        now = self.now() if self.now else datetime.now(UTC)
-        with self.engine.connect() as conn:
-            row = _login_row(conn, login.strip())
-        locked = utc(row["locked_until"]) if row is not None else None
-        return locked is not None and locked > now
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, _HASH_METHOD)
 
 
-def _check_password(password: str) -> None:
+def password_matches(stored: str | None, password: str) -> bool:
+    """Whether the password fits the hash; as slow for no hash as for a wrong password."""
+    if not stored:
+        check_password_hash(_NO_ACCOUNT_HASH, password)
+        return False
+    return check_password_hash(stored, password)
+
+
+def check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
 
 
-def _login_row(conn: Connection, login: str):
-    """A patron by card number, or a staff account by name."""
-    if not login:
-        return None
-    by_card = select(users).where(users.c.card == login)
-    row = conn.execute(by_card).mappings().first()
-    if row is not None:
-        return row
-    staff = select(users).where(func.lower(users.c.name) == login.lower(), users.c.role != "patron")
-    return conn.execute(staff).mappings().first()
+def is_email(address: str) -> bool:
+    """A plausible single e-mail address: one @, no spaces, no line breaks, no list."""
+    return bool(_EMAIL.fullmatch(address)) and len(address) <= 320
+
+
+def _staff_named(name: str):
+    return select(users.c.id).where(func.lower(users.c.name) == name.strip().lower(),
+                                    users.c.role != "patron")  # fmt: skip
+
+
+def _staff_rows(name: str):
+    return select(users).where(func.lower(users.c.name) == name.strip().lower(),
+                               users.c.role != "patron")  # fmt: skip
 
 
 def _account(row) -> Account:
     return Account(
         row["id"], row["name"], row["role"], row["library"], row["card"], row["email"],
         row["language"], bool(row["disabled"]), utc(row["created_at"]),
-        utc(row["last_login"]),
+        utc(row["last_login"]), row["order_block"], row["desk_block"], bool(row["provisional"]),
+        row["password_hash"] is not None, row["deleted_at"] is not None,
     )  # fmt: skip

@@ -40,6 +40,7 @@ WRITES_INDEX = ("harvest", "index", "nightly", "restore")
 # harvests and index updates run at this nice level at least (their worker processes too): on
 # a machine that also serves the catalogue, the patrons' pages come first
 BACKGROUND_NICE = 10
+WHO = "a card number, a staff name, or id:N (an ambiguous one is refused, naming the matches)"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -135,13 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--library", metavar="CODE", help="only this library's accounts")
     listing.add_argument("--json", action="store_true")
     disable = accounts_sub.add_parser("disable", parents=[common], help="end an account's logins")
-    disable.add_argument("who", metavar="NAME", help="a staff name, a patron's name or card")
+    disable.add_argument("who", metavar="WHO", help=WHO)
     password = accounts_sub.add_parser(
         "password", parents=[common], help="set a new password (from standard input)"
     )
-    password.add_argument("who", metavar="NAME", help="a staff name, a patron's name or card")
+    password.add_argument("who", metavar="WHO", help=WHO)
+    logout = accounts_sub.add_parser("logout", parents=[common], help="end all its sessions")
+    logout.add_argument("who", metavar="WHO", help=WHO)
     token = accounts_sub.add_parser("token", parents=[common], help="a new JSON API token")
-    token.add_argument("who", metavar="NAME", help="a staff name, a patron's name or card")
+    token.add_argument("who", metavar="WHO", help=WHO)
     token.add_argument("--label", default="", help="what the token is for")
     token.add_argument("--revoke", action="store_true", help="revoke the account's tokens")
 

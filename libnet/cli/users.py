@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from dataclasses import asdict
+from datetime import UTC, datetime
 
 from rich.console import Console
 from rich.table import Table
@@ -18,6 +19,7 @@ from libnet.store import RecordStore
 
 def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> int:
     from libnet import accounts
+    from libnet.accounts import sessions
 
     if args.users_command == "add":
         with store.engine.begin() as conn:
@@ -30,9 +32,18 @@ def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> i
               f"{account.login}")  # fmt: skip
         return EXIT_OK
     if args.users_command == "password":
+        password = _password_from_stdin()
         with store.engine.begin() as conn:
-            accounts.set_password(conn, args.who, _password_from_stdin())
-        print(f"password of {args.who} set")
+            account = accounts.find_user(conn, args.who)
+            accounts.set_password(conn, account.id, password)
+            ended = sessions.end_all(conn, account.id, datetime.now(UTC))
+        print(f"password of {account.login} (id:{account.id}) set; {ended} sessions ended")
+        return EXIT_OK
+    if args.users_command == "logout":
+        with store.engine.begin() as conn:
+            account = accounts.find_user(conn, args.who)
+            ended = sessions.end_all(conn, account.id, datetime.now(UTC))
+        print(f"{ended} sessions of {account.login} (id:{account.id}) ended")
         return EXIT_OK
     if args.users_command == "token":
         with store.engine.begin() as conn:
@@ -43,8 +54,9 @@ def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> i
         return EXIT_OK
     if args.users_command == "disable":
         with store.engine.begin() as conn:
-            account = accounts.disable_user(conn, args.who)
-        print(f"{account.role} {account.name} of {account.library} disabled")
+            account = accounts.disable_user(conn, accounts.find_user(conn, args.who).id)
+            sessions.end_all(conn, account.id, datetime.now(UTC))
+        print(f"{account.role} {account.name} of {account.library} (id:{account.id}) disabled")
         return EXIT_OK
     with store.engine.connect() as conn:
         found = accounts.list_users(conn, args.library)

@@ -59,15 +59,38 @@ def migrated_engine(url: str, data_dir: Path | None = None) -> Engine:
     if engine.dialect.name == "sqlite":
         _sqlite_pragmas(engine)
     try:
-        with engine.begin() as conn:
-            cfg = AlembicConfig()
-            cfg.set_main_option("script_location", str(MIGRATIONS))
-            cfg.attributes["connection"] = conn
-            command.upgrade(cfg, "head")
+        _upgrade(engine)
     except OperationalError as exc:
         engine.dispose()
         raise StoreError(f"cannot open the record store: {exc.orig}") from None
     return engine
+
+
+def _upgrade(engine: Engine) -> None:
+    """Migrate to the newest schema in one transaction.
+
+    On SQLite a migration that changes a table copies it (a new table, the rows, the old one
+    dropped, the new one renamed), which SQLite allows only with foreign keys off; they are
+    turned off on this connection for the migration, and every key is checked before the
+    transaction commits, as SQLite's documentation prescribes.
+    """
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:  # outside any transaction, where the pragma takes effect
+            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=OFF")
+        try:
+            with conn.begin():
+                cfg = AlembicConfig()
+                cfg.set_main_option("script_location", str(MIGRATIONS))
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                if sqlite:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").first()
+                    if broken is not None:
+                        raise StoreError(f"a migration broke a reference: {tuple(broken)}")
+        finally:
+            if sqlite:
+                conn.connection.dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

@@ -151,7 +151,7 @@ def _web(routes: tuple, route: object, who: int | str, body: bytes) -> bytes:
 
 LOAN_PAGE = "/staff/requests/{loan}/transitions"
 FORMS = tuple(_web(FORM_ROUTES, *form) for form in (
-    ("/login", "visitor", b"login=D100&password=korrekt-pferd"),
+    ("/login", "visitor", b"library=datteln&login=D100&password=korrekt-pferd"),
     ("/login?next=/staff/requests", "visitor", b"login=Kreis&password=x&next=//evil.example"),
     ("/logout", "patron", b""),
     ("/record/{cluster}/request", "patron", b"pickup=datteln"),

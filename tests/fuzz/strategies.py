@@ -364,7 +364,7 @@ search_queries = st.recursive(search_terms(), _search_combined, max_leaves=8).ma
 # --------------------------------------------------------------------------- the web app
 
 FORM_FIELDS: dict[str, tuple[str, ...]] = {
-    "/login": ("login", "password", "next"),
+    "/login": ("library", "login", "password", "next"),
     "/logout": (),
     "/record/{cluster}/request": ("pickup",),
     "/account/requests/{loan}/cancel": ("version",),

@@ -212,10 +212,13 @@ class WebWorld:
         self.loan = self._open_loan()
 
     def _person(self, who: tuple[str, str] | None) -> Person:
+        from tests.webapp.test_login import library_of
+
         client = self.app.test_client()
         if who is not None:
             token = _CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
-            data = {"login": who[0], "password": PASSWORD, "csrf_token": token}
+            data = {"login": who[0], "password": PASSWORD, "csrf_token": token,
+                    "library": library_of(client, who[0])}  # fmt: skip
             assert client.post("/login", data=data).status_code == 302, who
         csrf = _CSRF.search(client.get("/login").get_data(as_text=True)).group(1)
         cookie = client.get_cookie("session")

@@ -182,3 +182,13 @@ def wider_than(page: Page, width: int) -> list[str]:
         }""",
         width,
     )
+
+
+def fill_login(page: Page, login: str, password: str, library: str = "") -> None:
+    """Log in on the login page: the library (a patron's card needs it), login, password."""
+    page.goto("/login")
+    if library:
+        page.locator("#library").select_option(library)
+    page.locator("#login").fill(login)
+    page.locator("#password").fill(password)
+    page.locator("form.login-form button[type=submit]").click()

@@ -21,7 +21,7 @@ from libnet.config import MailConfig
 from libnet.loans.states import State
 from tests.libnet.test_loans import PASSWORD
 from tests.peers.smtp import Received, SmtpServer
-from tests.webapp.browser import Watch, artifacts_dir, chromium, served
+from tests.webapp.browser import Watch, artifacts_dir, chromium, fill_login, served
 from tests.webapp.test_loans_api import PATRON_EMAIL, Served
 
 if TYPE_CHECKING:
@@ -62,18 +62,16 @@ class People:
         self.browser, self.base_url = browser, base_url
         self.contexts: list[tuple[object, Watch]] = []
 
-    def log_in(self, login: str) -> Page:
+    def log_in(self, login: str, library: str = "") -> Page:
         context = self.browser.new_context(base_url=self.base_url, locale="en-GB")
         context.set_default_timeout(10_000)
         watch = Watch()
         watch.attach(context)
         self.contexts.append((context, watch))
         page = context.new_page()
-        page.goto("/login")
-        page.locator("#login").fill(login)
-        page.locator("#password").fill(PASSWORD)
-        page.locator("form.login-form button[type=submit]").click()
+        fill_login(page, login, PASSWORD, library)
         page.wait_for_url(self.base_url + "/")
+        page.goto("/?lang=en")  # the browser's English over the account's German
         return page
 
     def problems(self) -> list[str]:
@@ -111,7 +109,7 @@ def test_a_request_from_order_to_completion(
 ) -> None:
     with served(network.client.application) as base_url:
         people = People(browser, base_url)
-        patron = people.log_in("D100")
+        patron = people.log_in("D100", library="datteln")
         patron.goto(f"/record/{network.cluster}")
         patron.locator("#pickup").select_option("datteln")
         patron.get_by_role("button", name="Order this title").click()

@@ -1,16 +1,23 @@
-"""Logging in and out: card or name and password, CSRF tokens, throttling, safe redirects."""
+"""Logging in and out: a library's card or a staff name and the password, CSRF tokens,
+sessions that end, throttling that never locks the right password out, safe redirects."""
 
 from __future__ import annotations
 
 import re
+import threading
+import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import select, update
 
 from libnet import accounts
+from libnet.accounts import sessions, throttle
 from libnet.config import MailConfig
-from tests.webapp.test_loans_api import Served
+from libnet.store.schema import login_throttle, user_sessions, users
+from tests.webapp.test_loans_api import LIBRARIES, Served
 from webapp import secret_key
 
 PASSWORD = "korrekt-pferd"
@@ -26,9 +33,22 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
 
 
-def log_in(client: FlaskClient, login: str, password: str = PASSWORD, **more: str):
-    data = {"login": login, "password": password, "csrf_token": csrf_token(client), **more}
-    return client.post("/login", data=data)
+def library_of(client: FlaskClient, login: str) -> str:
+    """The library of the account with this card ("" for staff and unknown cards)."""
+    engine = client.application.extensions["libnet"].store.engine
+    with engine.connect() as conn:
+        found = conn.scalar(select(users.c.library).where(users.c.card == login))
+    return found or ""
+
+
+def log_in(
+    client: FlaskClient, login: str, password: str = PASSWORD, address: str = "10.1.1.1",
+    **more: str,
+):  # fmt: skip
+    """Post the login form from a client address, choosing the card's library unless given."""
+    data = {"login": login, "password": password, "csrf_token": csrf_token(client),
+            "library": library_of(client, login), **more}  # fmt: skip
+    return client.post("/login", data=data, environ_base={"REMOTE_ADDR": address})
 
 
 def test_the_login_page_has_labelled_fields_and_a_csrf_token(served: Served) -> None:
@@ -72,11 +92,149 @@ def test_a_wrong_password_is_401_and_says_so(served: Served) -> None:
     assert "stimmen nicht" in answer.get_data(as_text=True)
 
 
-def test_repeated_failures_block_logging_in(served: Served) -> None:
-    for _ in range(accounts.MAX_FAILURES):
-        log_in(served.client, "D100", "geraten")
-    answer = log_in(served.client, "D100")  # the right password, but blocked
-    assert answer.status_code == 401 and "gesperrt" in answer.get_data(as_text=True)
+def message(answer) -> str:
+    """The alert of the login page."""
+    return re.search(r'role="alert">([^<]*)<', answer.get_data(as_text=True)).group(1)
+
+
+def test_repeated_failures_slow_down_this_card_from_this_address_only(served: Served) -> None:
+    for _ in range(throttle.FREE_TRIES):
+        assert log_in(served.client, "D100", "geraten").status_code == 401
+    answer = log_in(served.client, "D100")  # the right password, but it must wait
+    assert answer.status_code == 401 and "ab " in message(answer)
+    # the patron, from another address, is not locked out
+    assert log_in(served.client, "D100", address="10.9.9.9").status_code == 302
+
+
+def test_every_failure_gives_the_same_message_status_and_about_the_same_time(
+    served: Served,
+) -> None:
+    with served.engine.begin() as conn:
+        accounts.add_user(conn, role="patron", library="datteln", name="Gesperrt",
+                          card="D900", password=PASSWORD, libraries=LIBRARIES)  # fmt: skip
+        accounts.disable_user(conn, accounts.find_user(conn, "D900").id)
+    tries = {
+        "unknown card": ("D999", PASSWORD, "datteln"),
+        "wrong password": ("D100", "geraten", "datteln"),
+        "disabled account": ("D900", PASSWORD, "datteln"),
+        "card of another library": ("D100", PASSWORD, "herten"),
+        "unknown staff name": ("Niemand Hier", PASSWORD, ""),
+    }
+    seen = {}
+    for n, (name, (login, password, library)) in enumerate(tries.items()):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            answer = log_in(served.client, login, password, address=f"10.2.{n}.1",
+                            library=library)  # fmt: skip
+            times.append(time.perf_counter() - started)
+        seen[name] = (answer.status_code, message(answer), sorted(times)[1])
+    assert {status for status, _, _ in seen.values()} == {401}, seen
+    assert len({text for _, text, _ in seen.values()}) == 1, seen
+    medians = [median for _, _, median in seen.values()]
+    assert max(medians) - min(medians) < 0.05, seen
+
+
+def test_a_throttled_try_gives_the_same_message_with_the_time_to_come_back(
+    served: Served,
+) -> None:
+    for _ in range(throttle.FREE_TRIES):
+        first = log_in(served.client, "D100", "geraten", address="10.3.3.3")
+    throttled = log_in(served.client, "D100", "geraten", address="10.3.3.3")
+    assert first.status_code == throttled.status_code == 401
+    # the same sentence; only the time to come back differs
+    assert message(first).split(".")[0] == message(throttled).split(".")[0]
+
+
+def test_a_wrong_and_a_right_password_sent_at_once_never_pass_the_throttle(
+    served: Served,
+) -> None:
+    """Ten guesses and the right password sent at once from one address: the attempts are
+    counted before the passwords are checked, so no more than FREE_TRIES are checked at all,
+    and the right one among the late ones waits like the others."""
+    app = served.client.application
+    clients = [app.test_client() for _ in range(11)]
+    tokens = [csrf_token(client) for client in clients]
+    start = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def attempt(client: FlaskClient, token: str, password: str) -> None:
+        data = {"login": "D100", "password": password, "csrf_token": token,
+                "library": "datteln"}  # fmt: skip
+        start.wait()
+        answer = client.post("/login", data=data, environ_base={"REMOTE_ADDR": "10.4.4.4"})
+        statuses.append(answer.status_code)
+
+    passwords = ["geraten"] * 10 + [PASSWORD]
+    threads = [threading.Thread(target=attempt, args=triple)
+               for triple in zip(clients, tokens, passwords, strict=True)]  # fmt: skip
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(statuses) == 11 and statuses.count(302) <= 1
+    with served.engine.connect() as conn:
+        counted = conn.scalar(select(login_throttle.c.failures).where(
+            login_throttle.c.key == throttle.keys("datteln", "D100", "10.4.4.4")[0]))  # fmt: skip
+    # every checked attempt was counted before its check: at most FREE_TRIES were checked
+    assert statuses.count(302) == 0 or counted is None
+    assert counted is None or counted <= throttle.FREE_TRIES
+
+
+def test_a_cookie_saved_before_logout_opens_nothing(served: Served) -> None:
+    client = served.client
+    log_in(client, "D100")
+    saved = client.get_cookie("session").value
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"',
+                      client.get("/").get_data(as_text=True)).group(1)  # fmt: skip
+    client.post("/logout", data={"csrf_token": token})
+    thief = app_client(served, saved)
+    assert "Anna Schmidt" not in thief.get("/").get_data(as_text=True)
+    assert thief.get("/account/requests").status_code == 302
+
+
+def test_a_password_change_ends_every_session_of_the_account(served: Served) -> None:
+    log_in(served.client, "D100")
+    saved = served.client.get_cookie("session").value
+    with served.engine.begin() as conn:
+        account = accounts.find_user(conn, "D100")
+        accounts.set_password(conn, account.id, "ganz-neues-pferd")
+        sessions.end_all(conn, account.id, datetime.now(UTC))
+    assert "Anna Schmidt" not in app_client(served, saved).get("/").get_data(as_text=True)
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(served: Served) -> None:
+    log_in(served.client, "D100")
+    with served.engine.begin() as conn:
+        conn.execute(update(user_sessions).values(
+            created_at=datetime.now(UTC) - timedelta(hours=12, minutes=1)))  # fmt: skip
+    assert "Anna Schmidt" not in served.client.get("/").get_data(as_text=True)
+
+
+def test_a_session_ends_after_idling(served: Served) -> None:
+    log_in(served.client, "D100")
+    with served.engine.begin() as conn:
+        conn.execute(update(user_sessions).values(
+            last_seen=datetime.now(UTC) - timedelta(hours=8, minutes=1)))  # fmt: skip
+    assert "Anna Schmidt" not in served.client.get("/").get_data(as_text=True)
+
+
+def app_client(served: Served, session_cookie: str) -> FlaskClient:
+    """A second browser that carries a copy of a session cookie."""
+    other = served.client.application.test_client()
+    other.set_cookie("session", session_cookie)
+    return other
+
+
+def test_a_card_without_its_library_fails_like_any_wrong_login(served: Served) -> None:
+    answer = log_in(served.client, "D100", library="")
+    assert answer.status_code == 401 and "Bibliothek" in message(answer)
+
+
+def test_the_login_page_remembers_the_library_of_the_last_login(served: Served) -> None:
+    log_in(served.client, "D100")
+    page = served.client.get("/login").get_data(as_text=True)
+    assert '<option value="datteln" selected>' in page
 
 
 def test_a_form_without_its_csrf_token_is_refused(served: Served) -> None:
@@ -96,7 +254,7 @@ def test_login_never_sends_the_browser_to_another_site(served: Served, target: s
 def test_a_disabled_account_is_logged_out_at_once(served: Served) -> None:
     log_in(served.client, "D100")
     with served.engine.begin() as conn:
-        accounts.disable_user(conn, "D100")
+        accounts.disable_user(conn, accounts.find_user(conn, "D100").id)
     assert "Anna Schmidt" not in served.client.get("/").get_data(as_text=True)
 
 
@@ -108,3 +266,16 @@ def test_the_session_key_is_made_once_and_kept_private(tmp_path: Path, monkeypat
     assert list(tmp_path.iterdir()) == [tmp_path / "web-secret"]
     monkeypatch.setenv("LIBNET_SECRET_KEY", "from-the-environment")
     assert secret_key(tmp_path) == "from-the-environment"
+
+
+def test_the_accounts_language_is_the_page_language_unless_this_device_chose(
+    served: Served,
+) -> None:
+    with served.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.card == "D100").values(language="en"))
+    client = served.client
+    log_in(client, "D100")
+    page = client.get("/", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert '<html lang="en">' in page
+    client.get("/?lang=de")  # chosen on this device: remembered in a cookie
+    assert '<html lang="de">' in client.get("/").get_data(as_text=True)

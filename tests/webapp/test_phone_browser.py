@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.libnet.test_loans import PASSWORD
-from tests.webapp.browser import Watch, artifacts_dir, chromium, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, chromium, fill_login, served, wider_than
 from tests.webapp.test_loans_api import Served
 
 if TYPE_CHECKING:
@@ -71,10 +71,7 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, 
 
 
 def log_in(page: Page, login: str) -> None:
-    page.goto("/login")
-    page.locator("#login").fill(login)
-    page.locator("#password").fill(PASSWORD)
-    page.locator("form.login-form button[type=submit]").click()
+    fill_login(page, login, PASSWORD, library="datteln" if login == "D100" else "")
     page.wait_for_load_state()
     assert page.locator("form.logout-form").count() == 1, f"{login} could not log in"
 
@@ -116,6 +113,7 @@ def test_every_page_fits_a_phone_and_a_desk(
     page = context.new_page()
     if login:
         log_in(page, login)
+        page.goto(f"/?lang={language}")  # chosen on this device, over the account's language
     problems = []
     for path in paths:
         url = path.format(cluster=served_network.cluster, loan=loan)
