@@ -88,6 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     return measure_and_report(run_all, report, args)
 
 
+def bench_parser(doc: str, records: int, seeds: str) -> argparse.ArgumentParser:
+    """The arguments of a benchmark on demo data whose results are JSON-ready."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--records", type=int, default=records, help="about this many records")
+    parser.add_argument("--seed", type=int, default=1, help=f"seed of the demo data and {seeds}")
+    parser.add_argument("--write", action="store_true", help=f"write the results into {DOC}")
+    add_keep_arguments(parser)
+    return parser
+
+
 def add_keep_arguments(parser: argparse.ArgumentParser) -> None:
     """--save and --report-from, for a benchmark whose results are JSON-ready."""
     parser.add_argument("--save", metavar="FILE", help="keep the raw results in FILE (JSON)")
@@ -135,6 +145,18 @@ def titles_for(records: int, seed: int, scratch: Path) -> int:
     titles = max(100, min(4_000, int(records / 2.5)))
     summary = generate(scratch, titles=titles, seed=seed, libraries=demo_libraries("iso2709"))
     return max(1, round(records * titles / summary.records))
+
+
+def demo_data(records: int, seed: int, work: Path) -> tuple[Path, Path, int]:
+    """About `records` records of the demo libraries in work/files, and work/var for the store.
+
+    Returns the two folders and how many records were generated.
+    """
+    files, data_dir = work / "files", work / "var"
+    titles = titles_for(records, seed, work / "calibration")
+    summary = generate(files, titles=titles, seed=seed, libraries=demo_libraries("iso2709"))
+    print(f"{summary.records:,} records generated", flush=True)
+    return files, data_dir, summary.records
 
 
 def run_all(records: int, seed: int) -> list[Measurement]:
