@@ -40,6 +40,7 @@ DOC = ROOT / "docs" / "performance.md"
 SYNTAXES = {"iso2709": "ISO 2709", "marcxml": "MARCXML"}
 TARGETS = {"iso2709": 5_000, "marcxml": 4_000}  # records/s into SQLite on 2 cores
 FLAT = 1.2  # memory counts as flat when the peak at N is at most this times the peak at N/4
+Loads = tuple[tuple[float, ...], tuple[float, ...]]  # load averages before and after a run
 
 
 @dataclass(frozen=True, slots=True)
@@ -309,11 +310,7 @@ def _peaks(m: Measurement) -> str:
 
 
 def report(
-    results: list[Measurement],
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
+    results: list[Measurement], records: int, seed: int, minutes: float, loads: Loads
 ) -> str:
     largest_size = max(m.size for m in results)
     lines = [
@@ -321,10 +318,9 @@ def report(
         "",
         f"{machine()}.",
         f"Code: {code_version()}. Harvest processes: {HarvestConfig().processes} (the default).",
-        f"`bench/harvest.py --records {records} --seed {seed}` took {minutes:.1f} minutes, "
-        "data generation included. Load average (1, 5, 15 min) before: "
-        f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
-        f"{', '.join(f'{x:.2f}' for x in loads[1])}.",
+        took(
+            f"bench/harvest.py --records {records} --seed {seed}", "data generation", minutes, loads
+        ),
         "",
         "| harvest | records | stored | unchanged | rejected | seconds | records/s | target "
         "| CPU seconds | records per CPU second | peak RSS MB (harvest / largest worker) |",
@@ -356,6 +352,15 @@ def report(
         "",
     ]
     return "\n".join(lines)
+
+
+def took(command: str, included: str, minutes: float, loads: Loads) -> str:
+    """The report's sentence on what ran, for how long, and the machine's load around it."""
+    before, after = (", ".join(f"{x:.2f}" for x in values) for values in loads)
+    return (
+        f"`{command}` took {minutes:.1f} minutes, {included} included. "
+        f"Load average (1, 5, 15 min) before: {before}; after: {after}."
+    )
 
 
 def write_section(path: Path, section: str) -> None:

@@ -53,16 +53,21 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
 
 from sqlalchemy import select
 
-from bench.harvest import bench_parser, code_version, demo_libraries, machine, measure_and_report
+from bench.harvest import (
+    Loads,
+    bench_parser,
+    demo_libraries,
+    measure_and_report,
+)
 from bench.search import _latency, change_titles, percentile
-from bench.web import TIMEOUT, WORKERS, Server, indexed_site
+from bench.web import TIMEOUT, WORKERS, Server, indexed_site, served_head
 from libnet import accounts
 from libnet.config import StorageConfig
 from libnet.store import open_store
@@ -809,13 +814,7 @@ def _loads(values) -> str:
     return ", ".join(f"{x:.2f}" for x in values)
 
 
-def report(
-    r: dict,
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
-) -> str:
+def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> str:
     seconds, requests = r["seconds"], r["requests"]
     phases = [_in_phase(requests, n, seconds) for n in range(len(PHASES))]
     searchers = r["users"] - r["patrons"] - r["librarians"]
@@ -823,19 +822,9 @@ def report(
     for these in phases:
         p95 = percentile(_ms(these), 0.95)
         verdicts.append("met" if not _errors(these) and p95 < TARGET_P95_MS else "MISSED")
-    lines = [
-        f"## Load, {date.today().isoformat()}",
-        "",
-        f"{machine()}.",
-        f"Code: {code_version()}.",
-        f"`python -m bench.load --records {records} --seed {seed} --users {r['users']} --patrons "
-        f"{r['patrons']} --seconds {seconds:.0f} --think {r['think']:g}` took {minutes:.1f} "
-        "minutes, data generation, harvest and index build included. Load average (1, 5, 15 "
-        f"min) before: {_loads(loads[0])}; after: {_loads(loads[1])}.",
-        "",
-    ]
-    if r["generated"] < 0.9 * TARGET_RECORDS:
-        lines += [f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.**", ""]
+    lines = served_head("Load", r, minutes, loads,
+        f"python -m bench.load --records {records} --seed {seed} --users {r['users']} "
+        f"--patrons {r['patrons']} --seconds {seconds:.0f} --think {r['think']:g}")  # fmt: skip
     lines += [
         f"The demo catalogue ({r['generated']:,} records generated, {r['stored']:,} stored, "
         f"{r['clusters']:,} clusters in the index) served by `libnet serve` on 127.0.0.1 with "

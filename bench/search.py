@@ -33,7 +33,15 @@ from pathlib import Path
 from pymarc import MARCReader, Record, Subfield
 from pymarc.exceptions import PymarcException
 
-from bench.harvest import bench_parser, code_version, demo_data, machine, measure_and_report
+from bench.harvest import (
+    Loads,
+    bench_parser,
+    code_version,
+    demo_data,
+    machine,
+    measure_and_report,
+    took,
+)
 from index.search import UnionIndex
 from index.update import index_path, update_index
 from libnet.config import StorageConfig
@@ -302,13 +310,7 @@ def targets(r: dict, full_scale: bool, p95: float, slowest: float) -> list[str]:
     return lines
 
 
-def report(
-    r: dict,
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
-) -> str:
+def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> str:
     build, update, search = r["build"], r["update"], r["search"]
     searches = search["searches"]
     ms = [s["ms"] for s in searches]
@@ -326,10 +328,12 @@ def report(
         "",
         f"{machine()}.",
         f"Code: {code_version()}.",
-        f"`python -m bench.search --records {records} --seed {seed}` took {minutes:.1f} minutes, "
-        "data generation and harvests included. Load average (1, 5, 15 min) before: "
-        f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
-        f"{', '.join(f'{x:.2f}' for x in loads[1])}.",
+        took(
+            f"python -m bench.search --records {records} --seed {seed}",
+            "data generation and harvests",
+            minutes,
+            loads,
+        ),
         "",
         f"{at_scale}The demo catalogue ({r['generated']:,} records generated as ISO 2709, "
         f"{r['harvested']['added']:,} stored, {r['harvested']['rejected']:,} broken on purpose) "

@@ -36,12 +36,14 @@ from queue import Empty, Queue
 from urllib.parse import urlencode
 
 from bench.harvest import (
+    Loads,
     bench_parser,
     code_version,
     demo_data,
     demo_libraries,
     machine,
     measure_and_report,
+    took,
 )
 from bench.search import _latency, child, harvest, percentile, query_mix
 from webapp.wsgi import DEFAULT_THREADS, READY_MESSAGE
@@ -130,6 +132,21 @@ def indexed_site(records: int, seed: int, work: Path) -> Site:
     config.write_text(config_toml(files, data_dir), encoding="utf-8")
     mix = query_mix(files, seed)
     return Site(files, data_dir, config, mix, generated, harvested["added"], build["total"])
+
+
+def served_head(title: str, r: dict, minutes: float, loads: Loads, command: str) -> list[str]:
+    """The first lines of the report of a benchmark that served an indexed_site()."""
+    lines = [
+        f"## {title}, {date.today().isoformat()}",
+        "",
+        f"{machine()}.",
+        f"Code: {code_version()}.",
+        took(command, "data generation, harvest and index build", minutes, loads),
+        "",
+    ]
+    if r["generated"] < 0.9 * TARGET_RECORDS:
+        lines += [f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.**", ""]
+    return lines
 
 
 def config_toml(files: Path, data_dir: Path) -> str:
@@ -251,33 +268,16 @@ def _variant(r: dict) -> str:
     return f"{filters}, {r['sort']}"
 
 
-def report(
-    r: dict,
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
-) -> str:
+def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> str:
     requests, seconds = r["requests"], r["seconds"]
     ok = [q for q in requests if q["outcome"] == "ok"]
     errors = Counter(q["outcome"] for q in requests if q["outcome"] != "ok")
     ms = [q["ms"] for q in ok] or [0.0]
     rate, p95 = len(ok) / seconds, percentile(ms, 0.95)
     met = rate >= TARGET_RATE and p95 < TARGET_P95_MS
-    lines = [
-        f"## Web search, {date.today().isoformat()}",
-        "",
-        f"{machine()}.",
-        f"Code: {code_version()}.",
-        f"`python -m bench.web --records {records} --seed {seed} --seconds {seconds:.0f} "
-        f"--clients {r['clients']}` took {minutes:.1f} minutes, data generation, harvest and "
-        "index build included. Load average (1, 5, 15 min) before: "
-        f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
-        f"{', '.join(f'{x:.2f}' for x in loads[1])}.",
-        "",
-    ]
-    if r["generated"] < 0.9 * TARGET_RECORDS:
-        lines += [f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.**", ""]
+    lines = served_head("Web search", r, minutes, loads,
+        f"python -m bench.web --records {records} --seed {seed} --seconds {seconds:.0f} "
+        f"--clients {r['clients']}")  # fmt: skip
     lines += [
         f"The demo catalogue ({r['generated']:,} records generated, {r['stored']:,} stored, "
         f"{r['clusters']:,} clusters in the index) served by `libnet serve` on 127.0.0.1 with "
