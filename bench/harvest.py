@@ -40,6 +40,7 @@ DOC = ROOT / "docs" / "performance.md"
 SYNTAXES = {"iso2709": "ISO 2709", "marcxml": "MARCXML"}
 TARGETS = {"iso2709": 5_000, "marcxml": 4_000}  # records/s into SQLite on 2 cores
 FLAT = 1.2  # memory counts as flat when the peak at N is at most this times the peak at N/4
+Loads = tuple[tuple[float, ...], tuple[float, ...]]  # load averages before and after a run
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,16 @@ def main(argv: list[str] | None = None) -> int:
     if args.records < 100:
         raise SystemExit("--records: at least 100")
     return measure_and_report(run_all, report, args)
+
+
+def bench_parser(doc: str, records: int, seeds: str) -> argparse.ArgumentParser:
+    """The arguments of a benchmark on demo data whose results are JSON-ready."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--records", type=int, default=records, help="about this many records")
+    parser.add_argument("--seed", type=int, default=1, help=f"seed of the demo data and {seeds}")
+    parser.add_argument("--write", action="store_true", help=f"write the results into {DOC}")
+    add_keep_arguments(parser)
+    return parser
 
 
 def add_keep_arguments(parser: argparse.ArgumentParser) -> None:
@@ -135,6 +146,18 @@ def titles_for(records: int, seed: int, scratch: Path) -> int:
     titles = max(100, min(4_000, int(records / 2.5)))
     summary = generate(scratch, titles=titles, seed=seed, libraries=demo_libraries("iso2709"))
     return max(1, round(records * titles / summary.records))
+
+
+def demo_data(records: int, seed: int, work: Path) -> tuple[Path, Path, int]:
+    """About `records` records of the demo libraries in work/files, and work/var for the store.
+
+    Returns the two folders and how many records were generated.
+    """
+    files, data_dir = work / "files", work / "var"
+    titles = titles_for(records, seed, work / "calibration")
+    summary = generate(files, titles=titles, seed=seed, libraries=demo_libraries("iso2709"))
+    print(f"{summary.records:,} records generated", flush=True)
+    return files, data_dir, summary.records
 
 
 def run_all(records: int, seed: int) -> list[Measurement]:
@@ -287,11 +310,7 @@ def _peaks(m: Measurement) -> str:
 
 
 def report(
-    results: list[Measurement],
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
+    results: list[Measurement], records: int, seed: int, minutes: float, loads: Loads
 ) -> str:
     largest_size = max(m.size for m in results)
     lines = [
@@ -299,10 +318,9 @@ def report(
         "",
         f"{machine()}.",
         f"Code: {code_version()}. Harvest processes: {HarvestConfig().processes} (the default).",
-        f"`bench/harvest.py --records {records} --seed {seed}` took {minutes:.1f} minutes, "
-        "data generation included. Load average (1, 5, 15 min) before: "
-        f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
-        f"{', '.join(f'{x:.2f}' for x in loads[1])}.",
+        took(
+            f"bench/harvest.py --records {records} --seed {seed}", "data generation", minutes, loads
+        ),
         "",
         "| harvest | records | stored | unchanged | rejected | seconds | records/s | target "
         "| CPU seconds | records per CPU second | peak RSS MB (harvest / largest worker) |",
@@ -334,6 +352,15 @@ def report(
         "",
     ]
     return "\n".join(lines)
+
+
+def took(command: str, included: str, minutes: float, loads: Loads) -> str:
+    """The report's sentence on what ran, for how long, and the machine's load around it."""
+    before, after = (", ".join(f"{x:.2f}" for x in values) for values in loads)
+    return (
+        f"`{command}` took {minutes:.1f} minutes, {included} included. "
+        f"Load average (1, 5, 15 min) before: {before}; after: {after}."
+    )
 
 
 def write_section(path: Path, section: str) -> None:

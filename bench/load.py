@@ -53,7 +53,7 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from http.cookies import SimpleCookie
 from pathlib import Path
 from urllib.parse import urlencode
@@ -61,19 +61,15 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from bench.harvest import (
-    DOC,
-    add_keep_arguments,
-    code_version,
+    Loads,
+    bench_parser,
     demo_libraries,
-    machine,
     measure_and_report,
-    titles_for,
 )
-from bench.search import _latency, change_titles, child, harvest, percentile, query_mix
-from bench.web import TIMEOUT, WORKERS, Server, config_toml
+from bench.search import _latency, change_titles, percentile
+from bench.web import TIMEOUT, WORKERS, Server, indexed_site, served_head
 from libnet import accounts
 from libnet.config import StorageConfig
-from libnet.demo import generate
 from libnet.store import open_store
 from libnet.store.schema import loan_events, loan_requests
 from libnet.times import utc
@@ -125,17 +121,13 @@ CHANGED_MEANWHILE = re.compile(r"changed (meanwhile|in the meantime)")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=TARGET_RECORDS, help="about this many")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the demo data and users")
+    parser = bench_parser(__doc__, TARGET_RECORDS, "users")
     parser.add_argument("--users", type=int, default=50, help="simulated users (default 50)")
     parser.add_argument("--patrons", type=int, default=10, help="of them patrons (default 10)")
     parser.add_argument("--seconds", type=float, default=60, help="each phase (default 60)")
     parser.add_argument(
         "--think", type=float, default=1.0, help="mean seconds between two pages (default 1)"
     )
-    parser.add_argument("--write", action="store_true", help=f"write the results into {DOC}")
-    add_keep_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -166,23 +158,15 @@ def run_all(
 ) -> dict:
     with tempfile.TemporaryDirectory(prefix="libnet-bench-") as tmp:
         work = Path(tmp)
-        files, data_dir = work / "files", work / "var"
-        titles = titles_for(records, seed, work / "calibration")
-        summary = generate(files, titles=titles, seed=seed, libraries=demo_libraries("iso2709"))
-        print(f"{summary.records:,} records generated", flush=True)
-        harvested = harvest(files, data_dir)
-        build = child("build", data_dir)
-        print(f"  harvested and indexed: {build['total']:,} clusters", flush=True)
-        config = work / "config.toml"
-        config.write_text(config_toml(files, data_dir), encoding="utf-8")
-        mix = query_mix(files, seed)
+        site = indexed_site(records, seed, work)
+        files, data_dir, config = site.files, site.data_dir, site.config
         people = make_accounts(data_dir, patrons)
         edited = prepare_changes(files, work / "next")
         print(f"  {len(people)} accounts; {edited:,} titles changed for the nightly", flush=True)
         with Server(config) as server:
             before = pickup_check(server.port)
             print(f"  {server.url}: {users} users, warming up for {WARMUP_SECONDS} s", flush=True)
-            run = LoadRun(server, mix, people, users=users, seconds=seconds, think=think,
+            run = LoadRun(server, site.mix, people, users=users, seconds=seconds, think=think,
                           seed=seed)  # fmt: skip
             run.go(swap=lambda: swap_changes(files, work / "next", work / "old"),
                    nightly=Nightly(config, work / "nightly.json"))  # fmt: skip
@@ -192,9 +176,7 @@ def run_all(
         server_errors = _server_errors(server.log)
         loan_work = loan_events_by_phase(data_dir, run.phase_times)
     return {
-        "generated": summary.records,
-        "stored": harvested["added"],
-        "clusters": build["total"],
+        **site.counts(),
         "users": users,
         "patrons": patrons,
         "librarians": sum(1 for p in people if p["role"] == "librarian"),
@@ -832,13 +814,7 @@ def _loads(values) -> str:
     return ", ".join(f"{x:.2f}" for x in values)
 
 
-def report(
-    r: dict,
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
-) -> str:
+def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> str:
     seconds, requests = r["seconds"], r["requests"]
     phases = [_in_phase(requests, n, seconds) for n in range(len(PHASES))]
     searchers = r["users"] - r["patrons"] - r["librarians"]
@@ -846,19 +822,9 @@ def report(
     for these in phases:
         p95 = percentile(_ms(these), 0.95)
         verdicts.append("met" if not _errors(these) and p95 < TARGET_P95_MS else "MISSED")
-    lines = [
-        f"## Load, {date.today().isoformat()}",
-        "",
-        f"{machine()}.",
-        f"Code: {code_version()}.",
-        f"`python -m bench.load --records {records} --seed {seed} --users {r['users']} --patrons "
-        f"{r['patrons']} --seconds {seconds:.0f} --think {r['think']:g}` took {minutes:.1f} "
-        "minutes, data generation, harvest and index build included. Load average (1, 5, 15 "
-        f"min) before: {_loads(loads[0])}; after: {_loads(loads[1])}.",
-        "",
-    ]
-    if r["generated"] < 0.9 * TARGET_RECORDS:
-        lines += [f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.**", ""]
+    lines = served_head("Load", r, minutes, loads,
+        f"python -m bench.load --records {records} --seed {seed} --users {r['users']} "
+        f"--patrons {r['patrons']} --seconds {seconds:.0f} --think {r['think']:g}")  # fmt: skip
     lines += [
         f"The demo catalogue ({r['generated']:,} records generated, {r['stored']:,} stored, "
         f"{r['clusters']:,} clusters in the index) served by `libnet serve` on 127.0.0.1 with "

@@ -34,18 +34,17 @@ from pymarc import MARCReader, Record, Subfield
 from pymarc.exceptions import PymarcException
 
 from bench.harvest import (
-    DOC,
-    add_keep_arguments,
+    Loads,
+    bench_parser,
     code_version,
-    demo_libraries,
+    demo_data,
     machine,
     measure_and_report,
-    titles_for,
+    took,
 )
 from index.search import UnionIndex
 from index.update import index_path, update_index
 from libnet.config import StorageConfig
-from libnet.demo import generate
 from libnet.store import open_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -70,11 +69,7 @@ _TITLE_END = re.compile(r"(.*?)(\s*[/:;=.,]*\s*)", re.S)
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=100_000, help="about this many records")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the demo data and queries")
-    parser.add_argument("--write", action="store_true", help=f"write the results into {DOC}")
-    add_keep_arguments(parser)
+    parser = bench_parser(__doc__, 100_000, "queries")
     # the subprocess that does one measurement: build|update DATA_DIR, or search DATA_DIR QUERIES
     parser.add_argument("--child", nargs="+", metavar="ARG", help=argparse.SUPPRESS)
     return parser.parse_args(argv)
@@ -103,10 +98,7 @@ def main(argv: list[str] | None = None) -> int:
 def run_all(records: int, seed: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="libnet-bench-") as tmp:
         work = Path(tmp)
-        files, data_dir = work / "files", work / "var"
-        titles = titles_for(records, seed, work / "calibration")
-        summary = generate(files, titles=titles, seed=seed, libraries=demo_libraries("iso2709"))
-        print(f"{summary.records:,} records generated", flush=True)
+        files, data_dir, generated = demo_data(records, seed, work)
         harvested = harvest(files, data_dir)
         print(f"  harvested: {harvested['added']:,} stored", flush=True)
         build = child("build", data_dir)
@@ -121,7 +113,7 @@ def run_all(records: int, seed: int) -> dict:
         search = child("search", data_dir, str(queries))
         print(f"  {len(search['searches'])} searches timed", flush=True)
     return {
-        "generated": summary.records,
+        "generated": generated,
         "harvested": harvested,
         "build": build,
         "edited": edited,
@@ -318,13 +310,7 @@ def targets(r: dict, full_scale: bool, p95: float, slowest: float) -> list[str]:
     return lines
 
 
-def report(
-    r: dict,
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
-) -> str:
+def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> str:
     build, update, search = r["build"], r["update"], r["search"]
     searches = search["searches"]
     ms = [s["ms"] for s in searches]
@@ -342,10 +328,12 @@ def report(
         "",
         f"{machine()}.",
         f"Code: {code_version()}.",
-        f"`python -m bench.search --records {records} --seed {seed}` took {minutes:.1f} minutes, "
-        "data generation and harvests included. Load average (1, 5, 15 min) before: "
-        f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
-        f"{', '.join(f'{x:.2f}' for x in loads[1])}.",
+        took(
+            f"python -m bench.search --records {records} --seed {seed}",
+            "data generation and harvests",
+            minutes,
+            loads,
+        ),
         "",
         f"{at_scale}The demo catalogue ({r['generated']:,} records generated as ISO 2709, "
         f"{r['harvested']['added']:,} stored, {r['harvested']['rejected']:,} broken on purpose) "

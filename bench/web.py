@@ -29,22 +29,23 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from queue import Empty, Queue
 from urllib.parse import urlencode
 
 from bench.harvest import (
-    DOC,
-    add_keep_arguments,
+    Loads,
+    bench_parser,
     code_version,
+    demo_data,
     demo_libraries,
     machine,
     measure_and_report,
-    titles_for,
+    took,
 )
 from bench.search import _latency, child, harvest, percentile, query_mix
-from libnet.demo import generate
 from webapp.wsgi import DEFAULT_THREADS, READY_MESSAGE
 
 WORKERS = 2
@@ -57,13 +58,9 @@ STARTS_WITHIN = 60
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--records", type=int, default=TARGET_RECORDS, help="about this many")
-    parser.add_argument("--seed", type=int, default=1, help="seed of the demo data and queries")
+    parser = bench_parser(__doc__, TARGET_RECORDS, "queries")
     parser.add_argument("--seconds", type=float, default=60, help="measured time (default 60)")
     parser.add_argument("--clients", type=int, default=8, help="client threads (default 8)")
-    parser.add_argument("--write", action="store_true", help=f"write the results into {DOC}")
-    add_keep_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -87,31 +84,19 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_all(records: int, seed: int, *, seconds: float, clients: int) -> dict:
     with tempfile.TemporaryDirectory(prefix="libnet-bench-") as tmp:
-        work = Path(tmp)
-        files, data_dir = work / "files", work / "var"
-        titles = titles_for(records, seed, work / "calibration")
-        summary = generate(files, titles=titles, seed=seed, libraries=demo_libraries("iso2709"))
-        print(f"{summary.records:,} records generated", flush=True)
-        harvested = harvest(files, data_dir)
-        build = child("build", data_dir)
-        print(f"  harvested and indexed: {build['total']:,} clusters", flush=True)
-        config = work / "config.toml"
-        config.write_text(config_toml(files, data_dir), encoding="utf-8")
-        mix = query_mix(files, seed)
-        with Server(config) as server:
+        site = indexed_site(records, seed, Path(tmp))
+        with Server(site.config) as server:
             print(f"  {server.url}: warming up for {WARMUP_SECONDS} s", flush=True)
-            load(server.port, mix, clients, WARMUP_SECONDS)
+            load(server.port, site.mix, clients, WARMUP_SECONDS)
             cpu_before = server.cpu_seconds(), time.process_time()
             started = time.monotonic()
-            requests = load(server.port, mix, clients, seconds)
+            requests = load(server.port, site.mix, clients, seconds)
             elapsed = time.monotonic() - started
             cpu = server.cpu_seconds() - cpu_before[0], time.process_time() - cpu_before[1]
             print(f"  {len(requests):,} requests in {elapsed:.1f} s", flush=True)
         server_errors = [line for line in server.log if " request " not in line and "ERROR" in line]
     return {
-        "generated": summary.records,
-        "stored": harvested["added"],
-        "clusters": build["total"],
+        **site.counts(),
         "clients": clients,
         "seconds": elapsed,
         "requests": requests,
@@ -119,6 +104,49 @@ def run_all(records: int, seed: int, *, seconds: float, clients: int) -> dict:
         "client_cpu": cpu[1],
         "server_errors": server_errors,
     }
+
+
+@dataclass(frozen=True)
+class Site:
+    """Demo data harvested and indexed, a config.toml for a server on it, and a query mix."""
+
+    files: Path
+    data_dir: Path
+    config: Path
+    mix: list
+    generated: int
+    stored: int
+    clusters: int
+
+    def counts(self) -> dict:
+        return {"generated": self.generated, "stored": self.stored, "clusters": self.clusters}
+
+
+def indexed_site(records: int, seed: int, work: Path) -> Site:
+    """About `records` demo records in work/, harvested and indexed, ready to be served."""
+    files, data_dir, generated = demo_data(records, seed, work)
+    harvested = harvest(files, data_dir)
+    build = child("build", data_dir)
+    print(f"  harvested and indexed: {build['total']:,} clusters", flush=True)
+    config = work / "config.toml"
+    config.write_text(config_toml(files, data_dir), encoding="utf-8")
+    mix = query_mix(files, seed)
+    return Site(files, data_dir, config, mix, generated, harvested["added"], build["total"])
+
+
+def served_head(title: str, r: dict, minutes: float, loads: Loads, command: str) -> list[str]:
+    """The first lines of the report of a benchmark that served an indexed_site()."""
+    lines = [
+        f"## {title}, {date.today().isoformat()}",
+        "",
+        f"{machine()}.",
+        f"Code: {code_version()}.",
+        took(command, "data generation, harvest and index build", minutes, loads),
+        "",
+    ]
+    if r["generated"] < 0.9 * TARGET_RECORDS:
+        lines += [f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.**", ""]
+    return lines
 
 
 def config_toml(files: Path, data_dir: Path) -> str:
@@ -240,33 +268,16 @@ def _variant(r: dict) -> str:
     return f"{filters}, {r['sort']}"
 
 
-def report(
-    r: dict,
-    records: int,
-    seed: int,
-    minutes: float,
-    loads: tuple[tuple[float, ...], tuple[float, ...]],
-) -> str:
+def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> str:
     requests, seconds = r["requests"], r["seconds"]
     ok = [q for q in requests if q["outcome"] == "ok"]
     errors = Counter(q["outcome"] for q in requests if q["outcome"] != "ok")
     ms = [q["ms"] for q in ok] or [0.0]
     rate, p95 = len(ok) / seconds, percentile(ms, 0.95)
     met = rate >= TARGET_RATE and p95 < TARGET_P95_MS
-    lines = [
-        f"## Web search, {date.today().isoformat()}",
-        "",
-        f"{machine()}.",
-        f"Code: {code_version()}.",
-        f"`python -m bench.web --records {records} --seed {seed} --seconds {seconds:.0f} "
-        f"--clients {r['clients']}` took {minutes:.1f} minutes, data generation, harvest and "
-        "index build included. Load average (1, 5, 15 min) before: "
-        f"{', '.join(f'{x:.2f}' for x in loads[0])}; after: "
-        f"{', '.join(f'{x:.2f}' for x in loads[1])}.",
-        "",
-    ]
-    if r["generated"] < 0.9 * TARGET_RECORDS:
-        lines += [f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.**", ""]
+    lines = served_head("Web search", r, minutes, loads,
+        f"python -m bench.web --records {records} --seed {seed} --seconds {seconds:.0f} "
+        f"--clients {r['clients']}")  # fmt: skip
     lines += [
         f"The demo catalogue ({r['generated']:,} records generated, {r['stored']:,} stored, "
         f"{r['clusters']:,} clusters in the index) served by `libnet serve` on 127.0.0.1 with "

@@ -12,6 +12,7 @@ from typing import Any
 from index.search import FACET_FIELDS, SORTS
 from libnet.records.formats import FORMATS
 from libnet.records.holdings import ITEM_STATUSES
+from webapp import limits
 from webapp.api.openapi_loans import LOAN, LOAN_DETAIL, LOAN_ERROR, LOAN_EVENT, LOAN_PATHS
 from webapp.api.openapi_schema import (
     LIBRARY_CODE,
@@ -22,34 +23,28 @@ from webapp.api.openapi_schema import (
     ref,
     strings,
 )
-from webapp.limits import (
-    COMPLETE_LIMIT,
-    COMPLETE_MIN_CHARS,
-    EXPORT_FORMATS,
-    MAX_COMPLETE_LIMIT,
-    MAX_FILTER_VALUES,
-    MAX_PAGE,
-    MAX_PAGE_SIZE,
-    MAX_QUERY_CHARS,
-    PAGE_SIZE,
-)
 
 VERSION = "1.0.0"
 
 
 def _filter(name: str, description: str, values: dict[str, Any]) -> dict[str, Any]:
-    schema = {"type": "array", "items": values, "maxItems": MAX_FILTER_VALUES}
+    schema = {"type": "array", "items": values, "maxItems": limits.MAX_FILTER_VALUES}
     text = f"{description} Repeatable: a hit has one of the values given."
     return parameter(name, text, schema, style="form", explode=True)
 
 
-PAGE = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}
-PAGE_SIZE_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": PAGE_SIZE}
+PAGE = {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE, "default": 1}
+PAGE_SIZE_SCHEMA = {
+    "type": "integer",
+    "minimum": 1,
+    "maximum": limits.MAX_PAGE_SIZE,
+    "default": limits.PAGE_SIZE,
+}
 
 SEARCH_PARAMETERS = [
     parameter(
         "q", "The query: words, \"phrases\", AND/OR/NOT, fields such as author: or isbn:.",
-        {"type": "string", "minLength": 1, "maxLength": MAX_QUERY_CHARS}, required=True,
+        {"type": "string", "minLength": 1, "maxLength": limits.MAX_QUERY_CHARS}, required=True,
     ),
     parameter(
         "library", "The patron's home library: its holdings come first in every hit "
@@ -143,7 +138,10 @@ RECORD = object_schema(
         html={"type": "string", "format": "uri-reference", "description": "The permalink."},
         exports=object_schema(
             "The cluster's records in export formats.",
-            **{name: {"type": "string", "format": "uri-reference"} for name in EXPORT_FORMATS},
+            **{
+                name: {"type": "string", "format": "uri-reference"}
+                for name in limits.EXPORT_FORMATS
+            },
         ),
     ),
 )
@@ -221,12 +219,13 @@ def document(server: str) -> dict[str, Any]:
                 "operationId": "complete",
                 "summary": "Titles and authors that complete what the patron is typing.",
                 "parameters": [
-                    parameter("q", f"What was typed; shorter than {COMPLETE_MIN_CHARS} "
+                    parameter("q", f"What was typed; shorter than {limits.COMPLETE_MIN_CHARS} "
                                "characters gives no completion.",
-                               {"type": "string", "maxLength": MAX_QUERY_CHARS}),
+                               {"type": "string", "maxLength": limits.MAX_QUERY_CHARS}),
                     parameter("limit", "The most completions to give.",
                                {"type": "integer", "minimum": 1,
-                                "maximum": MAX_COMPLETE_LIMIT, "default": COMPLETE_LIMIT}),
+                                "maximum": limits.MAX_COMPLETE_LIMIT,
+                                "default": limits.COMPLETE_LIMIT}),
                 ],
                 "responses": {"200": answer("Completions, most clusters first.", strings()),
                               "400": _BAD, "503": _NO_INDEX, "default": _OTHER},

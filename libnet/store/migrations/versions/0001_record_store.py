@@ -1,17 +1,10 @@
-"""The record store: harvest runs, records, rejects, the change counter.
-
-Revision ID: 0001
-Revises:
-Create Date: 2026-11-25
-"""
+"""The record store: harvest runs, records, rejects, the change counter."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0001"
 down_revision = None
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,10 @@
-"""Clusters: members with the rule that joined them, blocking keys, librarians' overrides.
-
-Revision ID: 0002
-Revises: 0001
-Create Date: 2026-11-25
-"""
+"""Clusters: members with the rule that joined them, blocking keys, librarians' overrides."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0002"
 down_revision = "0001"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

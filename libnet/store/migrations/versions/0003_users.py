@@ -1,17 +1,10 @@
-"""Accounts of the loan network: patrons, librarians, administrators.
-
-Revision ID: 0003
-Revises: 0002
-Create Date: 2026-12-02
-"""
+"""Accounts of the loan network: patrons, librarians, administrators."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003"
 down_revision = "0002"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

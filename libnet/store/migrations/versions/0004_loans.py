@@ -1,17 +1,10 @@
-"""The loan network's requests, their history and each library's lending settings.
-
-Revision ID: 0004
-Revises: 0003
-Create Date: 2026-12-02
-"""
+"""The loan network's requests, their history and each library's lending settings."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004"
 down_revision = "0003"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,10 @@
-"""Tokens for the JSON API of the loan network.
-
-Revision ID: 0005
-Revises: 0004
-Create Date: 2026-12-02
-"""
+"""Tokens for the JSON API of the loan network."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005"
 down_revision = "0004"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,10 @@
-"""E-mail notices of the loan network, queued with the change that causes them.
-
-Revision ID: 0006
-Revises: 0005
-Create Date: 2026-12-02
-"""
+"""E-mail notices of the loan network, queued with the change that causes them."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006"
 down_revision = "0005"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:

@@ -1,17 +1,10 @@
-"""The reports of the nightly runs.
-
-Revision ID: 0007
-Revises: 0006
-Create Date: 2026-12-03
-"""
+"""The reports of the nightly runs."""
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
 down_revision = "0006"
-branch_labels = None
-depends_on = None
 
 
 def upgrade() -> None:
