@@ -37,11 +37,6 @@ def patron_status(institution: str, card: str, pin: str, when: datetime) -> Requ
     return Request("23", fixed, fields)
 
 
-def item_information(institution: str, item: str, when: datetime) -> Request:
-    """17 Item Information for one item barcode."""
-    return Request("17", sip_date(when), (("AO", institution), ("AB", item), ("AC", "")))
-
-
 def answer_code(request: Request) -> str:
     """The code of the answer that belongs to `request` (63 -> 64, 99 -> 98)."""
     if request.code == "99":
