@@ -82,6 +82,8 @@ def read_patrons(reader: Any, raw: dict[str, Any], key: str, base_dir: Path) -> 
             raise reader.fail(f"{key}.host", "missing: the SIP2 server's host name")
         if not 0 < patrons.port < 65536:
             raise reader.fail(f"{key}.port", "must lie between 1 and 65535")
+        if patrons.login_user and patrons.login_password_file is None:
+            raise reader.fail(f"{key}.login_password_file", "missing: login_user needs it")
         if patrons.patron_message not in SIP2_PATRON_MESSAGES:
             raise reader.fail(f"{key}.patron_message", "must be 63 or 23")
         try:

@@ -275,6 +275,7 @@ def test_a_card_finds_its_library_by_the_longest_prefix_it_starts_with(tmp_path:
         ('type = "sip2"', r"patrons\.host: missing"),
         ('type = "sip2"\nhost = "x"\npatron_message = 11', r"patron_message: must be 63 or 23"),
         ('type = "sip2"\nhost = "x"\nencoding = "klingon"', r"encoding: no encoding 'klingon'"),
+        ('type = "sip2"\nhost = "x"\nlogin_user = "libnet"', r"login_password_file: missing"),
         ('type = "local"\ncolour = 1', r"patrons\.colour: unknown key"),
     ],
 )
