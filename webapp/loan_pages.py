@@ -139,4 +139,11 @@ def _refusal(exc: LoanError) -> str:
         return _("You have as many open requests as your library allows.")
     if exc.reason == "no_lender":
         return _("No other library can lend this title just now.")
+    if exc.reason == "blocked":
+        user = g.user
+        if user.provisional:
+            return _("Your registration waits for your library's approval: you can order "
+                     "once the library has checked it.")  # fmt: skip
+        return _("Your account cannot order just now: %(reason)s. Please ask your library.",
+                 reason=user.order_block or user.desk_block)  # fmt: skip
     return _("The request could not be placed.")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import threading
 
+from libnet.accounts.ldap_patrons import LdapPatrons
 from libnet.accounts.patron_systems import PatronChecker
+from libnet.accounts.sip2_patrons import Sip2Patrons
 from libnet.config import Config
 
 
@@ -29,11 +31,7 @@ class Checkers:
 def _checker(config: Config, library: str) -> PatronChecker | None:
     patrons = config.library(library).patrons
     if patrons.type == "ldap":
-        from libnet.accounts.ldap_patrons import LdapPatrons
-
         return LdapPatrons(patrons)
     if patrons.type == "sip2":
-        from libnet.accounts.sip2_patrons import Sip2Patrons
-
         return Sip2Patrons(patrons)
     return None

@@ -138,7 +138,7 @@ def _external(
     answer = checker.check(card, pin)
     with transaction(engine) as conn:
         _note_system(conn, library, answer, now)
-        account = card_account(conn, library, card) if card else None
+        account = card_account(conn, library, card, folded=True) if card else None
         if isinstance(answer, Refused):
             return account, f"refused by the library: {answer.reason}"[:200]
         if not isinstance(answer, Patron):

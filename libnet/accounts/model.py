@@ -191,9 +191,16 @@ def find_user(conn: Connection, who: str) -> Account:
     return _account(rows[0])
 
 
-def card_account(conn: Connection, library: str, card: str) -> Account | None:
-    """The account of this card of this library, or None."""
-    query = select(users).where(users.c.library == library, users.c.card == card.strip())
+def card_account(conn: Connection, library: str, card: str, folded: bool = False) -> Account | None:
+    """The account of this card of this library, or None.
+
+    `folded`: match the card whatever its case, as a directory does, so that "m1001" and
+    "M1001" checked by the library's own system are one account, not two.
+    """
+    same = (
+        func.lower(users.c.card) == card.strip().lower() if folded else users.c.card == card.strip()
+    )
+    query = select(users).where(users.c.library == library, same).order_by(users.c.id)
     row = conn.execute(query).mappings().first()
     return None if row is None else _account(row)
 

@@ -97,6 +97,11 @@ def place_request(
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
         raise LoanError("only a patron's active account can place a request", "not_patron")
+    if not patron.may_order:
+        why = patron.order_block or patron.desk_block
+        if patron.provisional:
+            why = "the registration waits for the library's approval"
+        raise LoanError(f"this account cannot order just now: {why}", "blocked")
     pickup = pickup_library or patron.library
     current = clusters.current_id(conn, cluster_id)
     if current is None:

@@ -29,6 +29,7 @@ from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 
 from index.update import index_state
+from libnet.accounts import login
 from libnet.lock import is_held
 from libnet.nightly_report import text as report_text
 from libnet.store import Run, nightly_runs
@@ -62,6 +63,12 @@ def overview() -> str:
     with store.engine.connect() as conn:
         reports = nightly_runs.recent_runs(conn, REPORTS_SHOWN)
         state = index_state(conn, catalogue().config.storage.data_dir)
+        answers = login.system_states(conn)
+    patron_systems = [
+        {"library": library, "state": answers.get(library.code)}
+        for library in catalogue().libraries
+        if library.patrons.external
+    ]
     try:
         clusters = catalogue().index.count()
     except NoIndex:
@@ -71,6 +78,7 @@ def overview() -> str:
         "operations.html", libraries=libraries, reports=reports, state=state,
         clusters=clusters, index_updated=updated, form=HarvestForm(), seconds=_seconds,
         outcome_label=_outcome_label, harvest_here=catalogue().config.nightly.harvest_here,
+        patron_systems=patron_systems,
     )  # fmt: skip
 
 
