@@ -13,11 +13,13 @@ The same as `libnet users ...` on the command line, through libnet.accounts.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
+from sqlalchemy import Connection
 from werkzeug.wrappers import Response
 from wtforms import (
     BooleanField,
@@ -178,53 +180,56 @@ def add_account() -> Response | tuple[str, int]:
 
 @bp.post("/accounts/<int:user_id>/password")
 def new_password(user_id: int) -> Response:
-    _admin()
-    account = _account_or_404(user_id)
     form = PasswordForm()
-    if not form.validate_on_submit():
-        flash(_("The form had expired. Please try again."), "error")
-        return redirect(url_for("admin_pages.account_list"))
-    try:
-        with catalogue().store.engine.begin() as conn:
-            accounts.set_password(conn, account.id, form.password.data)
-            sessions.end_all(conn, account.id, datetime.now(UTC))
-    except AccountError as exc:
-        flash(_("The password was not changed: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for("admin_pages.account_list"))
-    flash(_("%(name)s has a new password.", name=account.name), "success")
-    return redirect(url_for("admin_pages.account_list", library=account.library))
+    return _act_on(
+        user_id, form, lambda conn, a: accounts.set_password(conn, a.id, form.password.data),
+        lambda reason: _("The password was not changed: %(reason)s", reason=reason),
+        lambda a, ended: _("%(name)s has a new password.", name=a.name),
+    )  # fmt: skip
 
 
 @bp.post("/accounts/<int:user_id>/disable")
 def disable(user_id: int) -> Response:
-    _admin()
-    account = _account_or_404(user_id)
-    if not DisableForm().validate_on_submit():
-        flash(_("The form had expired. Please try again."), "error")
-        return redirect(url_for("admin_pages.account_list"))
-    try:
-        with catalogue().store.engine.begin() as conn:
-            accounts.disable_user(conn, account.id)
-            sessions.end_all(conn, account.id, datetime.now(UTC))
-    except AccountError as exc:
-        flash(_("The account was not disabled: %(reason)s", reason=str(exc)), "error")
-        return redirect(url_for("admin_pages.account_list"))
-    flash(_("The account of %(name)s is disabled.", name=account.name), "success")
-    return redirect(url_for("admin_pages.account_list", library=account.library))
+    return _act_on(
+        user_id, DisableForm(), lambda conn, a: accounts.disable_user(conn, a.id),
+        lambda reason: _("The account was not disabled: %(reason)s", reason=reason),
+        lambda a, ended: _("The account of %(name)s is disabled.", name=a.name),
+    )  # fmt: skip
 
 
 @bp.post("/accounts/<int:user_id>/logout")
 def log_out_everywhere(user_id: int) -> Response:
     """End every session of an account: each browser where it is logged in must log in again."""
+    return _act_on(
+        user_id, DisableForm(), lambda conn, a: None,
+        lambda reason: reason,
+        lambda a, ended: _("%(count)d sessions of %(name)s ended.", count=ended, name=a.name),
+    )  # fmt: skip
+
+
+def _act_on(
+    user_id: int,
+    form: FlaskForm,
+    change: Callable[[Connection, accounts.Account], object],
+    refused: Callable[[str], str],
+    done: Callable[[accounts.Account, int], str],
+) -> Response:
+    """Change an account by its id, and end all its sessions in the same transaction."""
     _admin()
     account = _account_or_404(user_id)
-    if not DisableForm().validate_on_submit():
+    back = url_for("admin_pages.account_list", library=account.library)
+    if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "error")
-        return redirect(url_for("admin_pages.account_list"))
-    with catalogue().store.engine.begin() as conn:
-        ended = sessions.end_all(conn, account.id, datetime.now(UTC))
-    flash(_("%(count)d sessions of %(name)s ended.", count=ended, name=account.name), "success")
-    return redirect(url_for("admin_pages.account_list", library=account.library))
+        return redirect(back)
+    try:
+        with catalogue().store.engine.begin() as conn:
+            change(conn, account)
+            ended = sessions.end_all(conn, account.id, datetime.now(UTC))
+    except AccountError as exc:
+        flash(refused(str(exc)), "error")
+        return redirect(back)
+    flash(done(account, ended), "success")
+    return redirect(back)
 
 
 def _account_or_404(user_id: int) -> accounts.Account:

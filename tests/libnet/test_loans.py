@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pymarc
 import pytest
+from sqlalchemy import update
 
 from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable, timers
 from libnet.loans.states import State, TransitionError
+from libnet.store.schema import users
 from tests.builders import book
 from tests.index.test_grouping import Catalogue
 
@@ -111,6 +113,23 @@ def test_a_paused_library_is_left_out_of_the_rota(network: Network) -> None:
 def test_a_patron_whose_library_has_a_copy_on_the_shelf_is_sent_there(network: Network) -> None:
     with pytest.raises(OwnCopyAvailable, match="your library has a copy"):
         network.place(network.marl_patron)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "why"),
+    [("order_block", "card expired", "card expired"), ("desk_block", "Gebühren offen", "Gebühren"),
+     ("provisional", True, "waits for the library's approval")],
+)  # fmt: skip
+def test_an_account_that_may_not_order_is_refused_with_the_reason(
+    network: Network, column: str, value: object, why: str
+) -> None:
+    with network.engine.begin() as conn:
+        conn.execute(update(users).where(users.c.id == network.patron.id).values({column: value}))
+        blocked = accounts.get_user(conn, network.patron.id)
+    assert not blocked.may_order
+    with pytest.raises(LoanError, match=why) as refused:
+        network.place(blocked)
+    assert refused.value.reason == "blocked"
 
 
 def test_a_title_is_asked_for_once_and_a_library_limits_open_requests(network: Network) -> None:
