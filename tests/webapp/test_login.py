@@ -123,16 +123,17 @@ def test_every_failure_gives_the_same_message_status_and_about_the_same_time(
     seen = {}
     for n, (name, (login, password, library)) in enumerate(tries.items()):
         times = []
-        for _ in range(3):
+        for _ in range(5):
             started = time.perf_counter()
             answer = log_in(served.client, login, password, address=f"10.2.{n}.1",
                             library=library)  # fmt: skip
             times.append(time.perf_counter() - started)
-        seen[name] = (answer.status_code, message(answer), sorted(times)[1])
+        # the fastest of five: the work each answer costs, without the machine's noise
+        seen[name] = (answer.status_code, message(answer), min(times))
     assert {status for status, _, _ in seen.values()} == {401}, seen
     assert len({text for _, text, _ in seen.values()}) == 1, seen
-    medians = [median for _, _, median in seen.values()]
-    assert max(medians) - min(medians) < 0.05, seen
+    fastest = [took for _, _, took in seen.values()]
+    assert max(fastest) - min(fastest) < 0.05, seen
 
 
 def test_a_throttled_try_gives_the_same_message_with_the_time_to_come_back(
