@@ -289,13 +289,15 @@ def test_patrons_of_a_library_that_keeps_the_pin_are_told_whom_to_ask(served: Se
         cookie["sid"] = token
     page = client.get("/account").get_data(as_text=True)
     assert "Neue PIN an der Theke" in page and 'action="/account/password"' not in page
+    assert "PIN vergessen?" in page
     refused = client.post("/account/password", data={"csrf_token": csrf_token(client, "/account"),
                           "current": "x", "new": NEW_PASSWORD, "repeat": NEW_PASSWORD})  # fmt: skip
     assert refused.status_code == 403
 
 
 def test_the_login_page_leads_to_the_forgot_form(served: Served) -> None:
-    assert 'href="/password/forgot"' in served.client.get("/login").get_data(as_text=True)
+    page = served.client.get("/login").get_data(as_text=True)
+    assert '<a href="/password/forgot">Passwort vergessen?</a>' in page
 
 
 def test_the_patron_sees_number_libraries_dates_history_and_renews_a_loan(served: Served) -> None:

@@ -48,6 +48,7 @@ def test_a_patron_sets_email_and_language_on_a_phone(browser: Browser, tmp_path:
         page.locator("header a[href='/account']").click()
         page.wait_for_url(base_url + "/account")
         assert page.locator("html").get_attribute("lang") == "de"
+        assert page.locator("h1").inner_text() == "Mein Konto"
         assert page.locator("#no-email").is_visible()
         assert_no_sideways_scroll(page, "account-phone")
         page.locator("#email").fill("anna.schmidt@example.org")
