@@ -120,7 +120,6 @@ def contact() -> Response | tuple[str, int]:
     except AccountError:
         flash(_("This is not an e-mail address: %(address)s", address=email), "error")
         return _page(user, form, PasswordForm(formdata=None), 400)
-    g.language = changed.language
     flash(_("Your e-mail address and language are saved."), "success")
     response = redirect(PAGE)
     # a language chosen on this device (the header's switch) would hide the new one here

@@ -5,6 +5,7 @@ with their history and a renewal."""
 from __future__ import annotations
 
 import re
+import statistics
 import time
 from collections.abc import Iterator
 from dataclasses import replace
@@ -243,6 +244,17 @@ def test_an_unknown_card_gets_the_same_answer_and_no_mail(mailed: Served, smtp: 
     assert len(mails(smtp, PATRON_EMAIL, 1)) == 1
     mailed.client.application.extensions["libnet"].wait_for_notices()
     assert len(smtp.messages) == 1
+
+
+def test_a_known_and_an_unknown_card_take_about_the_same_time(mailed: Served) -> None:
+    took: dict[str, list[float]] = {"D100": [], "D999": []}
+    for attempt in range(5):
+        for card, times in took.items():
+            started = time.perf_counter()
+            forgot(mailed.client, "datteln", card, address=f"10.4.{attempt}.{len(times)}")
+            times.append(time.perf_counter() - started)
+    known, unknown = (statistics.median(times) for times in took.values())
+    assert abs(known - unknown) < 0.05, took
 
 
 def test_a_link_older_than_an_hour_opens_nothing(mailed: Served) -> None:
