@@ -15,7 +15,7 @@ import hashlib
 import hmac
 from datetime import datetime, timedelta
 
-from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
+from itsdangerous import BadData, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import Connection
 
 from libnet.accounts import sessions
@@ -57,7 +57,7 @@ def account_for(conn: Connection, secret: str, token: str, now: datetime) -> Acc
         return None
     try:
         user_id, fingerprint = _serializer(secret, now).loads(token, max_age=VALID.total_seconds())
-    except (BadSignature, TypeError, ValueError):
+    except (BadData, TypeError, ValueError):
         return None
     if not isinstance(user_id, int) or not isinstance(fingerprint, str):
         return None
