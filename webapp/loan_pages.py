@@ -1,13 +1,17 @@
 """The patron's side of the loan network in the web catalogue.
 
 A logged-in patron asks on a record page for the title to be sent to a pickup library, sees
-their requests at /account/requests and cancels one that is not yet on its way. Every change
+their requests at /account/requests (number, libraries, dates, history), cancels one that is
+not yet on its way and asks for a renewal of one that is here. Every change
 goes through libnet.loans, which checks who may do what.
 """
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, g, redirect, render_template
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
@@ -20,7 +24,7 @@ from libnet.loans.states import Actor, TransitionError, allowed
 from libnet.numbers import whole_number
 from webapp.errors import NoIndex
 from webapp.forms import options
-from webapp.labels import LOAN_STATE_LABELS
+from webapp.labels import ACTION_LABELS, LOAN_STATE_LABELS
 from webapp.state import catalogue
 
 bp = Blueprint("loan_pages", __name__)
@@ -93,17 +97,38 @@ def my_requests() -> Response | str:
         abort(403)
     with catalogue().store.engine.connect() as conn:
         mine = loans.requests(conn, patron_id=user.id)
+        histories = {r.id: loans.history(conn, r.id) for r in mine}
     mine.sort(key=lambda r: (not r.open, -r.created_at.timestamp()))
-    cancellable = {
-        r.id: CancelForm(version=str(r.version))
+    forms = {
+        (r.id, action): CancelForm(version=str(r.version))
         for r in mine
-        if "patron_cancel" in allowed(r.state, Actor.PATRON)
+        for action in allowed(r.state, Actor.PATRON, renewal_pending=r.renewal_pending)
     }
-    return render_template("my_requests.html", requests=mine, cancellable=cancellable)
+    due = {r.id: format_date(date.fromisoformat(r.due_date)) for r in mine if r.due_date}
+    return render_template("my_requests.html", requests=mine, forms=forms, due=due,
+                           histories=histories, action_label=ACTION_LABELS.get)  # fmt: skip
 
 
 @bp.post("/account/requests/<int:loan_id>/cancel")
 def cancel(loan_id: int) -> Response:
+    return _patron_acts(loan_id, "patron_cancel", _("The request is cancelled."),
+                        _("This request can no longer be cancelled."))  # fmt: skip
+
+
+@bp.post("/account/requests/<int:loan_id>/renew")
+def renew(loan_id: int) -> Response:
+    """Ask the supplier for a renewal: the same transition the pickup library's staff take."""
+    return _patron_acts(
+        loan_id, "renew",
+        _("Your renewal is asked for: the lending library answers, and the due date here "
+          "shows its answer."),
+        _("This loan cannot be renewed now: a renewal is asked for already, or the copy is "
+          "not with you or your library."),
+    )  # fmt: skip
+
+
+def _patron_acts(loan_id: int, action: str, done: str, refused: str) -> Response:
+    """The patron takes `action` on a request, version-checked like every change."""
     user = g.get("user")
     if user is None:
         return redirect("/login?next=/account/requests")
@@ -114,18 +139,18 @@ def cancel(loan_id: int) -> Response:
         return redirect("/account/requests")
     try:
         with loans.transaction(catalogue().store.engine) as conn:
-            loans.act(conn, loan_id, "patron_cancel", user, version=version,
+            loans.act(conn, loan_id, action, user, version=version,
                       mailing=catalogue().mailing)  # fmt: skip
     except loans.NotYours:
         abort(403)
     except AlreadyChanged:
         flash(_("The request changed in the meantime; here is how it stands now."), "error")
         return redirect("/account/requests")
-    except (LoanError, TransitionError):  # on its way already, or staff's, not a patron's
-        flash(_("This request can no longer be cancelled."), "error")
+    except (LoanError, TransitionError):  # not possible in its state, or staff's, not a patron's
+        flash(refused, "error")
         return redirect("/account/requests")
     catalogue().send_notices_soon()
-    flash(_("The request is cancelled."), "success")
+    flash(done, "success")
     return redirect("/account/requests")
 
 

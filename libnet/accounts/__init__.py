@@ -26,6 +26,7 @@ from libnet.accounts.model import (
     get_user,
     is_email,
     list_users,
+    set_contact,
     set_password,
     staff_account,
     staff_names,
@@ -36,5 +37,5 @@ __all__ = [
     "LANGUAGES", "MIN_PASSWORD", "ROLES", "Account", "AccountError", "Contact",
     "account_for_token", "add_user", "card_account", "check_password", "contact", "contacts",
     "disable_user", "find_user", "get_user", "is_email", "issue_token", "list_users",
-    "revoke_tokens", "set_password", "staff_account", "staff_names",
+    "revoke_tokens", "set_contact", "set_password", "staff_account", "staff_names",
 ]  # fmt: skip

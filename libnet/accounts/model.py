@@ -238,6 +238,23 @@ def set_password(conn: Connection, user_id: int, password: str) -> None:
         raise AccountError(f"no account id:{user_id}")
 
 
+def set_contact(conn: Connection, user_id: int, *, email: str, language: str) -> Account:
+    """Set an account's e-mail address ("": none, so no notices) and language; the account.
+
+    AccountError names what is wrong: not one plausible address, or a language libnet has not.
+    """
+    email = email.strip()
+    if email and not is_email(email):
+        raise AccountError(f"not an e-mail address: {email!r}")
+    if language not in LANGUAGES:
+        raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
+    conn.execute(update(users).where(users.c.id == user_id).values(email=email, language=language))
+    account = get_user(conn, user_id)
+    if account is None:
+        raise AccountError(f"no account id:{user_id}")
+    return account
+
+
 def hash_password(password: str) -> str:
     return generate_password_hash(password, _HASH_METHOD)
 

@@ -15,6 +15,8 @@ Who hears of what:
   the copy back ("recalled": recall). The last two only while the patron has the copy, not
   while it waits uncollected at the pickup library or after the patron brought it back. A
   patron without an e-mail address gets none.
+- the holder of an account, in its language, about the account itself, tied to no request
+  ("password_reset": the link to set a new password, libnet.accounts.reset).
 - a library, in German: a request arrived there ("incoming": placed, or moved on to it by
   cannot_supply or skip_supplier) and a renewal is asked of it ("renewal": renew).
 
@@ -38,7 +40,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from sqlalchemy import Connection, insert, select
 
-from libnet.accounts import get_user
+from libnet.accounts import Account, get_user
 from libnet.config import Config, MailConfig
 from libnet.loans.states import NEXT_SUPPLIER, TRANSITIONS, State
 from libnet.store.schema import loan_events, notices
@@ -46,6 +48,7 @@ from libnet.times import utc
 
 PATRON_KINDS = ("placed", "unfilled", "ready", "overdue", "recalled")
 LIBRARY_KINDS = ("incoming", "renewal")
+ACCOUNT_KINDS = ("password_reset",)
 LANGUAGES = ("de", "en")  # the first is the default
 LIBRARY = "library:"  # recipient "library:CODE": the address is looked up when sending
 PATRON_PAGE = "/account/requests"
@@ -175,6 +178,30 @@ def queue_plain(
     return conn.execute(
         insert(notices).values(
             request_id=None, kind=kind, recipient=recipient, language=LANGUAGES[0],
+            subject=subject, body=body, created_at=now, attempts=0, next_attempt_at=now,
+        ).returning(notices.c.id)
+    ).scalar_one()  # fmt: skip
+
+
+def queue_for_account(
+    conn: Connection,
+    kind: str,
+    account: Account,
+    context: Mapping[str, object],
+    *,
+    now: datetime,
+) -> int | None:
+    """Queue, in the caller's transaction, a notice about the account itself (no request),
+    in the account's language; its id, or None for an account without an e-mail address."""
+    if kind not in ACCOUNT_KINDS:
+        raise ValueError(f"not a notice about an account: {kind!r}")
+    if not account.email:
+        return None
+    language = _language(account.language)
+    subject, body = render(kind, language, {"patron": account.name, **context})
+    return conn.execute(
+        insert(notices).values(
+            request_id=None, kind=kind, recipient=account.email, language=language,
             subject=subject, body=body, created_at=now, attempts=0, next_attempt_at=now,
         ).returning(notices.c.id)
     ).scalar_one()  # fmt: skip

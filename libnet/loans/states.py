@@ -117,8 +117,9 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         # back at the supplier
         _t("receive_back", {State.SHIPPED_RETURN}, State.LOAN_COMPLETED, S),
-        # renewals: asked by the requesting library, answered by the supplier
-        _t("renew", {State.RECEIVED, State.HANDED_TO_PATRON}, SAME, R, renewal="ask"),
+        # renewals: asked by the requesting library or by the patron ("Mein Konto"),
+        # answered by the supplier
+        _t("renew", {State.RECEIVED, State.HANDED_TO_PATRON}, SAME, R, P, renewal="ask"),
         _t(
             "grant_renewal",
             {State.RECEIVED, State.HANDED_TO_PATRON},

@@ -83,12 +83,15 @@ def test_only_the_supplier_ships(actor: Actor) -> None:
         check(State.WILL_SUPPLY, "ship", actor, details={"due_date": "2027-01-15"})
 
 
-def test_a_patron_may_only_cancel_and_only_before_shipping() -> None:
+def test_a_patron_may_cancel_before_shipping_and_ask_for_a_renewal_once_it_is_here() -> None:
     for state in State:
-        expected = ("patron_cancel",) if state in {
-            State.REQUEST_RECEIVED, State.EXPECT_TO_SUPPLY, State.WILL_SUPPLY
-        } else ()  # fmt: skip
+        expected = ()
+        if state in {State.REQUEST_RECEIVED, State.EXPECT_TO_SUPPLY, State.WILL_SUPPLY}:
+            expected = ("patron_cancel",)
+        if state in {State.RECEIVED, State.HANDED_TO_PATRON}:
+            expected = ("renew",)
         assert allowed(state, Actor.PATRON) == expected, state
+        assert "renew" not in allowed(state, Actor.PATRON, renewal_pending=True), state
 
 
 def test_a_refused_transition_names_the_allowed_ones() -> None:

@@ -43,7 +43,7 @@ MATRIX = {
     "patron_returned": (("will_supply", "ship", "receive", "hand_to_patron"), {D}, {}),
     "ship_back": ((*_HANDED, "patron_returned"), {D}, {}),
     "receive_back": (("will_supply", "ship", "receive", "ship_back"), {H}, {}),
-    "renew": (("will_supply", "ship", "receive"), {D}, {}),
+    "renew": (("will_supply", "ship", "receive"), {D, "patron"}, {}),
     "grant_renewal": ((*_RECEIVED, "renew"), {H}, {"due_date": "2027-02-15"}),
     "refuse_renewal": (("will_supply", "ship", "receive", "renew"), {H}, {}),
     "mark_overdue": (("will_supply", "ship", "receive"), set(), {}),  # the nightly timers only

@@ -34,11 +34,11 @@ PAGES = {
     "anonymous": (
         None,
         ("/", "/search?q=Vermessung", "/record/{cluster}", "/libraries", "/login",
-         "/no-such-page"),
+         "/no-such-page", "/password/forgot"),
     ),
     "patron": (
         "D100",
-        ("/", "/search?q=Vermessung", "/record/{cluster}", "/account/requests"),
+        ("/", "/search?q=Vermessung", "/record/{cluster}", "/account/requests", "/account"),
     ),
     "librarian": (
         "Team herten",
