@@ -1,0 +1,74 @@
+"""Requests that ended lose their patron: the county keeps its statistics, not the people.
+
+A request in a terminal state (states.TERMINAL: completed, lost, unfilled, cancelled) is
+unlinked from its patron `[loans] anonymise_after_days` after it ended (`anonymise`, from the
+nightly run), or at once when the patron's account is deleted (`unlink`, from
+libnet.accounts.deletion). Unlinking clears every trace of the person the request left:
+
+- the request's patron_id (libraries, dates and states stay: libnet.loans.statistics counts
+  by the requesting library, never by the person);
+- the patron's own steps in its history keep actor "patron" but lose the account (user_id);
+  the staff's steps keep their librarian, who acted for the library;
+- the e-mail notices to the patron about it (every notice of the request not addressed to a
+  library): sent ones are deleted, unsent ones lose their address and text and are never sent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from datetime import datetime
+
+from sqlalchemy import Connection, delete, select, update
+
+from libnet.loans.notices import LIBRARY
+from libnet.loans.states import TERMINAL, Actor
+from libnet.store.schema import loan_events, loan_requests, notices
+
+CLEARED = "anonymised"  # the last_error of an unsent notice whose address was cleared
+
+
+def anonymise(conn: Connection, before: datetime) -> int:
+    """Unlink from their patrons the requests that ended before `before`; how many."""
+    ended = select(loan_requests.c.id, loan_requests.c.patron_id).where(
+        loan_requests.c.state.in_([state.value for state in TERMINAL]),
+        loan_requests.c.state_changed_at < before,
+        loan_requests.c.patron_id.is_not(None),
+    )
+    found = conn.execute(ended).all()
+    for patron_id in {row.patron_id for row in found}:
+        unlink(conn, patron_id, [row.id for row in found if row.patron_id == patron_id])
+    return len(found)
+
+
+def unlink(conn: Connection, patron_id: int, request_ids: Collection[int]) -> None:
+    """Unlink these requests of one patron from the patron, in the caller's transaction."""
+    if not request_ids:
+        return
+    ids = list(request_ids)
+    conn.execute(
+        update(loan_events)
+        .where(
+            loan_events.c.request_id.in_(ids),
+            loan_events.c.user_id == patron_id,
+            loan_events.c.actor == Actor.PATRON.value,
+        )
+        .values(user_id=None)
+    )
+    to_patron = (notices.c.request_id.in_(ids), ~notices.c.recipient.startswith(LIBRARY))
+    clear_notices(conn, *to_patron)
+    conn.execute(
+        update(loan_requests)
+        .where(loan_requests.c.id.in_(ids), loan_requests.c.patron_id == patron_id)
+        .values(patron_id=None)
+    )
+
+
+def clear_notices(conn: Connection, *where) -> int:
+    """Delete the sent notices matching `where`, clear the address and text of the unsent."""
+    gone = conn.execute(delete(notices).where(*where, notices.c.sent_at.is_not(None))).rowcount
+    cleared = conn.execute(
+        update(notices)
+        .where(*where, notices.c.sent_at.is_(None))
+        .values(recipient="", body="", next_attempt_at=None, last_error=CLEARED)
+    ).rowcount
+    return gone + cleared
