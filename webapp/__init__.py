@@ -3,11 +3,11 @@
 `create_app(config)` builds one application for one config.toml; `libnet serve` runs it under
 gunicorn. Each area of the site is a blueprint in a module or package of its own:
 webapp.catalogue (the patrons' pages and feeds), webapp.loan_pages (a patron's requests),
-webapp.auth (log in and out), webapp.staff (the librarians' loan pages, operations,
-statistics), webapp.admin, webapp.api (JSON and its OpenAPI document), webapp.sru,
-webapp.oai and webapp.health. What they share, the open index and store, is
-`webapp.state.Catalogue`; their exceptions and error pages are `webapp.errors`, their limits
-`webapp.limits`.
+webapp.auth (log in and out), webapp.privacy (the privacy page, deleting an account),
+webapp.staff (the librarians' loan pages, operations, statistics), webapp.admin, webapp.api
+(JSON and its OpenAPI document), webapp.sru, webapp.oai and webapp.health. What they share,
+the open index and store, is `webapp.state.Catalogue`; their exceptions and error pages are
+`webapp.errors`, their limits `webapp.limits`.
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     register_error_pages(app)
     # each part of the site is a blueprint; imported here, not at the top, so that importing
     # one module of the package (the CQL parser, say) does not load every page
-    from webapp import admin, auth, health, loan_pages
+    from webapp import admin, auth, health, loan_pages, privacy
     from webapp.api import loans as loans_api
     from webapp.api import search as search_api
     from webapp.catalogue import feeds, pages
@@ -74,7 +74,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
 
     for blueprint in (pages, auth.bp, loan_pages.bp, staff_pages, admin.bp, statistics.bp,
                       search_api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp, health.bp,
-                      operations.bp):  # fmt: skip
+                      operations.bp, privacy.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 
