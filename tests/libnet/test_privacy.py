@@ -11,7 +11,10 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import LargeBinary, String, Text, insert, select
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import LargeBinary, String, Text, create_engine, insert, select
+from sqlalchemy.exc import IntegrityError
 
 from libnet import accounts, loans
 from libnet.accounts import Account, AccountError, sessions
@@ -22,6 +25,7 @@ from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.loans import anonymisation
 from libnet.loans import statistics as loan_stats
 from libnet.loans.notices import list_notices
+from libnet.store import MIGRATIONS, open_store
 from libnet.store.schema import login_failures, login_throttle, metadata
 from tests.libnet.test_loan_stats import NOV_DEC, Requests
 from tests.libnet.test_loans import MONDAY, PASSWORD, Network
@@ -236,3 +240,37 @@ def test_sessions_that_ended_or_outlived_their_lifetime_are_forgotten(network: N
         assert forget_ended_sessions(conn, limits, MONDAY) == 2
         kept = sessions.open_sessions(conn, network.patron.id, limits, MONDAY)
     assert [s.browser for s in kept] == ["open"]
+
+
+# --------------------------------------------------------------------------- the migration
+
+
+def migrate_to(url: str, revision: str) -> None:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            alembic = AlembicConfig()
+            alembic.set_main_option("script_location", str(MIGRATIONS))
+            alembic.attributes["connection"] = conn
+            command.downgrade(alembic, revision)
+    finally:
+        engine.dispose()
+
+
+def test_a_store_from_before_0009_keeps_its_requests_and_then_anonymises_them(
+    network: Network, store_url: str, tmp_path: Path
+) -> None:
+    request = network.place()
+    network.act(request, "patron_cancel", network.patron)
+    network.catalogue.store.close()
+    migrate_to(store_url, "0008")
+    store = open_store(store_url, tmp_path)  # migrated to the newest schema again
+    try:
+        with store.engine.connect() as conn:
+            assert loans.get(conn, request.id).patron_id == network.patron.id
+        with loans.transaction(store.engine) as conn:
+            assert anonymisation.anonymise(conn, MONDAY + timedelta(days=1)) == 1
+    finally:
+        store.close()
+    with pytest.raises(IntegrityError):  # a request without its patron cannot go back
+        migrate_to(store_url, "0008")
