@@ -8,23 +8,27 @@ libnet.accounts.deletion). Unlinking clears every trace of the person the reques
 - the request's patron_id (libraries, dates and states stay: libnet.loans.statistics counts
   by the requesting library, never by the person);
 - the patron's own steps in its history keep actor "patron" but lose the account (user_id);
-  the staff's steps keep their librarian, who acted for the library;
+  the staff's steps keep their librarian, who acted for the library; the patron's name, card
+  and e-mail address, where a note of its history names them, are replaced by REMOVED;
 - the e-mail notices to the patron about it (every notice of the request not addressed to a
   library): sent ones are deleted, unsent ones lose their address and text and are never sent.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import Connection, delete, select, update
 
+from libnet.accounts import get_user
 from libnet.loans.notices import LIBRARY
 from libnet.loans.states import TERMINAL, Actor
 from libnet.store.schema import loan_events, loan_requests, notices
 
 CLEARED = "anonymised"  # the last_error of an unsent notice whose address was cleared
+REMOVED = "***"  # in a note, where the patron was named
 
 
 def anonymise(conn: Connection, before: datetime) -> int:
@@ -54,6 +58,7 @@ def unlink(conn: Connection, patron_id: int, request_ids: Collection[int]) -> No
         )
         .values(user_id=None)
     )
+    _scrub_notes(conn, patron_id, ids)
     to_patron = (notices.c.request_id.in_(ids), ~notices.c.recipient.startswith(LIBRARY))
     clear_notices(conn, *to_patron)
     conn.execute(
@@ -61,6 +66,27 @@ def unlink(conn: Connection, patron_id: int, request_ids: Collection[int]) -> No
         .where(loan_requests.c.id.in_(ids), loan_requests.c.patron_id == patron_id)
         .values(patron_id=None)
     )
+
+
+def _scrub_notes(conn: Connection, patron_id: int, ids: list[int]) -> None:
+    """The patron's name, card and e-mail address out of the notes of these requests' history
+    (a librarian may have typed them: "Frau Schmidt rief an")."""
+    account = get_user(conn, patron_id)
+    if account is None:
+        return
+    named = [re.escape(n) for n in (account.name, account.card, account.email) if n and n.strip()]
+    if not named:
+        return
+    pattern = re.compile("|".join(sorted(named, key=len, reverse=True)), re.IGNORECASE)
+    query = select(loan_events.c.id, loan_events.c.note).where(
+        loan_events.c.request_id.in_(ids), loan_events.c.note != ""
+    )
+    for event_id, note in conn.execute(query).all():
+        scrubbed = pattern.sub(REMOVED, note)
+        if scrubbed != note:
+            conn.execute(
+                update(loan_events).where(loan_events.c.id == event_id).values(note=scrubbed)
+            )
 
 
 def clear_notices(conn: Connection, *where) -> int:

@@ -192,7 +192,8 @@ def test_a_deleted_account_leaves_its_card_name_and_email_nowhere_in_the_store(
 ) -> None:
     patron: Account = network.patron
     request = network.place()
-    network.act(request, "patron_cancel", patron)
+    network.act(request, "patron_cancel", patron,
+                note=f"bin umgezogen: {NAME.upper()}, {CARD}, {EMAIL}; danke")  # fmt: skip
     with network.engine.begin() as conn:
         sessions.start(conn, patron.id, "Firefox 140 on Linux", MONDAY)
         accounts.issue_token(conn, CARD, "reader app")
@@ -206,12 +207,13 @@ def test_a_deleted_account_leaves_its_card_name_and_email_nowhere_in_the_store(
             next_attempt_at=MONDAY))  # fmt: skip
     before = set(everywhere(network, CARD, NAME, EMAIL))
     assert {"users.name", "users.card", "users.email", "login_throttle.key",
-            "notices.recipient", "notices.body"} <= before  # fmt: skip
+            "notices.recipient", "notices.body", "loan_events.note"} <= before  # fmt: skip
 
     with loans.transaction(network.engine) as conn:
         deleted = delete_account(conn, patron.id, MONDAY)
     assert everywhere(network, CARD, NAME, EMAIL) == []
     assert (deleted.deleted, deleted.disabled, deleted.checked_here) == (True, True, False)
+    assert network.history(request)[-1].note == "bin umgezogen: ***, ***, ***; danke"
     with network.engine.connect() as conn:
         assert loans.get(conn, request.id).patron_id is None
         failed = set(conn.scalars(select(login_failures.c.user_id)))
