@@ -29,6 +29,7 @@ from libnet.store.schema import loan_events, loan_requests, notices
 
 CLEARED = "anonymised"  # the last_error of an unsent notice whose address was cleared
 REMOVED = "***"  # in a note, where the patron was named
+MIN_NAMED = 3
 
 
 def anonymise(conn: Connection, before: datetime) -> int:
@@ -74,7 +75,9 @@ def _scrub_notes(conn: Connection, patron_id: int, ids: list[int]) -> None:
     account = get_user(conn, patron_id)
     if account is None:
         return
-    named = [re.escape(n) for n in (account.name, account.card, account.email) if n and n.strip()]
+    # a name or card of one or two characters would blot out every such letter of a note
+    given = (account.name, account.card, account.email)
+    named = [re.escape(n.strip()) for n in given if n and len(n.strip()) >= MIN_NAMED]
     if not named:
         return
     pattern = re.compile("|".join(sorted(named, key=len, reverse=True)), re.IGNORECASE)
