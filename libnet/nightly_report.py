@@ -22,7 +22,8 @@ class Step:
     details: dict[str, Any] = field(default_factory=dict)
 
 
-STEPS = ("group", "index", "loans", "notices")  # after the harvest, in the order they run
+# after the harvest, in the order they run
+STEPS = ("group", "index", "loans", "privacy", "notices")
 
 
 @dataclass(slots=True)
@@ -34,6 +35,7 @@ class NightlyReport:
     group: Step = field(default_factory=Step)
     index: Step = field(default_factory=Step)
     loans: Step = field(default_factory=Step)
+    privacy: Step = field(default_factory=Step)
     notices: Step = field(default_factory=Step)
 
     @property
@@ -83,6 +85,10 @@ LOANS_WORDS = (
     "{moved_on} moved on from a silent supplier, {overdue} overdue, "
     "{left} changed meanwhile and left for the next run"
 )
+PRIVACY_WORDS = (
+    "anonymised {anonymised} requests that ended; forgot {forgotten} old failed logins and "
+    "login counters, {sessions_ended} ended sessions"
+)
 
 
 def text(report: dict[str, Any]) -> str:
@@ -103,6 +109,8 @@ def text(report: dict[str, Any]) -> str:
     if timers.get("moved_on") is not None:
         timers = timers | {key: len(timers[key]) for key in ("moved_on", "overdue", "left")}
     lines.append("Loans: " + _step_text(timers, LOANS_WORDS))
+    if "privacy" in report:  # reports of runs before it was a step have none
+        lines.append("Privacy: " + _step_text(report["privacy"], PRIVACY_WORDS))
     if mail["outcome"] == "skipped":
         lines.append(f"Notices: mail is off ([mail] host), {mail['waiting']} waiting")
     else:

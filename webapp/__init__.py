@@ -4,6 +4,7 @@
 gunicorn. Each area of the site is a blueprint in a module or package of its own:
 webapp.catalogue (the patrons' pages and feeds), webapp.loan_pages (a patron's requests),
 webapp.account ("Mein Konto"), webapp.password_reset, webapp.auth (log in and out),
+webapp.privacy (the privacy page, deleting an account),
 webapp.staff (the librarians' loan pages, operations, statistics), webapp.admin, webapp.api
 (JSON and its OpenAPI document), webapp.sru, webapp.oai and webapp.health. What they share,
 the open index and store, is `webapp.state.Catalogue`; their exceptions and error pages are
@@ -63,7 +64,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     register_error_pages(app)
     # each part of the site is a blueprint; imported here, not at the top, so that importing
     # one module of the package (the CQL parser, say) does not load every page
-    from webapp import account, admin, auth, health, loan_pages, password_reset
+    from webapp import account, admin, auth, health, loan_pages, password_reset, privacy
     from webapp.api import loans as loans_api
     from webapp.api import search as search_api
     from webapp.catalogue import feeds, pages
@@ -74,7 +75,8 @@ def create_app(config: Config, **settings: Any) -> Flask:
 
     for blueprint in (pages, auth.bp, loan_pages.bp, account.bp, password_reset.bp,
                       staff_pages, admin.bp, statistics.bp, search_api.bp, loans_api.bp,
-                      feeds.bp, oai.bp, sru.bp, health.bp, operations.bp):  # fmt: skip
+                      feeds.bp, oai.bp, sru.bp, health.bp, operations.bp,
+                      privacy.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 

@@ -141,6 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
         "password", parents=[common], help="set a new password (from standard input)"
     )
     password.add_argument("who", metavar="WHO", help=WHO)
+    remove = accounts_sub.add_parser(
+        "delete", parents=[common],
+        help="remove a patron's personal data (once no request is open); its requests are "
+        "anonymised",
+    )  # fmt: skip
+    remove.add_argument("who", metavar="WHO", help=WHO)
     logout = accounts_sub.add_parser("logout", parents=[common], help="end all its sessions")
     logout.add_argument("who", metavar="WHO", help=WHO)
     token = accounts_sub.add_parser("token", parents=[common], help="a new JSON API token")

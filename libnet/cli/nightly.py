@@ -1,6 +1,6 @@
 """`libnet nightly`: every library harvested, the changed records grouped into clusters, the
-index brought up to date, the loan timers run, the notices sent, and a report of it all for
-the operators.
+index brought up to date, the loan timers run, requests that ended long ago anonymised and old
+failed logins forgotten, the notices sent, and a report of it all for the operators.
 
 `run_nightly()` does the steps in that order; each step's failure is noted in the report and
 the next step still runs (a library whose server is down does not keep the others' records
@@ -32,7 +32,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -147,6 +147,7 @@ def run_nightly(
         report.group = _step("group", lambda: _group_details(group()))
         report.index = _step("index", lambda: _index_details(index()))
         report.loans = _step("loans", lambda: _timers(config, store))
+        report.privacy = _step("privacy", lambda: _privacy(config, store, now()))
         report.notices = _step("notices", lambda: _send(config, store))
         report.finished_at = now()
         finish_run(store, report.run, report.finished_at, report.outcome, report.to_json())
@@ -233,6 +234,23 @@ def _timers(config: Config, store: RecordStore) -> dict[str, Any]:
     found = loans.run_timers(store.engine, mailing=notices.Mailing.from_config(config))
     return {"moved_on": list(found.skipped), "overdue": list(found.overdue),
             "left": list(found.left)}  # fmt: skip
+
+
+def _privacy(config: Config, store: RecordStore, now: datetime) -> dict[str, Any]:
+    """Requests that ended [loans] anonymise_after_days ago lose their patron; failed logins
+    older than 30 days, stale login counters and the sessions that ended go."""
+    from libnet.accounts import login
+    from libnet.accounts.retention import forget_ended_sessions
+    from libnet.accounts.sessions import Lifetimes
+    from libnet.loans import anonymisation
+
+    before = now - timedelta(days=config.loans.anonymise_after_days)
+    limits = Lifetimes.hours(config.sessions.idle_hours, config.sessions.max_hours)
+    with store.write() as conn:
+        anonymised = anonymisation.anonymise(conn, before)
+        sessions = forget_ended_sessions(conn, limits, now)
+    return {"anonymised": anonymised, "forgotten": login.forget_old_failures(store.engine, now),
+            "sessions_ended": sessions}  # fmt: skip
 
 
 def _send(config: Config, store: RecordStore) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from rich.table import Table
 from libnet.cli.console import EXIT_OK
 from libnet.config import Config
 from libnet.errors import LibnetError
-from libnet.store import RecordStore
+from libnet.store import RecordStore, transaction
 
 
 def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> int:
@@ -58,6 +58,15 @@ def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> i
             sessions.end_all(conn, account.id, datetime.now(UTC))
         print(f"{account.role} {account.name} of {account.library} (id:{account.id}) disabled")
         return EXIT_OK
+    if args.users_command == "delete":
+        from libnet.accounts.deletion import delete_account
+
+        with transaction(store.engine) as conn:
+            account = accounts.find_user(conn, args.who)
+            delete_account(conn, account.id, datetime.now(UTC))
+        print(f"the personal data of {account.login} of {account.library} (id:{account.id}) "
+              "deleted; its requests are anonymised")  # fmt: skip
+        return EXIT_OK
     with store.engine.connect() as conn:
         found = accounts.list_users(conn, args.library)
     if args.json:
@@ -69,7 +78,7 @@ def cmd_users(config: Config, store: RecordStore, args: argparse.Namespace) -> i
     table = Table("role", "library", "name", "card", "e-mail", "language", "state", "last login")
     for a in found:
         last = a.last_login.strftime("%Y-%m-%d %H:%M") if a.last_login else ""
-        state = "disabled" if a.disabled else "active"
+        state = "deleted" if a.deleted else "disabled" if a.disabled else "active"
         table.add_row(a.role, a.library, a.name, a.card or "", a.email, a.language, state, last)
     Console(width=140).print(table)
     return EXIT_OK

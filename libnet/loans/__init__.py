@@ -11,9 +11,10 @@ One module per concept, each importing only the ones above it in this list:
   reading requests back.
 - timers.py: the nightly run's timers (a silent supplier, a passed due date).
 - statistics.py: the county statistics, read from the requests and their events.
+- anonymisation.py: requests that ended lose their patron after [loans] anonymise_after_days.
 
-Callers write `from libnet import loans; loans.place_request(...)`; the notices, the mailer and
-the statistics are modules of their own (`from libnet.loans import notices`).
+Callers write `from libnet import loans; loans.place_request(...)`; the notices, the mailer, the
+statistics and the anonymisation are modules of their own (`from libnet.loans import notices`).
 """
 
 from libnet.loans.errors import (

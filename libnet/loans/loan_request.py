@@ -40,7 +40,7 @@ class LoanRequest:
     id: int
     cluster_id: int
     title: str
-    patron_id: int
+    patron_id: int | None  # None once anonymised (libnet.loans.anonymisation)
     requesting_library: str
     pickup_library: str
     supplier: str

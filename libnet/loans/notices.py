@@ -110,7 +110,7 @@ class RequestChange:
     from_state: State | None  # None for "place"
     state: State  # as the action left it
     title: str
-    patron_id: int
+    patron_id: int | None  # None once anonymised
     requesting_library: str
     pickup_library: str
     supplier: str  # the library the request is at now
@@ -153,7 +153,7 @@ def queue_for_change(
             recipient, language, patron = f"{LIBRARY}{change.supplier}", LANGUAGES[0], ""
             page = LIBRARY_PAGE.format(id=change.request_id)
         else:
-            account = get_user(conn, change.patron_id)
+            account = None if change.patron_id is None else get_user(conn, change.patron_id)
             if account is None or not account.email:
                 continue
             recipient, language, patron = account.email, _language(account.language), account.name

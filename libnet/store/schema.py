@@ -239,6 +239,7 @@ loan_settings = Table(
 )
 
 # A patron's request for a title (a cluster), at one supplier of its rota at a time.
+# patron_id: None once the request is anonymised (libnet/loans/anonymisation.py).
 # version grows with every change: a change names the version it saw, so of two librarians
 # clicking at once exactly one wins.
 loan_requests = Table(
@@ -247,7 +248,7 @@ loan_requests = Table(
     Column("id", Integer, primary_key=True),
     Column("cluster_id", Integer, ForeignKey("clusters.id"), nullable=False),
     Column("title", Text, nullable=False),  # as shown when the request was placed
-    Column("patron_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("patron_id", Integer, ForeignKey("users.id")),
     Column("requesting_library", String(40), nullable=False),  # the patron's home library
     Column("pickup_library", String(40), nullable=False),
     Column("supplier", String(40), nullable=False),  # the library the request is at now

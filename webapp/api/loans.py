@@ -198,7 +198,7 @@ def _scoped(conn, user: Account, side: str, states: list[str]) -> list[LoanReque
 
 
 def _patrons(conn, found: list[LoanRequest]) -> dict[int, dict[str, Any]]:
-    ids = {r.patron_id for r in found}
+    ids = {r.patron_id for r in found if r.patron_id is not None}  # None: anonymised
     if not ids:
         return {}
     return {uid: {"name": c.name, "card": c.card, "email": c.email}

@@ -41,7 +41,8 @@ LOAN = object_schema(
              "description": "Give it back with a transition: a change made on an older "
              "version is refused (409)."},
     patron={"type": ["object", "null"], "description": "Only for the patron, the staff of "
-            "the requesting and pickup libraries, and administrators.",
+            "the requesting and pickup libraries, and administrators; null for everyone once the "
+            "request is anonymised (some time after it ended, or when the account was deleted).",
             "required": ["name", "card", "email"],
             "properties": {"name": {"type": "string"}, "card": {"type": ["string", "null"]},
                            "email": {"type": "string"}}},

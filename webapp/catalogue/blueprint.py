@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request, url_for
+from flask import Blueprint, Response, g, request, url_for
 from flask_babel import format_datetime, format_decimal
 from stdnum import isbn
 from stdnum.exceptions import ValidationError
@@ -80,9 +80,13 @@ def _remember_home(response: Response) -> Response:
 
 
 def chosen_home() -> str:
-    """The patron's library, whose copies come first: ?home=, else the cookie, else none."""
+    """The patron's library, whose copies come first: ?home=, else the cookie, else a
+    logged-in patron's own library, else none. A choice made on this device wins over the
+    account, as with the language."""
     codes = {library.code for library in catalogue().libraries}
-    chosen = request.args.get("home", request.cookies.get(HOME_COOKIE, ""))
+    user = g.get("user")
+    own = user.library if user is not None and user.role == "patron" else ""
+    chosen = request.args.get("home", request.cookies.get(HOME_COOKIE, own))
     return chosen if chosen in codes else ""
 
 

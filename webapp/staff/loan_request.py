@@ -126,11 +126,13 @@ def _visible(conn, loan_id: int, user: Account) -> LoanRequest:
     return found
 
 
-def _patron(conn, r: LoanRequest, user: Account) -> dict[str, str] | None:
+def _patron(conn, r: LoanRequest, user: Account) -> dict[str, str | bool] | None:
     """The patron's name, card and e-mail, for the staff of the patron's side only: the
     supplier's staff see the requesting library, never the person."""
     if user.role == "librarian" and user.library not in (r.requesting_library, r.pickup_library):
         return None
+    if r.patron_id is None:  # the request ended long ago, or the account was deleted
+        return {"anonymised": True}
     found = accounts.contact(conn, r.patron_id)
     return {"name": found.name, "card": found.card, "email": found.email} if found else None
 
