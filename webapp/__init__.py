@@ -63,7 +63,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     register_error_pages(app)
     # each part of the site is a blueprint; imported here, not at the top, so that importing
     # one module of the package (the CQL parser, say) does not load every page
-    from webapp import admin, auth, health, loan_pages
+    from webapp import admin, auth, health, loan_pages, registration
     from webapp.api import loans as loans_api
     from webapp.api import search as search_api
     from webapp.catalogue import feeds, pages
@@ -74,7 +74,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
 
     for blueprint in (pages, auth.bp, loan_pages.bp, staff_pages, admin.bp, statistics.bp,
                       search_api.bp, loans_api.bp, feeds.bp, oai.bp, sru.bp, health.bp,
-                      operations.bp):  # fmt: skip
+                      operations.bp, registration.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 
