@@ -169,6 +169,8 @@ def test_the_outgoing_queue_and_the_request_show_the_patron_and_the_missing_emai
     desk = person(served, "Team datteln")
     queue = page(desk, "/staff/requests?side=outgoing")
     assert "Anna Schmidt · D100" in queue and NO_EMAIL in queue
+    german = desk.get("/staff/requests?side=outgoing&lang=de").get_data(as_text=True)
+    assert "keine E-Mail: bitte anrufen" in german
     detail = page(desk, f"/staff/requests/{placed['id']}")
     assert NO_EMAIL in detail and f'href="/staff/patrons/{served.patron.id}"' in detail
     supplier = person(served, "Team herten")
