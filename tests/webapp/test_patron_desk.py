@@ -182,15 +182,45 @@ def test_the_outgoing_queue_and_the_request_show_the_patron_and_the_missing_emai
     assert NO_EMAIL not in page(desk, "/staff/requests?side=outgoing")
 
 
-def registering(served: Served) -> FlaskClient:
-    """The app again, with Marl taking online registrations and claiming cards with M."""
+def with_marl(served: Served, patrons: PatronsConfig) -> FlaskClient:
+    """The app again, with Marl's patrons so, and Marl claiming the cards starting with M."""
     config = served.client.application.extensions["libnet"].config
     libraries = tuple(
-        replace(lib, patrons=PatronsConfig(registration=True), card_prefixes=("M",))
-        if lib.code == "marl" else lib
+        replace(lib, patrons=patrons, card_prefixes=("M",)) if lib.code == "marl" else lib
         for lib in config.libraries
-    )  # fmt: skip
+    )
     return create_app(replace(config, libraries=libraries), TESTING=True).test_client()
+
+
+def registering(served: Served) -> FlaskClient:
+    """The app again, with Marl taking online registrations."""
+    return with_marl(served, PatronsConfig(registration=True))
+
+
+def test_where_the_librarys_own_system_keeps_pins_the_desk_makes_and_resets_none(
+    served: Served,
+) -> None:
+    client = with_marl(served, PatronsConfig(type="sip2", host="127.0.0.1", port=9))
+    desk = client.application.test_client()
+    assert log_in(desk, "Team marl").status_code == 302
+    assert 'action="/staff/patrons/new' not in page(desk, "/staff/patrons")
+    made = post(desk, "/staff/patrons/new", "/staff/patrons", card="M999", name="Max Marl",
+                language="de")  # fmt: skip
+    assert made.status_code == 403
+    path = f"/staff/patrons/{served.marl_patron.id}"
+    assert "Make a new password" not in page(desk, path)
+    assert post(desk, f"{path}/password", path).status_code == 302  # refused, with the reason
+    assert log_in(served.client, "M300").status_code == 302  # the password is unchanged
+
+
+def test_the_administrator_makes_an_account_for_the_chosen_library(served: Served) -> None:
+    admin = person(served, "Kreis")
+    assert 'action="/staff/patrons/new' not in page(admin, "/staff/patrons")  # none chosen
+    made = post(admin, "/staff/patrons/new?library=herten", "/staff/patrons?library=herten",
+                card="H123", name="Hanna Herten", language="de")  # fmt: skip
+    assert made.status_code == 200
+    with served.engine.connect() as conn:
+        assert accounts.card_account(conn, "herten", "H123").name == "Hanna Herten"
 
 
 def register(client: FlaskClient, **given: str):
