@@ -64,7 +64,9 @@ def create_app(config: Config, **settings: Any) -> Flask:
     register_error_pages(app)
     # each part of the site is a blueprint; imported here, not at the top, so that importing
     # one module of the package (the CQL parser, say) does not load every page
-    from webapp import account, admin, auth, health, loan_pages, password_reset, privacy
+    from webapp import (
+        account, admin, auth, health, loan_pages, password_reset, privacy, registration,
+    )  # fmt: skip
     from webapp.api import loans as loans_api
     from webapp.api import search as search_api
     from webapp.catalogue import feeds, pages
@@ -76,7 +78,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     for blueprint in (pages, auth.bp, loan_pages.bp, account.bp, password_reset.bp,
                       staff_pages, admin.bp, statistics.bp, search_api.bp, loans_api.bp,
                       feeds.bp, oai.bp, sru.bp, health.bp, operations.bp,
-                      privacy.bp):  # fmt: skip
+                      privacy.bp, registration.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     return app
 

@@ -32,6 +32,7 @@ from libnet.store import clusters
 from libnet.store.schema import MAX_ID, loan_events, loan_requests
 from libnet.times import utc
 
+DESK_NOTE = "bestellt an der Theke; "  # the audit note of a request a librarian placed
 OPEN_STATES = tuple(state.value for state in State if state not in TERMINAL)
 
 
@@ -85,8 +86,12 @@ def place_request(
     pickup_library: str | None = None,
     now: datetime | None = None,
     mailing: Mailing | None = None,
+    placed_by: Account | None = None,
 ) -> LoanRequest:
     """A new request of `patron` for a title, at the first library of its rota.
+
+    `placed_by`: the librarian of the patron's library (or an administrator) who orders for
+    the patron at the desk; the audit event names them. NotYours for anyone else.
 
     Refused (LoanError, with the reason) when the patron's own library has a copy on the
     shelf, the patron already has the title on request or on loan, has as many open requests
@@ -97,6 +102,9 @@ def place_request(
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
         raise LoanError("only a patron's active account can place a request", "not_patron")
+    user_id, actor, note = patron.id, Actor.PATRON, ""
+    if placed_by is not None:
+        user_id, actor, note = placed_by.id, _desk_actor(placed_by, patron), DESK_NOTE
     if not patron.may_order:
         why = patron.order_block or patron.desk_block
         if patron.provisional:
@@ -133,11 +141,22 @@ def place_request(
     request_id = conn.execute(
         insert(loan_requests).values(**row).returning(loan_requests.c.id)
     ).scalar_one()
-    _log(conn, request_id, now, patron.id, Actor.PATRON, "place", None, State.REQUEST_RECEIVED,
-         order[0].library, f"rota: {', '.join(h.library for h in order)}")  # fmt: skip
+    _log(conn, request_id, now, user_id, actor, "place", None, State.REQUEST_RECEIVED,
+         order[0].library, f"{note}rota: {', '.join(h.library for h in order)}")  # fmt: skip
     placed = get(conn, request_id)
     queue_for_change(conn, _change(placed, "place", None), now=now, mailing=mailing)
     return placed
+
+
+def _desk_actor(staff: Account, patron: Account) -> Actor:
+    """Who orders for `patron` at the desk: a librarian of the patron's library, an admin."""
+    if staff.disabled:
+        raise NotYours("this account is disabled")
+    if staff.role == "admin":
+        return Actor.ADMIN
+    if staff.role == "librarian" and staff.library == patron.library:
+        return Actor.REQUESTER
+    raise NotYours("only the patron's own library orders for the patron")
 
 
 # --------------------------------------------------------------------------- changing

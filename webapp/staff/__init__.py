@@ -1,11 +1,12 @@
 """The staff's side: the loan network's pages (one blueprint, "staff_pages", in blueprint.py)
 and the operations and statistics pages.
 
-queues.py, loan_request.py and shelf.py each add their routes to the blueprint; importing
-this package imports them, so `bp` has all its routes.
+queues.py, loan_request.py, shelf.py, patrons.py (the patron desk), registrations.py (its
+approval queue) and desk_order.py (ordering for a patron) each add their routes to the
+blueprint; importing this package imports them, so `bp` has all its routes.
 """
 
-from webapp.staff import loan_request, queues, shelf
+from webapp.staff import desk_order, loan_request, patrons, queues, registrations, shelf
 from webapp.staff.blueprint import bp
 
-__all__ = ["bp", "loan_request", "queues", "shelf"]
+__all__ = ["bp", "desk_order", "loan_request", "patrons", "queues", "registrations", "shelf"]

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from libnet import loans
-from libnet.accounts import Account
+from libnet import accounts, loans
+from libnet.accounts import Account, Contact
 from libnet.loans import LoanRequest, NotYours
 from libnet.loans.states import allowed
 from webapp.state import catalogue
@@ -43,3 +43,19 @@ def parse_date(value: str | None) -> date | None:
         return date.fromisoformat((value or "").strip())
     except ValueError:
         return None
+
+
+def sees_patron(user: Account, r: LoanRequest) -> bool:
+    """Whether the user may see who asked: staff of the patron's side and administrators; the
+    supplier's staff see the requesting library, never the person."""
+    if user.role == "admin":
+        return True
+    return user.role == "librarian" and user.library in (r.requesting_library, r.pickup_library)
+
+
+def patrons_of(conn, shown: list[LoanRequest], user: Account) -> dict[int, Contact]:
+    """request id -> its patron's name, card and e-mail, for the requests whose patron the
+    user may see."""
+    mine = [r for r in shown if sees_patron(user, r)]
+    people = accounts.contacts(conn, {r.patron_id for r in mine}) if mine else {}
+    return {r.id: people[r.patron_id] for r in mine if r.patron_id in people}

@@ -19,7 +19,7 @@ from libnet.numbers import whole_number
 from webapp.forms import options
 from webapp.labels import ACTION_LABELS, PAYER_LABELS, REASON_LABELS, STAFF_STATE_LABELS
 from webapp.limits import MAX_NOTE_CHARS
-from webapp.staff.actions import allowed_for, parse_date, proposed_due_date
+from webapp.staff.actions import allowed_for, parse_date, proposed_due_date, sees_patron
 from webapp.staff.blueprint import bp, staff_user
 from webapp.state import catalogue
 
@@ -126,15 +126,20 @@ def _visible(conn, loan_id: int, user: Account) -> LoanRequest:
     return found
 
 
-def _patron(conn, r: LoanRequest, user: Account) -> dict[str, str | bool] | None:
+def _patron(conn, r: LoanRequest, user: Account) -> dict[str, object] | None:
     """The patron's name, card and e-mail, for the staff of the patron's side only: the
     supplier's staff see the requesting library, never the person."""
-    if user.role == "librarian" and user.library not in (r.requesting_library, r.pickup_library):
+    if not sees_patron(user, r):
         return None
     if r.patron_id is None:  # the request ended long ago, or the account was deleted
         return {"anonymised": True}
     found = accounts.contact(conn, r.patron_id)
-    return {"name": found.name, "card": found.card, "email": found.email} if found else None
+    if found is None:
+        return None
+    # the patron's page for who serves the patron at the desk
+    desk = user.role == "admin" or user.library == r.requesting_library
+    return {"name": found.name, "card": found.card, "email": found.email,
+            "id": r.patron_id if desk else None}  # fmt: skip
 
 
 def _user_names(conn, ids: set[int]) -> dict[int, str]:

@@ -23,7 +23,7 @@ from libnet.loans.states import TRANSITIONS, TransitionError
 from libnet.numbers import whole_number
 from webapp.forms import options
 from webapp.labels import ACTION_LABELS
-from webapp.staff.actions import allowed_for, parse_date, proposed_due_date
+from webapp.staff.actions import allowed_for, parse_date, patrons_of, proposed_due_date
 from webapp.staff.blueprint import bp, chosen_library, staff_user
 from webapp.state import catalogue
 
@@ -63,6 +63,8 @@ def queue() -> str:
     if partner:
         shown = [r for r in shown if partner in (r.supplier, r.pickup_library)]
     shown.sort(key=lambda r: (r.state_changed_at, r.id))  # the longest waiting first
+    with catalogue().store.engine.connect() as conn:
+        patrons = patrons_of(conn, shown, user)
     batch = None
     if user.role == "librarian":
         batch = BatchForm(side=side)
@@ -73,7 +75,7 @@ def queue() -> str:
         requests=shown, counts=counts, sides=sides, batch=batch,
         open_total=sum(1 for r in everything if r.open),
         closed_total=sum(1 for r in everything if not r.open),
-        batchable={a for a in BATCH_ACTIONS[side]}, allowed_for=allowed_for(user),
+        batchable={a for a in BATCH_ACTIONS[side]}, allowed_for=allowed_for(user), patrons=patrons,
         waiting_days=_waiting_days,
     )  # fmt: skip
 
