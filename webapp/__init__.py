@@ -65,7 +65,14 @@ def create_app(config: Config, **settings: Any) -> Flask:
     # each part of the site is a blueprint; imported here, not at the top, so that importing
     # one module of the package (the CQL parser, say) does not load every page
     from webapp import (
-        account, admin, auth, health, loan_pages, password_reset, privacy, registration,
+        account,
+        admin,
+        auth,
+        health,
+        loan_pages,
+        password_reset,
+        privacy,
+        registration,
     )  # fmt: skip
     from webapp.api import loans as loans_api
     from webapp.api import search as search_api
