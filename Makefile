@@ -69,10 +69,12 @@ system-deps:
 	  fi; \
 	fi
 
+# The tests run in one worker process per core, at most four (pytest-xdist): every peer they
+# start (PostgreSQL, Zebra, slapd, SIP2, SMTP, Chromium) listens on a free port of its own.
 test: install system-deps
 	$(BIN)/ruff check libnet harvesters index webapp tests bench
 	$(BIN)/ruff format --check libnet harvesters index webapp tests bench
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses 4
 
 lint: install
 	$(BIN)/ruff format libnet harvesters index webapp tests bench

@@ -114,7 +114,7 @@ def test_a_request_from_order_to_completion(
         patron.locator("#pickup").select_option("datteln")
         patron.get_by_role("button", name="Order this title").click()
         patron.wait_for_url("**/account/requests")
-        assert "asked at a library" in patron.locator("table.requests").inner_text()
+        assert "asked at a library" in patron.locator("ol.my-requests").inner_text()
         with network.engine.connect() as conn:
             [placed] = loans.requests(conn, patron_id=network.patron.id)
         assert placed.supplier == "herten"
@@ -160,7 +160,7 @@ def test_a_request_from_order_to_completion(
         datteln.wait_for_load_state()
         assert "1 request: Received." in datteln.locator(".flash--success").inner_text()
         patron.goto("/account/requests")
-        assert "ready for pickup" in patron.locator("table.requests").inner_text()
+        assert "ready for pickup" in patron.locator("ol.my-requests").inner_text()
         ready = mail_to(smtp, PATRON_EMAIL, 2)[-1]
         assert ready.message["Subject"] == 'Ready for you to collect: "Die Vermessung der Welt"'
         assert "Datteln" in ready.body and ready.message["Content-Language"] == "en"
@@ -178,7 +178,7 @@ def test_a_request_from_order_to_completion(
         assert "Reason: on loan; bis Januar entliehen" in history
         marl.screenshot(path=str(artifacts_dir() / "request-history.png"), full_page=True)
         patron.goto("/account/requests")
-        assert "completed" in patron.locator("table.requests").inner_text()
+        assert "completed" in patron.locator("ol.my-requests").inner_text()
         problems = people.problems()
         network.client.application.extensions["libnet"].wait_for_notices()
     # nothing else was mailed: the steps after pickup tell nobody
