@@ -34,17 +34,19 @@ PAGES = {
     "anonymous": (
         None,
         ("/", "/search?q=Vermessung", "/record/{cluster}", "/libraries", "/login",
-         "/no-such-page", "/password/forgot"),
+         "/no-such-page", "/password/forgot", "/privacy"),
     ),
     "patron": (
         "D100",
-        ("/", "/search?q=Vermessung", "/record/{cluster}", "/account/requests", "/account"),
+        ("/", "/search?q=Vermessung", "/record/{cluster}", "/account/requests", "/account",
+         "/account/delete"),
     ),
     "librarian": (
         "Team herten",
         ("/record/{cluster}", "/record/{cluster}/staff", "/staff/requests?side=incoming",
          "/staff/requests?side=outgoing", "/staff/requests/{loan}", "/staff/pull-slips",
-         "/staff/overdue", "/staff/statistics", "/staff/operations", "/staff/settings"),
+         "/staff/overdue", "/staff/statistics", "/staff/operations", "/staff/settings",
+         "/staff/patrons?q=a", "/staff/patrons/registrations"),
     ),
     "administrator": (
         "Kreis",
