@@ -22,9 +22,9 @@ from libnet import loans
 from libnet.loans import AlreadyChanged, LoanError
 from libnet.loans.states import Actor, TransitionError, allowed
 from libnet.numbers import whole_number
-from webapp.errors import NoIndex
 from webapp.forms import options
 from webapp.labels import ACTION_LABELS, LOAN_STATE_LABELS
+from webapp.ordering import place_for
 from webapp.state import catalogue
 
 bp = Blueprint("loan_pages", __name__)
@@ -69,21 +69,10 @@ def place(cluster_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("The form had expired. Please try again."), "error")
         return redirect(f"/record/{cluster_id}")
-    try:
-        doc = catalogue().current_doc(cluster_id)
-    except NoIndex:
-        abort(503)
-    if doc is None:
-        abort(404)
-    try:
-        with loans.transaction(catalogue().store.engine) as conn:
-            loans.place_request(conn, user, doc.id, title=doc.title,
-                                pickup_library=form.pickup.data,
-                                mailing=catalogue().mailing)  # fmt: skip
-    except LoanError as exc:
-        flash(_refusal(exc), "error")
+    refused = place_for(user, cluster_id, form.pickup.data)
+    if refused is not None:
+        flash(_refusal(refused), "error")
         return redirect(f"/record/{cluster_id}")
-    catalogue().send_notices_soon()
     flash(_("Your request is on its way to a library that has the title."), "success")
     return redirect("/account/requests")
 

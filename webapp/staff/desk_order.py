@@ -11,10 +11,10 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from libnet import accounts, loans
+from libnet import accounts
 from libnet.loans import LoanError, NotYours
-from webapp.errors import NoIndex
 from webapp.forms import options
+from webapp.ordering import place_for
 from webapp.staff.blueprint import bp, staff_user
 from webapp.state import catalogue
 
@@ -59,24 +59,13 @@ def order_for_patron(cluster_id: int) -> Response:
         flash(_("%(library)s has no patron with the card %(card)s.", library=name,
                 card=form.card.data), "error")  # fmt: skip
         return redirect(back)
-    try:
-        doc = catalogue().current_doc(cluster_id)
-    except NoIndex:
-        abort(503)
-    if doc is None:
-        abort(404)
-    try:
-        with loans.transaction(catalogue().store.engine) as conn:
-            loans.place_request(conn, patron, doc.id, title=doc.title,
-                                pickup_library=form.pickup.data, placed_by=user,
-                                mailing=catalogue().mailing)  # fmt: skip
-    except NotYours:
+    refused = place_for(patron, cluster_id, form.pickup.data, placed_by=user)
+    if isinstance(refused, NotYours):
         abort(403)
-    except LoanError as exc:
+    if refused is not None:
         flash(_("The request could not be placed for %(name)s: %(reason)s",
-                name=patron.name, reason=_refusal(exc, patron)), "error")  # fmt: skip
+                name=patron.name, reason=_refusal(refused, patron)), "error")  # fmt: skip
         return redirect(back)
-    catalogue().send_notices_soon()
     flash(_("Ordered for %(name)s (card %(card)s).", name=patron.name, card=patron.card),
           "success")  # fmt: skip
     return redirect(url_for("staff_pages.patron", patron_id=patron.id))
