@@ -57,16 +57,9 @@ def delete_own() -> Response | str | tuple[str, int]:
         return redirect("/login?next=/account/delete")
     if user.role != "patron":
         abort(403)
-    form = DeleteForm()
-    if not form.is_submitted():
-        return _page("account_delete.html", form, user)
-    if not form.validate():
-        return _page("account_delete.html", form, user, _confirm_first(form)), 400
-    try:
-        with transaction(catalogue().store.engine) as conn:
-            delete_account(conn, user.id, datetime.now(UTC))
-    except OpenRequests as exc:
-        return _page("account_delete.html", form, user, _still_open(exc.requests)), 409
+    refused = _delete("account_delete.html", user)
+    if refused is not None:
+        return refused
     session.clear()
     flash(_("Your account and its personal data are deleted. Goodbye!"), "success")
     return redirect("/")
@@ -79,18 +72,9 @@ def delete_own() -> Response | str | tuple[str, int]:
 def delete_at_desk(user_id: int) -> Response | str | tuple[str, int]:
     user = staff_user()
     patron = _patron_of(user, user_id)
-    form = DeleteForm()
-    if not form.is_submitted():
-        return _page("staff_patron_delete.html", form, patron)
-    if not form.validate():
-        return _page("staff_patron_delete.html", form, patron, _confirm_first(form)), 400
-    try:
-        with transaction(catalogue().store.engine) as conn:
-            delete_account(conn, patron.id, datetime.now(UTC))
-    except OpenRequests as exc:
-        return _page("staff_patron_delete.html", form, patron, _still_open(exc.requests)), 409
-    except AccountError as exc:  # deleted meanwhile at another desk
-        return _page("staff_patron_delete.html", form, patron, str(exc)), 409
+    refused = _delete("staff_patron_delete.html", patron)
+    if refused is not None:
+        return refused
     flash(_("The account of card %(card)s is deleted; its requests are anonymised.",
             card=patron.card or "–"), "success")  # fmt: skip
     return redirect(PATRON_DESK)
@@ -108,6 +92,24 @@ def _patron_of(user: Account, user_id: int) -> Account:
 
 
 # --------------------------------------------------------------------------- shared
+
+
+def _delete(template: str, account: Account) -> str | tuple[str, int] | None:
+    """Delete the account once its confirmed form says so; the page to show instead, or None
+    when it is deleted (the confirmation page, a missing tick, or the requests still open)."""
+    form = DeleteForm()
+    if not form.is_submitted():
+        return _page(template, form, account)
+    if not form.validate():
+        return _page(template, form, account, _confirm_first(form)), 400
+    try:
+        with transaction(catalogue().store.engine) as conn:
+            delete_account(conn, account.id, datetime.now(UTC))
+    except OpenRequests as exc:
+        return _page(template, form, account, _still_open(exc.requests)), 409
+    except AccountError as exc:  # deleted meanwhile, at another desk or in another tab
+        return _page(template, form, account, str(exc)), 409
+    return None
 
 
 def _page(template: str, form: DeleteForm, account: Account, error: str = "") -> str:
