@@ -9,13 +9,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from flask import Blueprint, abort, render_template, request
+from flask_babel import format_datetime
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import EmailField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from libnet.accounts import MIN_PASSWORD, AccountError, is_email, registration
+from libnet.accounts import MIN_PASSWORD, AccountError, is_email, registration, throttle
 from libnet.accounts.registration import DuplicateRegistration
 from libnet.config import LibraryConfig
 from webapp.forms import options
@@ -64,6 +65,14 @@ def register() -> Response | str | tuple[str, int]:
         born = registration.birth_date(form.birth_date.data, today)
     except AccountError:
         return _page(form, _("Please give your birth date as a date (YYYY-MM-DD).")), 400
+    # registrations from one address slow down like failed logins (libnet/accounts/throttle.py):
+    # nobody fills a library's approval queue with invented people
+    engine, now = catalogue().store.engine, datetime.now(UTC)
+    attempt = throttle.claim(engine, "register", "", f"register/{request.remote_addr}", now)
+    if not attempt.allowed:
+        when = format_datetime(attempt.wait_until, "short")
+        message = _("Too many requests from here. Please try again from %(when)s on.", when=when)
+        return _page(form, message), 429
     try:
         with catalogue().store.engine.begin() as conn:
             made = registration.register(

@@ -13,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 
 from libnet import accounts, loans
+from libnet.accounts import throttle
 from libnet.patron_config import PatronsConfig
 from libnet.store.schema import users
 from tests.webapp.test_loans_api import Served
@@ -285,3 +286,13 @@ def test_a_rejected_registration_cannot_log_in_and_its_data_is_gone(served: Serv
     patron = client.application.test_client()
     answer = log_in(patron, "M4711", "ein-langes-passwort", library="marl")
     assert answer.status_code == 401
+
+
+def test_registrations_from_one_address_slow_down(served: Served) -> None:
+    client = registering(served)
+    answers = [
+        register(client, name=f"Erfunden {n}", email=f"e{n}@example.org").status_code
+        for n in range(throttle.FREE_TRIES + 1)
+    ]
+    assert answers[: throttle.FREE_TRIES] == [200] * throttle.FREE_TRIES
+    assert answers[-1] == 429
