@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -47,6 +48,30 @@ def test_a_patron_orders_the_title_and_finds_it_under_my_requests(served: Served
     with served.engine.connect() as conn:
         [placed] = loans.requests(conn, patron_id=served.patron.id)
     assert (placed.supplier, placed.pickup_library) == ("herten", "datteln")
+
+
+def test_once_ordered_the_record_page_says_when_instead_of_offering_the_order_again(
+    served: Served,
+) -> None:
+    log_in(served.client, "D100")
+    order(served)
+    page = record_page(served)
+    assert 'class="order-form"' not in page
+    with served.engine.connect() as conn:
+        [placed] = loans.requests(conn, patron_id=served.patron.id)
+    day = placed.created_at.astimezone(ZoneInfo("Europe/Berlin")).strftime("%b %-d, %Y")
+    assert f"Ordered on {day}." in page and 'href="/account/requests"' in page
+    german = served.client.get(f"/record/{served.cluster}?lang=de").get_data(as_text=True)
+    assert "Bestellt am " in german
+
+
+def test_cancelling_asks_first(served: Served) -> None:
+    log_in(served.client, "D100")
+    order(served)
+    mine = served.client.get("/account/requests?lang=en").get_data(as_text=True)
+    question = re.search(r'<details class="confirm">(.*?)</details>', mine, re.S).group(1)
+    assert "Cancel this request?" in question and "/cancel" in question
+    assert "Yes, cancel the request" in question
 
 
 def test_a_second_order_of_the_same_title_is_refused_politely(served: Served) -> None:

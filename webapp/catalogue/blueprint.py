@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
-from flask_babel import format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal
 from stdnum import isbn
 from stdnum.exceptions import ValidationError
 
@@ -45,6 +45,7 @@ def _helpers() -> dict[str, Any]:
         "facet_values_shown": FACET_VALUES_SHOWN,
         "number": format_decimal,
         "when": lambda moment: format_datetime(moment, "medium"),
+        "day": lambda moment: format_date(moment, "medium"),
         "isbn_label": _isbn_label,
         "author_url": lambda name: _fielded("author", name),
         "series_url": lambda title: _fielded("series", title),

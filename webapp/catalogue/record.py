@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, make_response, redirect, render_template, request, url_for
+from flask import Response, abort, g, make_response, redirect, render_template, request, url_for
 
 from index.document import ClusterDoc, describing, union_marc
+from libnet import loans
 from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import published
@@ -41,6 +42,7 @@ def record(cluster_id: int) -> str:
     return render_template(
         "record.html",
         doc=doc,
+        ordered=_open_request(doc.id),
         bib=bib,
         series=[(title, volumes.get(title, "")) for title in doc.series],
         holdings=sorted(
@@ -53,6 +55,16 @@ def record(cluster_id: int) -> str:
             ),
         ),
     )
+
+
+def _open_request(cluster_id: int) -> loans.LoanRequest | None:
+    """The logged-in patron's open request for this title: the page shows it, not the form."""
+    user = g.get("user")
+    if user is None or user.role != "patron":
+        return None
+    with catalogue().store.engine.connect() as conn:
+        mine = loans.requests(conn, patron_id=user.id, states=loans.OPEN_STATES)
+    return next((r for r in mine if r.cluster_id == cluster_id), None)
 
 
 @pages.route("/record/<int:cluster_id>/staff")
