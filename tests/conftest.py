@@ -11,6 +11,7 @@ import pytest
 from libnet.store import RecordStore, open_store
 from tests.peers import missing_peer
 from tests.peers.postgres import PostgresServer, postgres_bin
+from tests.peers.smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -59,3 +60,10 @@ def store(store_url: str, tmp_path: Path) -> Iterator[RecordStore]:
     record_store = open_store(store_url, tmp_path)
     yield record_store
     record_store.close()
+
+
+@pytest.fixture
+def smtp() -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 for the test, keeping what it accepts."""
+    with SmtpServer() as server:
+        yield server

@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -26,12 +25,6 @@ from tests.peers.postgres import free_port
 from tests.peers.smtp import SmtpServer
 
 OPERATOR = "it@kreis-re.example"
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 def write_config(folder: Path, *, mail: str = "", nightly: str = "", broken: str = "") -> Path:

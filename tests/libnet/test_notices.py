@@ -90,12 +90,6 @@ def net(tmp_path: Path, store_url: str) -> Iterator[MailNetwork]:
     network.catalogue.store.close()
 
 
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
-
-
 def mail_to(server: SmtpServer | HangUp | int, **given) -> MailConfig:
     port = server if isinstance(server, int) else server.port
     return MailConfig(host="127.0.0.1", port=port, sender="fernleihe@kreis-re.example",

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,7 +20,7 @@ from libnet.config import MailConfig
 from libnet.store.schema import users
 from tests.libnet.test_loans import PASSWORD
 from tests.peers.smtp import Received, SmtpServer
-from tests.webapp.browser import Watch, artifacts_dir, chromium, fill_login, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, served, wider_than
 from tests.webapp.test_loan_browser import mail_to
 from tests.webapp.test_loans_api import PATRON_EMAIL, Served
 
@@ -44,18 +43,6 @@ SAYS = {
            "make": "Make the account", "find": "Find", "order": "Order for this patron"},
 }  # fmt: skip
 OTHER = {"de": "en", "en": "de"}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ from libnet.config import Config
 from tests.webapp.browser import (
     Watch,
     artifacts_dir,
-    chromium,
     focus_ring,
     has_visible_focus,
     result_total,
@@ -41,13 +40,6 @@ NewPage = Callable[..., "Page"]
 
 
 # --- fixtures ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module, kept off the network by its launch flags."""
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")

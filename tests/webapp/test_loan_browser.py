@@ -10,7 +10,6 @@ steps cause arrive at a real SMTP server on 127.0.0.1, sent by the web app in th
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,25 +20,13 @@ from libnet.config import MailConfig
 from libnet.loans.states import State
 from tests.libnet.test_loans import PASSWORD
 from tests.peers.smtp import Received, SmtpServer
-from tests.webapp.browser import Watch, artifacts_dir, chromium, fill_login, served
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, served
 from tests.webapp.test_loans_api import PATRON_EMAIL, Served
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 import statistics
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,12 +33,6 @@ RESET_LINK = re.compile(r"/password/reset/([A-Za-z0-9_.\-]+)")
 @pytest.fixture
 def served(tmp_path: Path) -> Served:
     return Served(tmp_path)
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -10,7 +9,7 @@ import pytest
 
 from libnet import accounts
 from tests.libnet.test_loans import PASSWORD
-from tests.webapp.browser import Watch, artifacts_dir, chromium, fill_login, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, served, wider_than
 from tests.webapp.test_loans_api import Served
 
 if TYPE_CHECKING:
@@ -19,12 +18,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.browser
 
 PHONE = {"width": 375, "height": 667}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def assert_no_sideways_scroll(page: Page, name: str) -> None:

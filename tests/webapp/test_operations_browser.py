@@ -4,7 +4,6 @@ a phone's width needs no sideways scrolling."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -12,7 +11,7 @@ import pytest
 
 from libnet.cli import main
 from tests.builders import book, iso2709
-from tests.webapp.browser import artifacts_dir, chromium, served, wider_than
+from tests.webapp.browser import artifacts_dir, served, wider_than
 from tests.webapp.test_browser import axe_verdict
 from tests.webapp.test_loan_browser import People
 from tests.webapp.test_operations_pages import marl_runs, served_with_config, wait_for_marl
@@ -28,12 +27,6 @@ pytestmark = pytest.mark.browser
 @pytest.fixture
 def network(tmp_path: Path) -> Served:
     return served_with_config(tmp_path)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 def test_the_administrator_reads_the_page_and_harvests_marl_again(

@@ -4,7 +4,6 @@ notice arrives at a real SMTP server on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,7 +13,7 @@ from libnet import loans
 from libnet.config import MailConfig
 from tests.libnet.test_loans import PASSWORD
 from tests.peers.smtp import SmtpServer
-from tests.webapp.browser import Watch, artifacts_dir, chromium, fill_login, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, served, wider_than
 from tests.webapp.test_loan_browser import mail_to
 from tests.webapp.test_loans_api import PATRON_EMAIL, Served
 
@@ -23,18 +22,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 PHONE = 375
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def smtp() -> Iterator[SmtpServer]:
-    with SmtpServer() as server:
-        yield server
 
 
 def too_wide(page: Page) -> list[str]:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.libnet.test_loans import PASSWORD
-from tests.webapp.browser import Watch, artifacts_dir, chromium, fill_login, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, served, wider_than
 from tests.webapp.test_loans_api import Served
 
 if TYPE_CHECKING:
@@ -54,12 +54,6 @@ PAGES = {
          "/staff/settings"),
     ),
 }  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as launched:
-        yield launched
 
 
 @pytest.fixture(scope="module")
