@@ -184,6 +184,17 @@ def wider_than(page: Page, width: int) -> list[str]:
     )
 
 
+def scrolls_sideways(page: Page, width: int) -> str:
+    """Why the page, once loaded with its style sheet, is wider than a viewport this wide ("" when
+    it is not). Measured before the load event, a page that has just been navigated to can be
+    laid out without its CSS and seem too wide."""
+    page.wait_for_load_state()
+    scroll_width = page.evaluate("document.documentElement.scrollWidth")
+    if scroll_width <= width + 1:
+        return ""
+    return f"{page.url}: {scroll_width} px wide at {width} px; too wide: {wider_than(page, width)}"
+
+
 def fill_login(page: Page, login: str, password: str, library: str = "") -> None:
     """Log in on the login page: the library (a patron's card needs it), login, password."""
     page.goto("/login")

@@ -9,7 +9,7 @@ import pytest
 
 from libnet import accounts
 from tests.libnet.test_loans import PASSWORD
-from tests.webapp.browser import Watch, artifacts_dir, fill_login, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, scrolls_sideways, served
 from tests.webapp.test_loans_api import Served
 
 if TYPE_CHECKING:
@@ -22,10 +22,10 @@ PHONE = {"width": 375, "height": 667}
 
 def assert_no_sideways_scroll(page: Page, name: str) -> None:
     """Nothing reaches past the phone's width; else a screenshot in the artifacts folder."""
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    if scroll_width > PHONE["width"] + 1:
+    wide = scrolls_sideways(page, PHONE["width"])
+    if wide:
         page.screenshot(path=str(artifacts_dir() / f"{name}.png"))
-    assert scroll_width <= PHONE["width"] + 1, wider_than(page, PHONE["width"])
+    assert not wide, wide
 
 
 def test_a_patron_sets_email_and_language_on_a_phone(browser: Browser, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from libnet import loans
 from libnet.config import MailConfig
 from tests.libnet.test_loans import PASSWORD
 from tests.peers.smtp import SmtpServer
-from tests.webapp.browser import Watch, artifacts_dir, fill_login, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, scrolls_sideways, served
 from tests.webapp.test_loan_browser import mail_to
 from tests.webapp.test_loans_api import PATRON_EMAIL, Served
 
@@ -26,10 +26,8 @@ PHONE = 375
 
 def too_wide(page: Page) -> list[str]:
     """What makes the page scroll sideways at the phone's width (nothing, we hope)."""
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    if scroll_width <= PHONE:
-        return []
-    return [f"{page.url}: {scroll_width} px wide; {wider_than(page, PHONE)}"]
+    found = scrolls_sideways(page, PHONE)
+    return [found] if found else []
 
 
 def test_a_librarian_finds_a_patron_and_orders_for_her_on_a_phone(

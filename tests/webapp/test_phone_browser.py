@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.libnet.test_loans import PASSWORD
-from tests.webapp.browser import Watch, artifacts_dir, fill_login, served, wider_than
+from tests.webapp.browser import Watch, artifacts_dir, fill_login, scrolls_sideways, served
 from tests.webapp.test_loans_api import Served
 
 if TYPE_CHECKING:
@@ -75,9 +75,9 @@ def log_in(page: Page, login: str) -> None:
 def layout_problems(page: Page, width: int) -> list[str]:
     """What is wrong with the page as laid out at this width, in words."""
     found = []
-    scroll_width = page.evaluate("document.documentElement.scrollWidth")
-    if scroll_width > width + 1:
-        found.append(f"{scroll_width} px wide; too wide: {wider_than(page, width)}")
+    wide = scrolls_sideways(page, width)
+    if wide:
+        found.append(wide)
     form = page.locator("#search-header")
     if form.count():
         height = (form.bounding_box() or {"height": 0})["height"]
