@@ -17,34 +17,13 @@ from typing import Any
 from libnet.errors import ConfigError
 from libnet.patron_config import PatronsConfig, read_patrons
 from libnet.records.holdings import KOHA, HoldingsProfile, profile_from_config
+from libnet.source_config import SourceConfig, read_source
 
-SOURCE_TYPES = ("marc", "sru", "oai")
-SRU_VERSIONS = ("1.1", "1.2", "2.0")
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ID_FIELD = re.compile(r"^(00[1-9]|0[1-9]\d|[1-9]\d\d)(\$[a-z0-9])?$")
 _ADDRESS = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
 # the SMTP password may come from the environment instead of the file, and wins over it
 PASSWORD_VARIABLE = "LIBNET_SMTP_PASSWORD"
-
-
-@dataclass(frozen=True, slots=True)
-class SourceConfig:
-    """Where one library's records come from and how to fetch them."""
-
-    type: str
-    url: str
-    timeout: float = 60.0  # seconds to wait for one answer
-    retries: int = 3  # further tries after a failed request (connection, timeout, 5xx)
-    backoff: float = 2.0  # seconds before the first retry, doubled each time
-    page_size: int = 100  # SRU maximumRecords
-    max_pages: int = 100_000  # a paging answer longer than this is an endless loop
-    query: str = "cql.allRecords=1"  # SRU: the CQL query of a full harvest
-    incremental_query: str = ""  # SRU: CQL for records changed since {since}; "" = always full
-    since_format: str = "%Y%m%d"  # SRU: how {since} is written into incremental_query
-    record_schema: str = "marcxml"  # SRU recordSchema
-    version: str = "1.2"  # SRU version
-    metadata_prefix: str = "marc21"  # OAI-PMH metadataPrefix
-    set: str = ""  # OAI-PMH set spec, "" for the whole repository
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,33 +306,12 @@ class _Reader:
             max_delete_share=share,
             email=email,
             holdings=self.holdings(raw.get("holdings", "koha"), f"{key}.holdings"),
-            source=self.source(self.table(raw["source"], f"{key}.source"), f"{key}.source"),
+            source=read_source(self, self.table(raw["source"], f"{key}.source"), f"{key}.source"),
             patrons=read_patrons(self, patrons, f"{key}.patrons", self.path.parent),
             card_prefixes=tuple(p.strip() for p in prefixes),
             signup_text=self.value(raw, "signup_text", str, key, default=""),
             pin_help=self.value(raw, "pin_help", str, key, default=""),
         )
-
-    def source(self, raw: dict[str, Any], key: str) -> SourceConfig:
-        spec = {f.name: f for f in fields(SourceConfig)}
-        self.unknown(raw, set(spec), key)
-        values: dict[str, Any] = {}
-        for name, f in spec.items():
-            required = name in ("type", "url")
-            wanted = {"float": float, "int": int}.get(str(f.type), str)
-            if name in raw or required:
-                values[name] = self.value(raw, name, wanted, key)
-        if values["type"] not in SOURCE_TYPES:
-            raise self.fail(f"{key}.type", f"{values['type']!r} is not one of {SOURCE_TYPES}")
-        if values.get("version", "1.2") not in SRU_VERSIONS:
-            raise self.fail(f"{key}.version", f"SRU version must be one of {SRU_VERSIONS}")
-        for name in ("timeout", "page_size", "max_pages"):
-            if name in values and values[name] <= 0:
-                raise self.fail(f"{key}.{name}", "must be greater than 0")
-        for name in ("retries", "backoff"):
-            if name in values and values[name] < 0:
-                raise self.fail(f"{key}.{name}", "must not be negative")
-        return SourceConfig(**values)
 
     def holdings(self, raw: Any, key: str) -> HoldingsProfile:
         """A built-in profile's name, or a table with profile and/or tag and subfield codes."""

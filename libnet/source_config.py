@@ -1,0 +1,58 @@
+"""[libraries.source]: where one library's records come from and how to fetch them.
+
+    [libraries.source]
+    type = "sru"                       # "marc" (files), "sru" or "oai" (OAI-PMH)
+    url = "https://opac.example/sru/biblios"
+
+Every key is optional but `type` and `url`; config.toml's comments describe each one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+SOURCE_TYPES = ("marc", "sru", "oai")
+SRU_VERSIONS = ("1.1", "1.2", "2.0")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceConfig:
+    """Where one library's records come from and how to fetch them."""
+
+    type: str
+    url: str
+    timeout: float = 60.0  # seconds to wait for one answer
+    retries: int = 3  # further tries after a failed request (connection, timeout, 5xx)
+    backoff: float = 2.0  # seconds before the first retry, doubled each time
+    page_size: int = 100  # SRU maximumRecords
+    max_pages: int = 100_000  # a paging answer longer than this is an endless loop
+    query: str = "cql.allRecords=1"  # SRU: the CQL query of a full harvest
+    incremental_query: str = ""  # SRU: CQL for records changed since {since}; "" = always full
+    since_format: str = "%Y%m%d"  # SRU: how {since} is written into incremental_query
+    record_schema: str = "marcxml"  # SRU recordSchema
+    version: str = "1.2"  # SRU version
+    metadata_prefix: str = "marc21"  # OAI-PMH metadataPrefix
+    set: str = ""  # OAI-PMH set spec, "" for the whole repository
+
+
+def read_source(reader: Any, raw: dict[str, Any], key: str) -> SourceConfig:
+    spec = {f.name: f for f in fields(SourceConfig)}
+    reader.unknown(raw, set(spec), key)
+    values: dict[str, Any] = {}
+    for name, f in spec.items():
+        required = name in ("type", "url")
+        wanted = {"float": float, "int": int}.get(str(f.type), str)
+        if name in raw or required:
+            values[name] = reader.value(raw, name, wanted, key)
+    if values["type"] not in SOURCE_TYPES:
+        raise reader.fail(f"{key}.type", f"{values['type']!r} is not one of {SOURCE_TYPES}")
+    if values.get("version", "1.2") not in SRU_VERSIONS:
+        raise reader.fail(f"{key}.version", f"SRU version must be one of {SRU_VERSIONS}")
+    for name in ("timeout", "page_size", "max_pages"):
+        if name in values and values[name] <= 0:
+            raise reader.fail(f"{key}.{name}", "must be greater than 0")
+    for name in ("retries", "backoff"):
+        if name in values and values[name] < 0:
+            raise reader.fail(f"{key}.{name}", "must not be negative")
+    return SourceConfig(**values)
