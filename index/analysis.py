@@ -86,8 +86,14 @@ def words(text: str) -> Iterator[re.Match[str]]:
         yield match
 
 
-class WordTokenizer(Tokenizer):
-    """Whoosh tokenizer over words(): punctuation, ISBD marks and apostrophes split."""
+Term = tuple[int, str, str, int, int]  # position, text, original, start and end character
+
+
+class _TermTokenizer(Tokenizer):
+    """A Whoosh tokenizer whose terms() says what the value holds; this fills in the tokens."""
+
+    def terms(self, value: str, tokenize: bool) -> Iterator[Term]:
+        raise NotImplementedError
 
     def __call__(
         self,
@@ -103,30 +109,29 @@ class WordTokenizer(Tokenizer):
         **kwargs,
     ) -> Iterator[Token]:
         t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        if not tokenize:  # prefix and wildcard queries: the word as typed
-            t.text = value
-            t.boost = 1.0
-            if keeporiginal:
-                t.original = value
-            if positions:
-                t.pos = start_pos
-            if chars:
-                t.startchar = start_char
-                t.endchar = start_char + len(value)
-            yield t
-            return
-        for pos, match in enumerate(words(value), start_pos):
-            t.text = match.group()
+        for pos, text, original, start, end in self.terms(value, tokenize):
+            t.text = text
             t.boost = 1.0
             t.stopped = False
             if keeporiginal:
-                t.original = t.text
+                t.original = original
             if positions:
-                t.pos = pos
+                t.pos = start_pos + pos
             if chars:
-                t.startchar = start_char + match.start()
-                t.endchar = start_char + match.end()
+                t.startchar = start_char + start
+                t.endchar = start_char + end
             yield t
+
+
+class WordTokenizer(_TermTokenizer):
+    """Whoosh tokenizer over words(): punctuation, ISBD marks and apostrophes split."""
+
+    def terms(self, value: str, tokenize: bool) -> Iterator[Term]:
+        if not tokenize:  # prefix and wildcard queries: the word as typed
+            yield 0, value, value, 0, len(value)
+            return
+        for pos, match in enumerate(words(value)):
+            yield pos, match.group(), match.group(), match.start(), match.end()
 
 
 class _Memo:
@@ -189,35 +194,13 @@ class ExactTitleFilter(Filter):
             yield t
 
 
-class IsbnTokenizer(Tokenizer):
+class IsbnTokenizer(_TermTokenizer):
     """Every ISBN in the value as isbn_terms(); the terms of one ISBN share a position."""
 
-    def __call__(
-        self,
-        value: str,
-        positions: bool = False,
-        chars: bool = False,
-        keeporiginal: bool = False,
-        removestops: bool = True,
-        start_pos: int = 0,
-        start_char: int = 0,
-        mode: str = "",
-        **kwargs,
-    ) -> Iterator[Token]:
-        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
-        for pos, match in enumerate(_ISBN.finditer(value), start_pos):
+    def terms(self, value: str, tokenize: bool) -> Iterator[Term]:
+        for pos, match in enumerate(_ISBN.finditer(value)):
             for term in _terms(match.group()):
-                t.text = term
-                t.boost = 1.0
-                t.stopped = False
-                if keeporiginal:
-                    t.original = match.group()
-                if positions:
-                    t.pos = pos
-                if chars:
-                    t.startchar = start_char + match.start()
-                    t.endchar = start_char + match.end()
-                yield t
+                yield pos, term, match.group(), match.start(), match.end()
 
 
 def text_analyzer() -> CompositeAnalyzer:

@@ -11,7 +11,7 @@ import re
 import pymarc
 
 from libnet.records.gathered import FieldReader, Gathered
-from libnet.records.text import first
+from libnet.records.text import filled
 
 FORMATS = (
     "book",
@@ -130,9 +130,7 @@ def read_carrier_type(gathered: Gathered, field: pymarc.Field) -> None:
 
 
 def read_audience_note(gathered: Gathered, field: pymarc.Field) -> None:
-    text = first(field, "a")
-    if text:
-        gathered.audience_notes.append(text)
+    gathered.audience_notes.extend(filled(field, "a")[:1])
 
 
 READERS: dict[str, FieldReader] = {

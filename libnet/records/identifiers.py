@@ -10,6 +10,7 @@ from stdnum import issn
 from stdnum.exceptions import ValidationError
 
 from libnet.records.gathered import FieldReader, Gathered
+from libnet.records.text import filled
 
 _ISBN = re.compile(r"(?<!\d)(?:97[89][-\s]?)?(?:\d[-\s]?){9}[\dXx](?![\dXx])", re.ASCII)
 _ISSN = re.compile(r"(?<!\d)\d{4}-?\d{3}[\dXx](?![\dXx])", re.ASCII)
@@ -51,9 +52,7 @@ def read_issn(gathered: Gathered, field: pymarc.Field) -> None:
 
 
 def read_other_id(gathered: Gathered, field: pymarc.Field) -> None:
-    for code, value in field.subfields:
-        if code == "a" and value.strip():
-            gathered.other_ids.append(value.strip())
+    gathered.other_ids.extend(filled(field, "a"))
 
 
 READERS: dict[str, FieldReader] = {

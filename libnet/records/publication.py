@@ -7,7 +7,7 @@ import re
 import pymarc
 
 from libnet.records.gathered import FieldReader, Gathered
-from libnet.records.text import abbreviated, first
+from libnet.records.text import abbreviated, filled, first
 
 FIRST_YEAR, LAST_YEAR = 1000, 2099  # "2345 [2013?]" is a typo, 008 "9999" means "not known"
 
@@ -51,9 +51,7 @@ def read_extent(gathered: Gathered, field: pymarc.Field) -> None:
 
 
 def read_url(gathered: Gathered, field: pymarc.Field) -> None:
-    for code, value in field.subfields:
-        if code == "u" and value.strip():
-            gathered.urls.append(value.strip())
+    gathered.urls.extend(filled(field, "u"))
 
 
 READERS: dict[str, FieldReader] = {

@@ -20,6 +20,11 @@ def first(field: pymarc.Field, wanted: str) -> str:
     return ""
 
 
+def filled(field: pymarc.Field, wanted: str) -> list[str]:
+    """Every subfield `wanted` of a field that holds more than blanks, stripped."""
+    return [value.strip() for code, value in field.subfields if code == wanted and value.strip()]
+
+
 def bare_title(value: str) -> str:
     """A title as catalogued, without brackets of a supplied title."""
     if "[" in value or "]" in value:
