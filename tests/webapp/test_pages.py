@@ -296,6 +296,38 @@ def test_record_page_shows_the_title_and_every_library_holding(
     assert doc.id in hit_ids(page(client, author))
 
 
+def test_a_record_page_leads_back_to_the_hit_list_it_was_found_in(
+    client: FlaskClient, app: Flask
+) -> None:
+    doc = shared_cluster(app)
+    assert not page(client, f"/record/{doc.id}?lang=en").xpath("//p[@class='back-link']")
+    hits = f"/search?q=author:{doc.authors[0].split(',')[0]}&sort=year_desc"
+    assert doc.id in hit_ids(page(client, hits))
+    back = page(client, f"/record/{doc.id}?lang=en").xpath("//p[@class='back-link']/a")
+    assert [text(a) for a in back] == ["Back to the hit list"]
+    assert query(back[0].get("href")) == query(hits) and back[0].get("href").startswith("/search?")
+
+
+def test_a_forged_hit_list_cookie_never_leads_off_the_catalogue(
+    client: FlaskClient, app: Flask
+) -> None:
+    doc = shared_cluster(app)
+    for forged in ("https://evil.example/search?q=x", "//evil.example/search?q=x",
+                   "/search?q=x\\@evil", "/account?q=x"):  # fmt: skip
+        client.set_cookie("last_search", forged)
+        assert not page(client, f"/record/{doc.id}").xpath("//p[@class='back-link']"), forged
+
+
+def test_the_order_box_comes_before_the_record_details(client: FlaskClient, app: Flask) -> None:
+    """On a phone the order action is under the title, on a wide screen beside it (CSS)."""
+    doc = shared_cluster(app)
+    tree = page(client, f"/record/{doc.id}?lang=en")
+    head = tree.xpath("//div[@class='record-head']")[0]
+    parts = [child.tag + "." + (child.get("class") or "") for child in head]
+    assert parts == ["h1.", "div.record-side", "dl.record-fields"]
+    assert head.xpath("./div[@class='record-side']//h2[@id='order-heading']")
+
+
 def test_a_subject_on_the_record_page_leads_to_its_titles(client: FlaskClient, app: Flask) -> None:
     doc = shared_cluster(app)
     tree = page(client, f"/record/{doc.id}")

@@ -12,7 +12,7 @@ from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import published
 from libnet.store.published import MemberRecord
-from webapp.catalogue.blueprint import chosen_home, pages, status_rank
+from webapp.catalogue.blueprint import chosen_home, hit_list, pages, status_rank
 from webapp.state import Found, catalogue
 
 # format -> (content type, file extension, label)
@@ -42,6 +42,7 @@ def record(cluster_id: int) -> str:
     return render_template(
         "record.html",
         doc=doc,
+        back_to_hits=hit_list(),
         ordered=_open_request(doc.id),
         bib=bib,
         series=[(title, volumes.get(title, "")) for title in doc.series],
