@@ -1,10 +1,16 @@
-"""Log lines for cron mail and journald: one line per event, with its fields as key=value."""
+"""Log lines for cron mail and journald: one line per event, with its fields as key=value.
+
+Every line passes libnet.redact on its way out: a source URL in a message, a field or a
+traceback shows no password or key.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
+
+from libnet.redact import redact_text
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -24,7 +30,7 @@ class KeyValueFormatter(logging.Formatter):
             line += " " + extra
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact_text(line)
 
 
 def _quote(value: object) -> str:
