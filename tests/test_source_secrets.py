@@ -46,6 +46,11 @@ def with_secrets(url: str) -> str:
     return url.replace("http://", f"http://harvest:{PASSWORD}@", 1) + f"?apikey={APIKEY}&db=bib"
 
 
+def in_url(url: str) -> str:
+    """http://libnet:FILE_PASSWORD@127.0.0.1:PORT/PATH?apikey=APIKEY: the login in the URL"""
+    return url.replace("http://", f"http://libnet:{FILE_PASSWORD}@", 1) + f"?apikey={APIKEY}"
+
+
 def library(code: str, source: str) -> str:
     return (f'[[libraries]]\ncode = "{code}"\nname = "{code.title()}"\nmax_delete_share = 1.0\n'
             f"[libraries.source]\n{source}")  # fmt: skip
@@ -149,9 +154,13 @@ def test_a_harvest_from_a_down_server_whose_url_holds_secrets_shows_them_nowhere
         assert_no_secret(name, content)
 
 
-def test_a_password_file_and_the_environment_log_in_at_the_server_and_are_shown_nowhere(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+def test_a_password_file_the_environment_and_the_url_log_in_and_are_shown_nowhere(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    caplog.set_level(logging.DEBUG)  # httpx and scythe log each request's whole URL
     records = [("m1", "Erstes Buch"), ("m2", "Zweites Buch")]
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "right").write_text(FILE_PASSWORD + "\n")
@@ -169,6 +178,8 @@ def test_a_password_file_and_the_environment_log_in_at_the_server_and_are_shown_
             + library("castrop-rauxel", f'type = "sru"\nurl = "{server.url("sru")}"\n{login}')
             + library("dorsten", f'type = "sru"\nurl = "{server.url("sru")}"\n{login}'
                       'password_file = "secrets/wrong"\n')
+            + library("waltrop", f'type = "sru"\nurl = "{in_url(server.url("sru"))}"\n{QUICK}')
+            + library("haltern", f'type = "oai"\nurl = "{in_url(server.url("oai"))}"\n{QUICK}')
         )  # fmt: skip
         assert main(["harvest", "--config", str(config)]) == 1
         assert main(["runs", "--json", "--config", str(config)]) == 0
@@ -180,11 +191,15 @@ def test_a_password_file_and_the_environment_log_in_at_the_server_and_are_shown_
         "herten": ("ok", 2, None),
         "castrop-rauxel": ("ok", 2, None),
         "dorsten": ("failed", 0, f"{server.url('sru')}: HTTP 401 UNAUTHORIZED"),
+        "waltrop": ("ok", 2, None),
+        "haltern": ("ok", 2, None),
     }
     assert ("libnet", FILE_PASSWORD) in server.logins
     assert None not in server.logins  # the login goes with the first request already
     assert ("libnet", WRONG_PASSWORD) in server.logins  # dorsten's, refused
     assert_no_secret("stdout", out)
     assert_no_secret("stderr", err)
+    assert "HTTP Request: GET http://libnet:***@127.0.0.1:" in caplog.text  # httpx's log
+    assert_no_secret("caplog", caplog.text)
     for name, content in data_dir_files(tmp_path / "var").items():
         assert_no_secret(name, content)
