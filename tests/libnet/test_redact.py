@@ -55,6 +55,11 @@ from libnet.redact import is_secret_name, redact_text, redact_url, url_secrets
             "https://opac.example/cb#access_token=***&state=x",
         ),
         ("https://opac.example/?token=", "https://opac.example/?token=***"),
+        ("https://opac.example/?key=id:se.cret,x", "https://opac.example/?key=***"),
+        (
+            "postgresql+psycopg://libnet:pw@db.example/libnet",
+            "postgresql+psycopg://libnet:***@db.example/libnet",
+        ),
         ("https://u:p@opac.example/?key=k#frag", "https://u:***@opac.example/?key=***#frag"),
     ],
 )
@@ -97,6 +102,12 @@ def test_a_path_with_its_query_from_urllib3_is_redacted_without_a_scheme() -> No
     redacted = redact_text(message)
     assert "abc123" not in redacted
     assert "url: /sru?apikey=***&operation=searchRetrieve (Caused by" in redacted
+
+
+def test_a_value_ends_before_the_punctuation_of_the_sentence_around_it() -> None:
+    assert redact_text("(see https://h.example/?key=abc.) Then") == (
+        "(see https://h.example/?key=***.) Then"
+    )
 
 
 def test_plain_text_stays_as_it_is() -> None:
