@@ -2,7 +2,7 @@
 
 Every network harvester fetches through `fetch_xml`, so a library's server that refuses,
 stalls, answers 500 or sends an HTML error page fails the same way everywhere: a SourceError
-naming the URL (without its query) and what happened.
+naming the URL (without its query and password: libnet.redact) and what happened.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from lxml import etree
 
 from harvesters.errors import SourceError
 from libnet.records.marc import safe_parser
+from libnet.redact import redact_text, redact_url
 
 MAX_BODY_BYTES = 200 * 1024 * 1024  # far above any SRU or OAI-PMH page; more is a runaway
 DEADLINE_FACTOR = 5  # a whole answer may take this many times the timeout
@@ -78,7 +79,7 @@ def _get(
     except requests.ConnectionError as exc:
         raise _Retry(_connection_problem(exc)) from None
     except requests.RequestException as exc:
-        raise SourceError(f"{where}: request failed: {exc}") from None
+        raise SourceError(f"{where}: request failed: {redact_text(str(exc))}") from None
     with response:
         status = response.status_code
         if status == 429 or status >= 500:
@@ -110,7 +111,7 @@ def _read_body(
     except urllib3.exceptions.ReadTimeoutError:
         raise _Retry(f"answer stalled for more than {timeout:g} s") from None
     except (urllib3.exceptions.HTTPError, OSError) as exc:
-        raise _Retry(f"connection broke off: {exc}") from None
+        raise _Retry(f"connection broke off: {redact_text(str(exc))}") from None
     return b"".join(chunks)
 
 
@@ -141,7 +142,7 @@ def _connection_problem(exc: requests.ConnectionError) -> str:
             return "connection reset"
         if isinstance(current, urllib3.exceptions.NameResolutionError):
             return "host name not found"
-    return f"connection failed: {exc}"
+    return f"connection failed: {redact_text(str(exc))}"  # urllib3 names the path and query
 
 
 def _retry_after(value: str) -> float | None:
@@ -152,4 +153,4 @@ def _retry_after(value: str) -> float | None:
 
 def _without_query(url: str) -> str:
     parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    return redact_url(urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")))

@@ -14,6 +14,7 @@ from harvesters.base import Source
 from harvesters.errors import SourceError
 from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem, excerpt
 from libnet.records.marc import MARC_NS, RECORD_END, decode, marcxml_element_bytes
+from libnet.redact import redact_url
 
 _BLOCK = 1 << 20
 _MAX_RECORD = 99_999  # the largest record ISO 2709's five-digit length can describe
@@ -32,7 +33,7 @@ class MarcFiles(Source):
         paths = sorted(Path(p) for p in glob.glob(self.pattern, recursive=True))
         files = [p for p in paths if p.is_file()]
         if not files:
-            raise SourceError(f"no file matches {self.pattern}")
+            raise SourceError(f"no file matches {redact_url(self.pattern)}")
         return files
 
     def __iter__(self) -> Iterator[RawRecord | RecordProblem]:

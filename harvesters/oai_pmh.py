@@ -25,6 +25,7 @@ from libnet.errors import RecordError
 from libnet.numbers import whole_number
 from libnet.records.harvested import MARCXML, RawRecord, RecordProblem, excerpt
 from libnet.records.marc import MARC_NS, marcxml_element_bytes, parse_marcxml, safe_parser
+from libnet.redact import redact_text, redact_url
 
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 _OAI = f"{{{OAI_NS}}}"
@@ -37,9 +38,12 @@ _SHORTEST_WAIT = 0.001  # scythe refuses a backoff of 0 seconds
 class OaiSource(Source):
     """A library's OAI-PMH repository: a full listing, or the changes since a datestamp."""
 
-    def __init__(self, config: SourceConfig, since: str | None = None) -> None:
+    def __init__(
+        self, config: SourceConfig, since: str | None = None, auth: tuple[str, str] | None = None
+    ) -> None:
         self.config = config
         self.since = since
+        self.auth = auth  # HTTP Basic auth (libnet.source_credentials)
         self.snapshot = since is None
 
     def __iter__(self) -> Iterator[RawRecord | RecordProblem]:
@@ -54,9 +58,9 @@ class OaiSource(Source):
                 timeout = f"{self.config.timeout:g}"
                 raise SourceError(f"no answer within {timeout} s{self._after_retries()}") from exc
             except httpx2.TransportError as exc:
-                reason = str(exc) or type(exc).__name__
+                reason = redact_text(str(exc)) or type(exc).__name__
                 raise SourceError(
-                    f"cannot reach {self.config.url}: {reason}{self._after_retries()}"
+                    f"cannot reach {redact_url(self.config.url)}: {reason}{self._after_retries()}"
                 ) from exc
             except httpx2.DecodingError as exc:  # a gzip or deflate answer that is neither
                 raise SourceError(f"answer cannot be decoded: {exc}") from exc
@@ -78,7 +82,9 @@ class OaiSource(Source):
             initial_backoff=wait,
             default_retry_after=math.inf,  # scythe caps the doubling here; we do not
         )
-        http = HTTPConfig(timeout=self.config.timeout, user_agent="libnet (oaipmh-scythe)")
+        http = HTTPConfig(
+            timeout=self.config.timeout, user_agent="libnet (oaipmh-scythe)", auth=self.auth
+        )
         scythe = Scythe(self.config.url, http_config=http, retry_config=retry)
         scythe.client.event_hooks["response"].append(_check_answer)
         return scythe
@@ -169,7 +175,7 @@ def _check_answer(response: httpx2.Response) -> None:
     if response.status_code >= 500:
         raise _ServerFault(status, request=response.request)
     if response.is_redirect:
-        moved = response.headers.get("location", "?")
+        moved = redact_url(response.headers.get("location", "?"))
         raise SourceError(f"{status}: the repository has moved to {moved}; correct the url")
     try:
         root = etree.fromstring(response.content, safe_parser())

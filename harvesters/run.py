@@ -15,7 +15,7 @@ import pickle
 import tempfile
 import time
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -26,10 +26,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from harvesters.base import Source
 from harvesters.errors import SourceError
 from libnet.config import Config, LibraryConfig
-from libnet.errors import StoreError, one_line
+from libnet.errors import ConfigError, StoreError, one_line
 from libnet.processes import end_with_parent
 from libnet.records.harvested import RawRecord, RecordProblem
 from libnet.records.prepare import Prepared, prepare
+from libnet.redact import redact_text, url_secrets
+from libnet.source_credentials import Credentials, source_credentials, source_secrets
 from libnet.store import Counts, RecordStore, SuspiciousDelete
 
 log = logging.getLogger("libnet.harvest")
@@ -57,20 +59,27 @@ class HarvestReport:
         return self.outcome == "ok"
 
 
-def open_source(library: LibraryConfig, base_dir: Path, since: str | None) -> Source:
-    """The harvester for a library's configured source."""
+def open_source(
+    library: LibraryConfig, base_dir: Path, since: str | None, credentials: Credentials | None
+) -> Source:
+    """The harvester for a library's configured source, logging in with `credentials`."""
     source = library.source
+    auth = credentials.as_tuple() if credentials else None
     if source.type == "marc":
         from harvesters.marc_files import MarcFiles
 
         return MarcFiles(source.url, base_dir)
     if source.type == "sru":
+        import requests
+
         from harvesters.sru import SruSource
 
-        return SruSource(source, since=since)
+        session = requests.Session()
+        session.auth = auth
+        return SruSource(source, since=since, session=session)
     from harvesters.oai_pmh import OaiSource
 
-    return OaiSource(source, since=since)
+    return OaiSource(source, since=since, auth=auth)
 
 
 def harvest_all(
@@ -81,15 +90,20 @@ def harvest_all(
     full: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> list[HarvestReport]:
     """Harvest the named libraries (all when none are named); a failure stops only its library.
 
     The caller holds the data directory's lock, so runs still marked running are dead.
+    `environ` (default: the process's environment) may hold the sources' passwords
+    (libnet.source_credentials).
     """
     libraries = [config.library(code) for code in only] if only else list(config.libraries)
     store.close_interrupted_runs()
     return [
-        harvest_library(config, library, store, full=full, force=force, progress=progress)
+        harvest_library(
+            config, library, store, full=full, force=force, progress=progress, environ=environ
+        )
         for library in libraries
     ]
 
@@ -102,6 +116,7 @@ def harvest_library(
     full: bool = False,
     force: bool = False,
     progress: Progress | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> HarvestReport:
     started = time.monotonic()
     since = None if full else store.last_cursor(library.code)
@@ -109,8 +124,12 @@ def harvest_library(
     log.info("harvest started", extra={"library": library.code, "run": run_id})
     spool_dir = config.storage.data_dir / "tmp"
     problems: list[RecordProblem] = []
+    secrets = url_secrets(library.source.url)  # no message of this harvest shows them
     try:
-        source = open_source(library, config.base_dir, since)
+        environ = os.environ if environ is None else environ
+        credentials = source_credentials(library.code, library.source, environ)
+        secrets = source_secrets(library.source, credentials)
+        source = open_source(library, config.base_dir, since, credentials)
         spool_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=spool_dir, prefix=f"harvest-{library.code}-") as spool:
             workers = config.harvest.processes
@@ -125,23 +144,16 @@ def harvest_library(
                 cursor=source.cursor,
             )
     except SuspiciousDelete as exc:
-        return _failed(store, library, run_id, "refused", str(exc), problems, started)
-    except SourceError as exc:
-        return _failed(store, library, run_id, "failed", str(exc), problems, started)
+        return _failed(store, library, run_id, "refused", str(exc), problems, started, secrets)
+    except (SourceError, ConfigError) as exc:
+        return _failed(store, library, run_id, "failed", str(exc), problems, started, secrets)
     except (StoreError, SQLAlchemyError, OSError) as exc:
-        return _failed(
-            store,
-            library,
-            run_id,
-            "failed",
-            f"{type(exc).__name__}: {one_line(exc)}",
-            problems,
-            started,
-        )
+        reason = f"{type(exc).__name__}: {one_line(exc)}"
+        return _failed(store, library, run_id, "failed", reason, problems, started, secrets)
     except Exception as exc:  # a bug in one library's harvest must not stop the others
         log.exception("harvest crashed", extra={"library": library.code, "run": run_id})
         reason = f"internal error: {type(exc).__name__}: {exc}"
-        return _failed(store, library, run_id, "failed", reason, problems, started)
+        return _failed(store, library, run_id, "failed", reason, problems, started, secrets)
     seconds = time.monotonic() - started
     log.info(
         "harvest finished",
@@ -158,7 +170,9 @@ def _failed(
     reason: str,
     problems: list[RecordProblem],
     started: float,
+    secrets: Sequence[str],
 ) -> HarvestReport:
+    reason = redact_text(reason, secrets)
     log.error(reason, extra={"library": library.code, "run": run_id, "outcome": outcome})
     store.fail_run(run_id, outcome, reason, problems)
     counts = Counts(rejected=len(problems))

@@ -35,6 +35,7 @@ from libnet.records.marc import (
     parse_marcxml,
     safe_parser,
 )
+from libnet.redact import redact_url
 
 SRU_NS = (
     "http://www.loc.gov/zing/srw/",  # 1.1 and 1.2
@@ -110,12 +111,14 @@ class SruSource(Source):
         answer = fetch_xml(self.session, c.url, params, **kw)
         if _local(answer) != "searchRetrieveResponse" or _namespace(answer) not in SRU_NS:
             raise SourceError(
-                f"{c.url}: answered <{_local(answer)}> in {_namespace(answer) or 'no namespace'}, "
-                "not an SRU searchRetrieveResponse"
+                f"{self.where}: answered <{_local(answer)}> in "
+                f"{_namespace(answer) or 'no namespace'}, not an SRU searchRetrieveResponse"
             )
         diagnostics = _children(_child(answer, "diagnostics"), "diagnostic")
         if diagnostics:  # a diagnostic for the whole request: nothing on this page is usable
-            raise SourceError(f"{c.url}: {_diagnostic(diagnostics[0])}; query was {self.query!r}")
+            raise SourceError(
+                f"{self.where}: {_diagnostic(diagnostics[0])}; query was {self.query!r}"
+            )
         return answer
 
     def _number_of_records(self, answer: etree._Element) -> int:
@@ -123,7 +126,7 @@ class SruSource(Source):
         number = whole_number(text)
         if number is None:
             shown = text[:30] + "..." if len(text) > 30 else text
-            raise SourceError(f"{self.config.url}: numberOfRecords is {shown or 'missing'!r}")
+            raise SourceError(f"{self.where}: numberOfRecords is {shown or 'missing'!r}")
         return number
 
     def _item(self, record: etree._Element, position: str) -> RawRecord | RecordProblem:
@@ -150,7 +153,7 @@ class SruSource(Source):
             payload = payload[0]
         if not _is_marcxml(payload):
             raise SourceError(
-                f"{self.config.url}: records are not MARCXML (recordSchema {schema!r}, "
+                f"{self.where}: records are not MARCXML (recordSchema {schema!r}, "
                 f"recordData holds <{_local(payload)}> in {_namespace(payload) or 'no namespace'})"
             )
         data_bytes = marcxml_element_bytes(payload)
@@ -159,8 +162,13 @@ class SruSource(Source):
         except RecordError as exc:
             return RecordProblem(position, str(exc), marcxml_001(payload), excerpt(data_bytes))
 
+    @property
+    def where(self) -> str:
+        """The source's URL as messages show it: without password or key (libnet.redact)."""
+        return redact_url(self.config.url)
+
     def _stuck(self, reason: str) -> SourceError:
-        return SourceError(f"{self.config.url}: paging does not advance: {reason}")
+        return SourceError(f"{self.where}: paging does not advance: {reason}")
 
 
 def _records(answer: etree._Element) -> list[etree._Element]:

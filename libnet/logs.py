@@ -1,10 +1,20 @@
-"""Log lines for cron mail and journald: one line per event, with its fields as key=value."""
+"""Log lines for cron mail and journald: one line per event, with its fields as key=value.
+
+Every line passes libnet.redact on its way out: a source URL in a message, a field or a
+traceback shows no password or key. Once a command has set up its log, so does every record
+of the libraries it uses (requests, httpx and oaipmh-scythe log whole URLs), wherever a
+handler sends them.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
 import time
+from collections.abc import Callable
+from typing import Any
+
+from libnet.redact import redact_text
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -24,7 +34,7 @@ class KeyValueFormatter(logging.Formatter):
             line += " " + extra
         if record.exc_info:
             line += "\n" + self.formatException(record.exc_info)
-        return line
+        return redact_text(line)
 
 
 def _quote(value: object) -> str:
@@ -32,7 +42,28 @@ def _quote(value: object) -> str:
     return f'"{text}"' if (" " in text or not text) else text
 
 
+def _redacting(make: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A log record factory whose records carry their message with secrets hidden."""
+
+    def make_redacted(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = make(*args, **kwargs)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # arguments that do not fit: logging reports it later
+            return record
+        redacted = redact_text(message)
+        if redacted != message:
+            record.msg, record.args = redacted, ()
+        return record
+
+    make_redacted.redacts = True  # type: ignore[attr-defined]
+    return make_redacted
+
+
 def setup_logging(level: int = logging.INFO) -> None:
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "redacts", False):
+        logging.setLogRecordFactory(_redacting(factory))
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(KeyValueFormatter())
     root = logging.getLogger("libnet")

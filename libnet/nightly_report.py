@@ -2,7 +2,8 @@
 
 libnet/cli/nightly.py runs the night's steps and fills a NightlyReport; libnet/store/nightly_runs.py
 keeps it, and the operators' pages and the health check (webapp/) read it back from there and
-print it with `text`, so they never need the command.
+print it with `text`, so they never need the command. Both hide the secrets of any source URL
+an error names (libnet.redact), in print, in the mail, in the store and on the pages alike.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
+
+from libnet.redact import redact_json, redact_text
 
 
 @dataclass(slots=True)
@@ -54,7 +57,7 @@ class NightlyReport:
 
     def to_json(self) -> dict[str, Any]:
         finished = self.finished_at
-        return {
+        report = {
             "run": self.run,
             "outcome": self.outcome,
             "started_at": self.started_at.isoformat(),
@@ -64,6 +67,7 @@ class NightlyReport:
             **{name: _step_json(getattr(self, name)) for name in STEPS},
             "errors": self.errors,
         }
+        return redact_json(report)
 
 
 def _step_json(step: Step) -> dict[str, Any]:
@@ -119,7 +123,7 @@ def text(report: dict[str, Any]) -> str:
         )
     if report["errors"]:
         lines += ["", "Errors:", *(f"  - {error}" for error in report["errors"])]
-    return "\n".join(lines) + "\n"
+    return redact_text("\n".join(lines) + "\n")
 
 
 def _library_lines(lib: dict[str, Any]) -> list[str]:

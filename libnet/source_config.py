@@ -3,6 +3,8 @@
     [libraries.source]
     type = "sru"                       # "marc" (files), "sru" or "oai" (OAI-PMH)
     url = "https://opac.example/sru/biblios"
+    username = "libnet"                # HTTP Basic auth, when the server wants a login,
+    password_file = "secrets/marl-sru" # with the password in a file (or the environment)
 
 Every key is optional but `type` and `url`; config.toml's comments describe each one.
 """
@@ -10,6 +12,7 @@ Every key is optional but `type` and `url`; config.toml's comments describe each
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from pathlib import Path
 from typing import Any
 
 SOURCE_TYPES = ("marc", "sru", "oai")
@@ -22,6 +25,9 @@ class SourceConfig:
 
     type: str
     url: str
+    username: str = ""  # HTTP Basic auth's user; its password comes from password_file or
+    # LIBNET_SOURCE_PASSWORD_<CODE> (libnet/source_credentials.py), read when the harvest runs
+    password_file: Path | None = None  # relative to config.toml
     timeout: float = 60.0  # seconds to wait for one answer
     retries: int = 3  # further tries after a failed request (connection, timeout, 5xx)
     backoff: float = 2.0  # seconds before the first retry, doubled each time
@@ -45,6 +51,11 @@ def read_source(reader: Any, raw: dict[str, Any], key: str) -> SourceConfig:
         wanted = {"float": float, "int": int}.get(str(f.type), str)
         if name in raw or required:
             values[name] = reader.value(raw, name, wanted, key)
+    if "password_file" in values:
+        path = Path(values["password_file"])
+        values["password_file"] = path if path.is_absolute() else reader.path.parent / path
+        if not values.get("username"):
+            raise reader.fail(f"{key}.password_file", "needs username")
     if values["type"] not in SOURCE_TYPES:
         raise reader.fail(f"{key}.type", f"{values['type']!r} is not one of {SOURCE_TYPES}")
     if values.get("version", "1.2") not in SRU_VERSIONS:

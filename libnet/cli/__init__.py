@@ -32,6 +32,7 @@ from libnet.cli.serve import at_least_one, cmd_serve, port
 from libnet.cli.users import cmd_users
 from libnet.config import load_config
 from libnet.errors import ConfigError, LibnetError, one_line
+from libnet.redact import redact_text
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
 
@@ -237,16 +238,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_runs(store, args)
         finally:
             store.close()
-    except ConfigError as exc:
-        print(f"libnet: {exc}", file=sys.stderr)
+    except ConfigError as exc:  # every message passes libnet.redact: a URL may hold a password
+        print(f"libnet: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # the reader went away (`libnet runs | head`)
         return EXIT_OK
     except SQLAlchemyError as exc:
-        print(f"libnet: the record store failed: {one_line(exc)}", file=sys.stderr)
+        print(f"libnet: the record store failed: {redact_text(one_line(exc))}", file=sys.stderr)
         return EXIT_FAILED
     except (LibnetError, OSError) as exc:  # AlreadyRunning among them
-        print(f"libnet: {exc}", file=sys.stderr)
+        print(f"libnet: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, insert, select, update
 
+from libnet.redact import redact_json
 from libnet.store.record_store import RecordStore
 from libnet.store.schema import MAX_ID, nightly_runs
 from libnet.times import utc
@@ -28,7 +29,7 @@ def finish_run(
     store: RecordStore, run_id: int, finished_at: datetime, outcome: str, report: dict[str, Any]
 ) -> None:
     """Close a run with its outcome and its whole report (libnet.nightly_report's `to_json()`)."""
-    text = json.dumps(report, ensure_ascii=False)
+    text = json.dumps(redact_json(report), ensure_ascii=False)
     with store.write() as conn:
         conn.execute(
             update(nightly_runs)
@@ -87,5 +88,6 @@ def last_finished(conn: Connection) -> StoredRun | None:
 
 
 def _stored(row: Any) -> StoredRun:
+    """A run as stored; a report kept before libnet hid secrets (libnet.redact) is hidden now."""
     return StoredRun(row["id"], utc(row["started_at"]), utc(row["finished_at"]), row["outcome"],
-                     json.loads(row["report"] or "{}"))  # fmt: skip
+                     redact_json(json.loads(row["report"] or "{}")))  # fmt: skip

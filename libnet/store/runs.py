@@ -1,5 +1,8 @@
 """Harvest runs: one row per harvest of one library, its counts and outcome, and the records
-it rejected with the reason."""
+it rejected with the reason.
+
+A run's error and a reject's reason may name the source's URL: they are kept, and read back,
+with its secrets hidden (libnet.redact), whatever the harvester put into them."""
 
 from __future__ import annotations
 
@@ -7,9 +10,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, Row, func, select, update
 
 from libnet.records.harvested import RecordProblem
+from libnet.redact import redact_text
 from libnet.store.database import aware, transaction, utcnow
 from libnet.store.schema import harvest_runs, rejects
 
@@ -70,7 +74,7 @@ class HarvestRuns:
                 .where(harvest_runs.c.id == run_id)
                 .values(
                     outcome=outcome,
-                    error=error,
+                    error=redact_text(error),
                     finished_at=utcnow(),
                     rejected=rejected,
                 )
@@ -114,12 +118,12 @@ class HarvestRuns:
         if library:
             query = query.where(harvest_runs.c.library == library)
         with self.engine.connect() as conn:
-            return [Run(**aware(row._mapping)) for row in conn.execute(query)]
+            return [_run(row) for row in conn.execute(query)]
 
     def run(self, run_id: int) -> Run | None:
         with self.engine.connect() as conn:
             row = conn.execute(select(harvest_runs).where(harvest_runs.c.id == run_id)).first()
-        return Run(**aware(row._mapping)) if row else None
+        return _run(row) if row else None
 
     def rejects(self, run_id: int, limit: int | None = None) -> list[RecordProblem]:
         """The records a run rejected, in the order it met them; the first `limit` of them."""
@@ -133,6 +137,12 @@ class HarvestRuns:
             return [RecordProblem(*row) for row in conn.execute(query)]
 
 
+def _run(row: Row) -> Run:
+    """A run as stored; an error kept before libnet hid secrets is hidden now."""
+    values = aware(row._mapping)
+    return Run(**values | {"error": values["error"] and redact_text(values["error"])})
+
+
 def insert_rejects(conn: Connection, run_id: int, problems: Iterable[RecordProblem]) -> int:
     """Keep a run's rejected records; how many there were."""
     rows = [
@@ -140,7 +150,7 @@ def insert_rejects(conn: Connection, run_id: int, problems: Iterable[RecordProbl
             "run_id": run_id,
             "position": p.position[:400],
             "local_id": p.local_id[:200],
-            "reason": p.reason,
+            "reason": redact_text(p.reason),
             "excerpt": p.excerpt,
         }
         for p in problems
