@@ -150,6 +150,19 @@ def _titles(config: Path) -> set[str]:
         return {title for (title,) in db.execute(query)}
 
 
+def _runs_started(config: Path) -> int:
+    with sqlite3.connect(config.parent / "var" / "libnet.sqlite3") as db:
+        return db.execute("SELECT count(*) FROM harvest_runs").fetchone()[0]
+
+
+def _wait_until_running(config: Path, process: subprocess.Popen, before: int) -> None:
+    """Until the harvest has begun its run (however long a busy machine takes to start it)."""
+    deadline = time.monotonic() + 120
+    while process.poll() is None and _runs_started(config) == before:
+        assert time.monotonic() < deadline, "the harvest did not begin within 120 s"
+        time.sleep(0.02)
+
+
 def _processes_of(config: Path, wait: float = 2.0) -> list[int]:
     """Processes still running a harvest of this config (workers of a killed one, say)."""
     deadline = time.monotonic() + wait
@@ -175,10 +188,12 @@ def test_kill_9_midway_loses_nothing_committed(tmp_path: Path) -> None:
     subprocess.run(command, check=True, capture_output=True, cwd=ROOT)
     export(tmp_path, "marl.mrc", iso2709(*(book(f"m{i}", title="Neu") for i in range(count))))
     killed = 0
-    for delay in (0.8, 1.2, 1.6, 2.0, 2.4):
+    for delay in (0.0, 0.4, 0.8, 1.2, 1.6):  # after the run began
+        before = _runs_started(config)
         process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
+        _wait_until_running(config, process, before)
         time.sleep(delay)
         if process.poll() is None:
             os.kill(process.pid, signal.SIGKILL)
