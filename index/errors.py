@@ -17,6 +17,20 @@ class BadSearch(UnionIndexError, ValueError):
     """A search asked for what the index cannot do: an unknown sort or filter, page 0."""
 
 
+class QueryTooBroad(BadSearch):
+    """A query over one of index.pricing's bounds; `bound` says which, `limit` how far it goes.
+
+    bound is "wildcards" (too many words with * or ?), "leading" (a word starting with * or ?
+    beside other wildcard words), "terms" (its wildcards match too many words of the index) or
+    "time" (it ran out of its time budget).
+    """
+
+    def __init__(self, bound: str, limit: float, message: str) -> None:
+        super().__init__(message)
+        self.bound = bound
+        self.limit = limit
+
+
 class UnknownRecord(UnionIndexError, LookupError):
     """A correction names a record the store does not hold."""
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from itertools import pairwise
@@ -26,7 +27,8 @@ from index.analysis import (
     words,
 )
 from index.document import ClusterDoc, Holding
-from index.errors import BadSearch
+from index.errors import BadSearch, QueryTooBroad
+from index.pricing import DEFAULT_BOUNDS, Bounds, Budget, price
 from index.suggest import NOT_WORDS, OPERATORS, complete, corrected
 from index.vectors import Snapshot
 from index.writer import schema, write
@@ -74,7 +76,15 @@ class SearchResult:
 class UnionIndex:
     """The Whoosh index in one folder: write clusters in one commit, search them."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self,
+        path: Path,
+        bounds: Bounds = DEFAULT_BOUNDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """The index in path (made there when there is none); bounds price every search."""
+        self._bounds = bounds
+        self._clock = clock  # the time budget's; a test passes its own
         if index.exists_in(path):
             self._index = index.open_dir(path)
         else:
@@ -127,9 +137,12 @@ class UnionIndex:
         q = self._query(text)
         if q is None:
             return SearchResult(0, (), {name: [] for name in FACET_FIELDS})
+        price(q, self._bounds)  # QueryTooBroad before any work
         snapshot = self._snapshot()
         with snapshot.lock:
-            matches = snapshot.restrict(snapshot.evaluate(q), filters)
+            # the budget counts this search's own work, not its wait for the searcher
+            budget = Budget(self._bounds, self._clock)
+            matches = snapshot.restrict(snapshot.evaluate(q, budget), filters)
             total = len(matches.docs)
             first = snapshot.top(matches, page * page_size, _SORT_KEYS[sort])
             searcher = snapshot.searcher
@@ -143,12 +156,28 @@ class UnionIndex:
             }
             suggestion = None
             if total < SUGGEST_BELOW:
-                fixed = corrected(searcher.reader(), text)
-                better = self._query(fixed) if fixed else None
-                if better is not None:
-                    found = snapshot.restrict(snapshot.evaluate(better), filters)
-                    suggestion = fixed if len(found.docs) > total else None
+                suggestion = self._suggestion(snapshot, text, filters, total, budget)
         return SearchResult(total, hits, facets, suggestion)
+
+    def _suggestion(
+        self,
+        snapshot: Snapshot,
+        text: str,
+        filters: Mapping[str, Sequence[str]],
+        total: int,
+        budget: Budget,
+    ) -> str | None:
+        """text with misspelt words corrected, when that finds more; None when out of budget."""
+        fixed = corrected(snapshot.searcher.reader(), text, budget.in_time)
+        better = self._query(fixed) if fixed else None
+        if better is None:
+            return None
+        try:
+            price(better, self._bounds)
+            found = snapshot.restrict(snapshot.evaluate(better, budget), filters)
+        except QueryTooBroad:  # the hits are found; a suggestion is not worth more time
+            return None
+        return fixed if len(found.docs) > total else None
 
     def _snapshot(self) -> Snapshot:
         """The searcher of the latest commit with its arrays, opened again after a commit.
@@ -178,7 +207,7 @@ class UnionIndex:
         """Titles and authors as catalogued that start with prefix (index.suggest.complete)."""
         snapshot = self._snapshot()
         with snapshot.lock:
-            return complete(snapshot.searcher.reader(), prefix, limit)
+            return complete(snapshot.searcher.reader(), prefix, limit, self._bounds.completion_keys)
 
     def _query(self, text: str) -> query.Query | None:
         """The patron's query, or None when it has no word to search for."""

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from itertools import islice
+
 from whoosh.reading import IndexReader
 
 from index.analysis import exact_title, fold, words
@@ -16,20 +19,22 @@ NOT_WORDS = OPERATORS | {"TO"}  # never corrected; dropped from a mistyped query
 _LONGEST_CORRECTED = 30  # letters; a longer word is no typo we can fix cheaply
 
 
-def complete(reader: IndexReader, prefix: str, limit: int = 10) -> list[str]:
+def complete(reader: IndexReader, prefix: str, limit: int, most_keys: int) -> list[str]:
     """Titles and authors as catalogued that start with prefix, most clusters first.
 
     A title also completes from any of its words ("vermess", "welt" and "der w" give "Die
     Vermessung der Welt"), an author only from the heading's start ("kehl" gives "Kehlmann,
     Daniel"). Folded, so "mü", "mu" and "mue" give "Müller, Hans"; spellings that fold alike
-    are one completion, shown in their most frequent form.
+    are one completion, shown in their most frequent form. Only the first most_keys keys with
+    the prefix (in alphabetical order) are read, so a short prefix costs a bounded time.
     """
     key = exact_title(prefix)
     if not key or limit < 1:
         return []
     # display form -> (clusters, a term of it); all keys of one title share their clusters
     found: dict[str, tuple[int, bytes]] = {}
-    for term, info in reader.iter_prefix("complete", key[:COMPLETION_KEY_CHARS]):
+    keys = reader.iter_prefix("complete", key[:COMPLETION_KEY_CHARS])
+    for term, info in islice(keys, most_keys):
         display = term.decode("utf-8").partition(_UNIT_SEPARATOR)[2]
         if display not in found or found[display][0] < info.doc_frequency():
             found[display] = (info.doc_frequency(), term)
@@ -63,15 +68,20 @@ def complete(reader: IndexReader, prefix: str, limit: int = 10) -> list[str]:
     return shown
 
 
-def corrected(reader: IndexReader, text: str) -> str | None:
+def corrected(
+    reader: IndexReader, text: str, in_time: Callable[[], bool] = lambda: True
+) -> str | None:
     """text with each word missing from the spell field replaced by its nearest one there.
 
     Operators, field names, numbers and wildcard words stay as typed; a replacement takes the
-    case of the word it replaces. None when no word changed.
+    case of the word it replaces. None when no word changed, or when in_time() turns false
+    before every word is looked at (each costs milliseconds, and a query may have a hundred).
     """
     corrector = reader.corrector("spell")
     changes: list[tuple[int, int, str]] = []
     for match in words(text):
+        if not in_time():
+            return None
         word, start, end = match.group(), match.start(), match.end()
         if (
             word in NOT_WORDS

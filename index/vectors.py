@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import TypeVar
 
 import numpy as np
 from whoosh import query
@@ -32,10 +33,13 @@ from index.errors import WhooshChanged
 from index.facets import Facet
 from index.hits import EMPTY_DOCS, Matches, add_where_present, all_of, any_of, in_order
 from index.postings import LENGTHS, length_bytes, read_postings
+from index.pricing import Budget, expansion
 
 # the arrays of terms in at least this many documents are kept between searches
 CACHE_MIN_DOCS = 20_000
 CACHE_BYTES = 256 * 1024 * 1024
+T = TypeVar("T")
+CHECK_EVERY = 256  # a loop over words, documents or postings reads the clock this often
 
 
 class Snapshot:
@@ -78,50 +82,71 @@ class Snapshot:
 
     # -- evaluating a query
 
-    def evaluate(self, q: query.Query) -> Matches:
-        """The live documents q matches, with the scores Whoosh would give them."""
+    def evaluate(self, q: query.Query, budget: Budget) -> Matches:
+        """The live documents q matches, with the scores Whoosh would give them.
+
+        The budget's clock is read at every part of q, and in the loops over words and postings
+        below, so a query that runs out of time stops (QueryTooBroad) within a few milliseconds.
+        """
+        budget.check_time()
         if isinstance(q, query.Term):
             return self._term(q.fieldname, q.text, q.boost)
         if isinstance(q, query.And):
-            return self._and(q.subqueries).boosted(q.boost)
+            return self._and(q.subqueries, budget).boosted(q.boost)
         if isinstance(q, query.Or) and q.scale is None:
-            return any_of([self.evaluate(sub) for sub in q.subqueries]).boosted(q.boost)
+            return any_of([self.evaluate(sub, budget) for sub in q.subqueries]).boosted(q.boost)
         if isinstance(q, query.AndMaybe):
-            required, optional = self.evaluate(q.a), self.evaluate(q.b)
+            required, optional = self.evaluate(q.a, budget), self.evaluate(q.b, budget)
             return add_where_present(required, optional).boosted(q.boost)
         if isinstance(q, query.AndNot):
-            kept = self.evaluate(q.a)
-            dropped = self.evaluate(q.b).docs
+            kept = self.evaluate(q.a, budget)
+            dropped = self.evaluate(q.b, budget).docs
             keep = ~np.isin(kept.docs, dropped, assume_unique=True)
             return Matches(kept.docs[keep], kept.scores[keep]).boosted(q.boost)
         if isinstance(q, query.Not):
             # Whoosh's inverse matcher scores every document it lets through with the boost
-            docs = np.setdiff1d(self.live_docs, self.evaluate(q.query).docs, assume_unique=True)
+            found = self.evaluate(q.query, budget).docs
+            docs = np.setdiff1d(self.live_docs, found, assume_unique=True)
             return Matches(docs, np.full(len(docs), float(q.boost)))
         if isinstance(q, query.MultiTerm):
-            return self._multiterm(q)
+            return self._multiterm(q, budget)
         if isinstance(q, query.NumericRange):  # a year range: terms of several precisions
-            return self.evaluate(q._compile_query(self.searcher.reader()))
+            return self.evaluate(q._compile_query(self.searcher.reader()), budget)
         if isinstance(q, query.ConstantScoreQuery):
-            found = self.evaluate(q.child).docs
+            found = self.evaluate(q.child, budget).docs
             return Matches(found, np.full(len(found), float(q.score)))
         if isinstance(q, query.Phrase):
-            return self._phrase(q)
+            return self._phrase(q, budget)
         if q is query.NullQuery:
             return Matches.none()
-        if isinstance(q, query.Every) and q.fieldname in (None, "", "*"):
-            # every live document, each scored with the boost, as Whoosh's Every does
-            return Matches(self.live_docs, np.full(len(self.live_docs), float(q.boost)))
-        return self._by_whoosh(q)
+        if isinstance(q, query.Every):
+            if q.fieldname in (None, "", "*"):
+                # every live document, each scored with the boost, as Whoosh's Every does
+                return Matches(self.live_docs, np.full(len(self.live_docs), float(q.boost)))
+            return self._every_in(q.fieldname, q.boost, budget)
+        return self._by_whoosh(q, budget)
 
-    def _and(self, subqueries: Sequence[query.Query]) -> Matches:
+    def _every_in(self, field: str, boost: float, budget: Budget) -> Matches:
+        """The documents with a word in field (`title:*`), each scored with the boost.
+
+        Whoosh reads every posting of the field for this, past any clock; a document's field
+        length says the same at once. A field without lengths is a prefix of nothing.
+        """
+        if field not in self.searcher.schema:
+            return Matches.none()
+        if not self.searcher.schema[field].scorable:
+            return self._multiterm(query.Prefix(field, "", boost=boost), budget)
+        docs = np.flatnonzero(self.live & (self._length_bytes(field) > 0))
+        return Matches(docs, np.full(len(docs), float(boost)))
+
+    def _and(self, subqueries: Sequence[query.Query], budget: Budget) -> Matches:
         positive = [sub for sub in subqueries if not isinstance(sub, query.Not)]
         negative = [sub.query for sub in subqueries if isinstance(sub, query.Not)]
         if not positive:  # only NOTs: Whoosh's inverse matchers, intersected
-            return all_of([self.evaluate(query.Not(sub)) for sub in negative])
-        result = all_of([self.evaluate(sub) for sub in positive])
+            return all_of([self.evaluate(query.Not(sub), budget) for sub in negative])
+        result = all_of([self.evaluate(sub, budget) for sub in positive])
         for sub in negative:
-            drop = np.isin(result.docs, self.evaluate(sub).docs, assume_unique=True)
+            drop = np.isin(result.docs, self.evaluate(sub, budget).docs, assume_unique=True)
             # an inverse matcher in an intersection adds its weight, 1.0, to every score
             result = Matches(result.docs[~drop], result.scores[~drop] + 1.0)
         return result
@@ -191,7 +216,7 @@ class Snapshot:
         docs, weights, _ = read_postings(self._leaves, self.live, field, btext, values=False)
         return docs, weights
 
-    def _phrase(self, q: query.Phrase) -> Matches:
+    def _phrase(self, q: query.Phrase, budget: Budget) -> Matches:
         """The documents with the words in order, as Whoosh's Phrase finds and scores them.
 
         Whoosh intersects the words' postings, sums their scores and keeps a document when a
@@ -203,7 +228,7 @@ class Snapshot:
         if field not in self.searcher.schema:
             return Matches.none()
         if not self.searcher.schema[field].format.supports("positions"):
-            return self._by_whoosh(q)  # Whoosh's own error for a field without positions
+            return self._by_whoosh(q, budget)  # Whoosh's own error for a field without positions
         try:
             words = [self.searcher.schema[field].to_bytes(word) for word in q.words]
         except ValueError:
@@ -227,37 +252,39 @@ class Snapshot:
         keep = np.fromiter(
             (
                 in_order([decode(postings[w][2][where[w][i]]) for w in words], q.slop)
-                for i in range(len(docs))
+                for i in _counted(range(len(docs)), budget)
             ),
             dtype=bool,
             count=len(docs),
         )
         return Matches(docs[keep], scores[keep]).boosted(q.boost)
 
-    def _multiterm(self, q: query.MultiTerm) -> Matches:
+    def _multiterm(self, q: query.MultiTerm, budget: Budget) -> Matches:
         """Prefix, wildcard, term range: the documents with any term it expands to.
 
-        With `constantscore` (Whoosh's default for these) every such document scores the
-        query's boost, as Whoosh documents it. Whoosh itself does so only in segments of at
-        most 5,000 documents and in larger ones sums the terms' BM25 scores, so that the same
-        document scores differently by the segment it sits in; here it does not.
+        The words it matches are counted against the budget (index/pricing.py). With
+        `constantscore` (Whoosh's default for these) every such document scores the query's
+        boost, as Whoosh documents it. Whoosh itself does so only in segments of at most 5,000
+        documents and in larger ones sums the terms' BM25 scores, so that the same document
+        scores differently by the segment it sits in; here it does not.
         """
-        texts: set[bytes] = set()
-        for leaf, _ in self._leaves:
-            texts.update(text for text in q._btexts(leaf.reader()) if text)
+        texts = sorted(set(expansion(q, self.searcher.reader(), budget)))
         if not q.constantscore:
-            return any_of([self._term(q.field(), text) for text in texts]).boosted(q.boost)
-        found = [self._postings(q.field(), text)[0] for text in texts]
-        docs = np.unique(np.concatenate(found)) if found else EMPTY_DOCS
-        return Matches(docs, np.full(len(docs), float(q.boost)))
+            found = [self._term(q.field(), text) for text in _counted(texts, budget)]
+            return any_of(found).boosted(q.boost)
+        docs = [self._postings(q.field(), text)[0] for text in _counted(texts, budget)]
+        union = np.unique(np.concatenate(docs)) if docs else EMPTY_DOCS
+        return Matches(union, np.full(len(union), float(q.boost)))
 
-    def _by_whoosh(self, q: query.Query) -> Matches:
+    def _by_whoosh(self, q: query.Query, budget: Budget) -> Matches:
         """Whoosh's own matcher, one posting at a time: for the kinds not vectorised here."""
         docs: list[int] = []
         scores: list[float] = []
         for leaf, offset in self._leaves:
             matcher = q.matcher(leaf, leaf.context())
             while matcher.is_active():
+                if len(docs) % CHECK_EVERY == 0:
+                    budget.check_time()
                 docs.append(matcher.id() + offset)
                 scores.append(matcher.score())
                 matcher.next()
@@ -329,3 +356,11 @@ class Snapshot:
                 columns.append(-column if descending else column)
             order = np.lexsort((docs, *reversed(columns)))
         return [int(d) for d in docs[order[:limit]]]
+
+
+def _counted(items: Iterable[T], budget: Budget) -> Iterator[T]:
+    """items, with the budget's clock read every CHECK_EVERY of them."""
+    for n, item in enumerate(items):
+        if n % CHECK_EVERY == 0:
+            budget.check_time()
+        yield item

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from index.pricing import DEFAULT_BOUNDS
 from index.search import FACET_FIELDS, SORTS
 from libnet.records.formats import FORMATS
 from libnet.records.holdings import ITEM_STATUSES
@@ -167,6 +168,14 @@ ERROR = object_schema(
 )
 
 _BAD = error("A bad parameter; the detail names it.")
+_BROAD = DEFAULT_BOUNDS  # the web app's index (webapp/state.py) is opened with these
+_BAD_SEARCH = error(
+    "A bad parameter; the detail names it. A query too broad to answer is one too (`q is too "
+    f"broad: ...`, saying what to change): more than {_BROAD.wildcard_words} words with * or ?, "
+    "a word starting with * or ? beside other such words, wildcards matching more than "
+    f"{_BROAD.expanded_terms:,} words of the index, or a search longer than "
+    f"{_BROAD.seconds:g} s."
+)
 _NO_INDEX = error("The union index has not been built yet.")
 _OTHER = error("Any other error, e.g. 405 or 500.")
 
@@ -192,7 +201,7 @@ def document(server: str) -> dict[str, Any]:
                 "summary": "Search the union catalogue, as `libnet search --json`.",
                 "parameters": SEARCH_PARAMETERS,
                 "responses": {"200": answer("One page of hits.", ref("SearchResult")),
-                              "400": _BAD, "503": _NO_INDEX, "default": _OTHER},
+                              "400": _BAD_SEARCH, "503": _NO_INDEX, "default": _OTHER},
             }},
             "/records/{cluster_id}": {"get": {
                 "operationId": "record",

@@ -16,6 +16,7 @@ from urllib.parse import unquote_to_bytes
 from flask import Blueprint, Response, abort, jsonify, redirect, request, url_for
 
 from index.document import ClusterDoc
+from index.errors import QueryTooBroad
 from index.search import SORTS, UnionIndex, result_json
 from libnet.records.formats import FORMATS
 from libnet.store import clusters
@@ -84,9 +85,12 @@ def search() -> Response:
         _bad("sort", f"must be one of {', '.join(SORTS)}")
     page = _number("page", 1, 1, MAX_PAGE)
     page_size = _number("page_size", PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    result = _index().search(
-        text, filters=filters, sort=sort, page=page, page_size=page_size, home=home
-    )
+    try:
+        result = _index().search(
+            text, filters=filters, sort=sort, page=page, page_size=page_size, home=home
+        )
+    except QueryTooBroad as exc:  # index.pricing's bounds; its message says what to change
+        _bad("q", f"is too broad: {exc}")
     return jsonify({**result_json(result), "page": page, "page_size": page_size})
 
 

@@ -20,6 +20,7 @@ from lxml import etree
 from sqlalchemy.exc import SQLAlchemyError
 
 from index.document import ClusterDoc
+from index.errors import QueryTooBroad
 from index.search import SORTS, Hit, UnionIndex
 from index.update import index_path
 from libnet.errors import LibnetError
@@ -30,6 +31,7 @@ from webapp.errors import NoIndex
 from webapp.labels import FORMAT_LABELS
 from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
 from webapp.state import catalogue
+from webapp.too_broad import too_broad_message
 
 ATOM = "http://www.w3.org/2005/Atom"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
@@ -130,7 +132,10 @@ def feed() -> Response:
     described += [str(FORMAT_LABELS.get(code, code)) for code in filters.get("format", ())]
     if text:
         title = _("Search: %(query)s", query=text)
-        entries, total = _search_entries(index, text, filters, sort)
+        try:
+            entries, total = _search_entries(index, text, filters, sort)
+        except QueryTooBroad as exc:  # a feed reader shows the error page's text
+            abort(400, description=too_broad_message(exc))
     else:
         title = _("New in the libraries of Kreis Recklinghausen")
         entries, total = _latest_entries(index, filters), None

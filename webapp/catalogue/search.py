@@ -15,12 +15,14 @@ from flask_babel import gettext
 from werkzeug.datastructures import MultiDict
 
 from index.document import Holding
+from index.errors import QueryTooBroad
 from index.search import FILTER_FIELDS, SORTS, SearchResult
 from libnet.numbers import whole_number
 from webapp.catalogue.blueprint import chosen_home, pages, status_rank
 from webapp.labels import FACET_LABELS, FORMAT_LABELS, LANGUAGE_LABELS, SORT_LABELS
 from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
 from webapp.state import catalogue
+from webapp.too_broad import too_broad_message
 
 PAGE_SIZE = 20
 MAX_PAGE = 500  # 10,000 hits deep: nobody pages further, and every page sorts all hits
@@ -150,14 +152,21 @@ def search() -> str:
         return render_template("search.html", search=wanted, result=None, query="")
     index = catalogue().index
     home_library = chosen_home()
-    result = index.search(
-        wanted.engine_text(),
-        filters=wanted.filters,
-        sort=wanted.sort,
-        page=wanted.page,
-        page_size=PAGE_SIZE,
-        home=home_library,
-    )
+    try:
+        result = index.search(
+            wanted.engine_text(),
+            filters=wanted.filters,
+            sort=wanted.sort,
+            page=wanted.page,
+            page_size=PAGE_SIZE,
+            home=home_library,
+        )
+        facets = _facets(wanted, result)
+    except QueryTooBroad as exc:  # a page that says what to change, not an error page
+        message = too_broad_message(exc)
+        return render_template(
+            "search.html", search=wanted, result=None, query=wanted.q, too_broad=message
+        )
     last_page = min(MAX_PAGE, -(-result.total // PAGE_SIZE))
     suggestion = wanted.patron_text(result.suggestion) if result.suggestion else None
     return render_template(
@@ -166,7 +175,7 @@ def search() -> str:
         query=wanted.q,
         result=result,
         hits=[(hit, _by_library(hit.holdings)) for hit in result.hits],
-        facets=_facets(wanted, result),
+        facets=facets,
         chips=_chips(wanted),
         suggestion=suggestion,
         first=(wanted.page - 1) * PAGE_SIZE + 1,

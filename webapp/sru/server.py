@@ -29,6 +29,7 @@ from flask import Blueprint, Response, current_app, request
 from lxml import etree
 
 from index.document import describing, union_marc
+from index.errors import QueryTooBroad
 from libnet.errors import LibnetError
 from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
@@ -36,7 +37,14 @@ from libnet.records.marc import safe_parser, to_marcxml
 from libnet.store import published
 from libnet.xml_text import xml_text
 from webapp.errors import Diagnostic, NoIndex
-from webapp.sru.cql_query import CONTEXT_SETS, DEFAULT_SET, INDEXES, SORTS, translate
+from webapp.sru.cql_query import (
+    CONTEXT_SETS,
+    DEFAULT_SET,
+    INDEXES,
+    SORTS,
+    EngineQuery,
+    translate,
+)
 from webapp.state import catalogue
 
 bp = Blueprint("sru", __name__)
@@ -168,6 +176,33 @@ def _search_retrieve(params: Mapping[str, str], answer: _Answer) -> None:
     wanted = min(_number(params, "maximumRecords", DEFAULT_RECORDS, least=0), MAXIMUM_RECORDS)
     name = _schema_name((params.get("recordSchema") or "marcxml").strip())
     plan = translate(query)
+    try:
+        ids = _find(plan, start, wanted, answer)
+    except QueryTooBroad as exc:
+        raise Diagnostic(TOO_BROAD[exc.bound], _too_broad_details(exc)) from None
+    answer.records = [(SCHEMAS[name][0], data) for data in _records(ids, name)]
+
+
+# The diagnostic for each bound of index.pricing. The SRU list has no "query too broad" (27 is
+# "Empty term unsupported"), so each bound gets the nearest one: too many wildcard words are
+# 30, "Too many masking characters in term" (details: the maximum supported), since one CQL
+# term such as "*a* *e* *i*" carries them all; a leading * beside other wildcards is 49,
+# "Masking character in unsupported position"; wildcards that match too many words of the
+# index are 29, "Masked words too short", which says what to change (more letters before the
+# *); a query out of time is 60, "Result set not created: too many matching records": no result
+# set was made, and a query runs long because it reaches too much of the index. Their details
+# are the index's message, which says the same in words.
+TOO_BROAD = {"wildcards": 30, "leading": 49, "terms": 29, "time": 60}
+
+
+def _too_broad_details(error: QueryTooBroad) -> str:
+    if error.bound == "wildcards":
+        return str(int(error.limit))
+    return str(error)
+
+
+def _find(plan: EngineQuery, start: int, wanted: int, answer: _Answer) -> list[int]:
+    """The ids of the page asked for; the total and the next position go into answer."""
     index = catalogue().index
     if plan.text is None:
         total, ids = 0, []
@@ -185,9 +220,9 @@ def _search_retrieve(params: Mapping[str, str], answer: _Answer) -> None:
     answer.total = total
     if wanted and start > total and (total or start > 1):
         raise Diagnostic(61, str(total))
-    answer.records = [(SCHEMAS[name][0], data) for data in _records(ids, name)]
     if ids and start + len(ids) <= total:
         answer.next_position = start + len(ids)
+    return ids
 
 
 # -- records
