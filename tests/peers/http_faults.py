@@ -30,6 +30,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0  # seconds to wait before answering at all
     dribble: float = 0.0  # > 0: send the body a byte at a time, this many seconds apart, forever
+    stream: Callable[[], Iterator[bytes]] | None = None  # the body in pieces, maybe without end
 
 
 Script = Answer | Callable[[dict[str, str]], Answer]
@@ -105,9 +106,17 @@ class FaultServer:
         body: bytes | Iterator[bytes] = answer.body
         if answer.dribble:
             body = self._dribble(answer.body or b" ", answer.dribble)
+        elif answer.stream:
+            body = self._until_stopped(answer.stream())
         response = Response(body, status=answer.status, content_type=answer.content_type)
         response.headers.update(answer.headers)
         return response(environ, start_response)
+
+    def _until_stopped(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            if self._stopping.is_set():
+                return
+            yield piece
 
     def _dribble(self, body: bytes, pause: float) -> Iterator[bytes]:
         position = 0
