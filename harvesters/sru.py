@@ -196,6 +196,8 @@ class _Answer:
                 raise SourceError(
                     f"{where}: {_diagnostic(element)}; query was {self.source.query!r}"
                 )
+        if wrong_root is not None and _local(wrong_root).lower() == "html":
+            raise SourceError(f"{where}: answered HTML, not XML")
         if wrong_root is not None:
             raise SourceError(
                 f"{where}: answered <{_local(wrong_root)}> in "
