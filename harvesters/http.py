@@ -142,7 +142,8 @@ class Fetcher:
                 url, params=params, timeout=(wait, wait), stream=True, allow_redirects=False
             )
         except requests.Timeout:
-            self._check_deadline()
+            if wait < self.config.timeout:  # the wait was cut short by the deadline
+                raise self._deadline() from None
             raise _Retry(f"no answer within {self.config.timeout:g} s") from None
         except requests.ConnectionError as exc:
             self._check_deadline()
@@ -173,9 +174,11 @@ class Fetcher:
         """
         timeout = self.config.timeout
         size = 0
+        wait = timeout
         try:
             while True:
-                _set_read_timeout(response, min(self._wait(timeout), answer_ends - self.clock()))
+                wait = min(self._wait(timeout), answer_ends - self.clock())
+                _set_read_timeout(response, wait)
                 chunk = response.raw.read1(_CHUNK, decode_content=True)
                 if not chunk:
                     return
@@ -187,8 +190,10 @@ class Fetcher:
                 if self.clock() >= answer_ends:
                     raise _Retry(f"answer not complete within {timeout * ANSWER_FACTOR:g} s")
         except urllib3.exceptions.ReadTimeoutError:
-            self._check_deadline()
-            if self.clock() >= answer_ends:
+            # which limit cut the wait short: the harvest's, the answer's, or none
+            if wait < timeout and answer_ends >= self.ends:
+                raise self._deadline() from None
+            if wait < timeout:
                 raise _Retry(f"answer not complete within {timeout * ANSWER_FACTOR:g} s") from None
             raise _Retry(f"answer stalled for more than {timeout:g} s") from None
         except urllib3.exceptions.DecodeError as exc:
