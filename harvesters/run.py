@@ -70,13 +70,9 @@ def open_source(
 
         return MarcFiles(source.url, base_dir)
     if source.type == "sru":
-        import requests
-
         from harvesters.sru import SruSource
 
-        session = requests.Session()
-        session.auth = auth
-        return SruSource(source, since=since, session=session)
+        return SruSource(source, since=since, auth=auth)
     from harvesters.oai_pmh import OaiSource
 
     return OaiSource(source, since=since, auth=auth)

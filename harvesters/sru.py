@@ -7,7 +7,7 @@ send it. Elements are found by local name, so the 1.x and 2.0 namespaces read al
 libnet's own client, not a library's such as sruthi: sruthi pages by nextRecordPosition,
 turns each record into a dict (xmltodict) where the store keeps the record's MARCXML bytes,
 raises on the first bad record where a harvest reports it and goes on, and asks without a
-timeout or a size bound (harvesters/http.py has both).
+timeout or a size bound (harvesters/http.py has those, and reads each page as a stream).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from lxml import etree
 
 from harvesters.base import Source
 from harvesters.errors import SourceError
-from harvesters.http import fetch_xml
+from harvesters.http import BoundReached, Element, Fetcher, address
 from libnet.config import SourceConfig
 from libnet.errors import RecordError
 from libnet.numbers import whole_number
@@ -35,7 +35,6 @@ from libnet.records.marc import (
     parse_marcxml,
     safe_parser,
 )
-from libnet.redact import redact_url
 
 SRU_NS = (
     "http://www.loc.gov/zing/srw/",  # 1.1 and 1.2
@@ -58,45 +57,56 @@ class SruSource(Source):
         since: str | None = None,
         now: datetime | None = None,
         session: requests.Session | None = None,
+        auth: tuple[str, str] | None = None,
     ) -> None:
         self.config = config
+        self.auth = auth  # HTTP Basic auth (libnet.source_credentials)
         self.now = now or datetime.now(UTC)
         self.session = session or requests.Session()
         self.snapshot = since is None or not config.incremental_query
         self.query = config.query if self.snapshot else config.incremental_query.format(since=since)
+        self.where = address(config.url)  # what messages show of the url
 
     def __iter__(self) -> Iterator[RawRecord | RecordProblem]:
-        start, first_total, previous = 1, None, None
+        self._records = self._page = 0
+        # the harvest's deadline starts now
+        fetcher = Fetcher(self.config, session=self.session, auth=self.auth)
+        try:
+            yield from self._harvest(fetcher)
+        except BoundReached as exc:
+            raise exc.after(self._records, self._page) from None
+
+    def _harvest(self, fetcher: Fetcher) -> Iterator[RawRecord | RecordProblem]:
+        start, previous = 1, None
         for page in itertools.count(1):
             if page > self.config.max_pages:
                 raise self._stuck(f"more than {self.config.max_pages} pages")
-            answer = self._fetch(start)
-            total = self._number_of_records(answer)
-            if first_total is None:
-                first_total = self.expected = total
-            elif abs(total - first_total) > max(first_total // 10, self.config.page_size):
-                raise self._stuck(f"numberOfRecords went from {first_total} to {total}")
+            self._page = page
+            before = self._records
+            keys = hashlib.sha1()  # of the page's records, to see a page come back unchanged
+            answer = self._read(fetcher, start, page)
+            for record in answer:
+                item = self._item(record, f"page {page} record {self._records - before + 1} "
+                                          f"(startRecord {start})")  # fmt: skip
+                keys.update(repr(_key(item)).encode())
+                yield item
+                self._records += 1
+            total, count = answer.total, self._records - before
             if start > total:  # nothing found, or the result shrank a little while paging
                 break
-            items = [
-                self._item(record, f"page {page} record {n} (startRecord {start})")
-                for n, record in enumerate(_records(answer), 1)
-            ]
-            if not items:
+            if not count:
                 raise self._stuck(
                     f"page {page} (startRecord {start}) has no records, {total} found"
                 )
-            keys = [_key(item) for item in items]
-            if keys == previous:
+            if keys.digest() == previous:
                 raise self._stuck(f"page {page} repeats the records of page {page - 1}")
-            previous = keys
-            yield from items
-            start += len(items)
+            previous = keys.digest()
+            start += count
             if start > total:
                 break
         self.cursor = self.now.strftime(self.config.since_format)
 
-    def _fetch(self, start: int) -> etree._Element:
+    def _read(self, fetcher: Fetcher, start: int, page: int) -> _Answer:
         c = self.config
         params = {
             "operation": "searchRetrieve",
@@ -107,27 +117,20 @@ class SruSource(Source):
             "maximumRecords": c.page_size,  # without it YAZ/Zebra returns no records at all
         }
         params["recordXMLEscaping" if c.version == "2.0" else "recordPacking"] = "xml"
-        kw = {"timeout": c.timeout, "retries": c.retries, "backoff": c.backoff}
-        answer = fetch_xml(self.session, c.url, params, **kw)
-        if _local(answer) != "searchRetrieveResponse" or _namespace(answer) not in SRU_NS:
-            raise SourceError(
-                f"{self.where}: answered <{_local(answer)}> in "
-                f"{_namespace(answer) or 'no namespace'}, not an SRU searchRetrieveResponse"
-            )
-        diagnostics = _children(_child(answer, "diagnostics"), "diagnostic")
-        if diagnostics:  # a diagnostic for the whole request: nothing on this page is usable
-            raise SourceError(
-                f"{self.where}: {_diagnostic(diagnostics[0])}; query was {self.query!r}"
-            )
-        return answer
+        return _Answer(self, fetcher.elements(c.url, params), page)
 
-    def _number_of_records(self, answer: etree._Element) -> int:
-        text = (_text(answer, "numberOfRecords") or "").strip()
-        number = whole_number(text)
-        if number is None:
+    def _total(self, element: etree._Element, page: int) -> int:
+        """numberOfRecords; it may drift a little while paging, but not jump."""
+        text = (element.text or "").strip()
+        total = whole_number(text)
+        if total is None:
             shown = text[:30] + "..." if len(text) > 30 else text
             raise SourceError(f"{self.where}: numberOfRecords is {shown or 'missing'!r}")
-        return number
+        if page == 1 or self.expected is None:
+            self.expected = total
+        elif abs(total - self.expected) > max(self.expected // 10, self.config.page_size):
+            raise self._stuck(f"numberOfRecords went from {self.expected} to {total}")
+        return total
 
     def _item(self, record: etree._Element, position: str) -> RawRecord | RecordProblem:
         """One record of a page; SourceError when it is not MARCXML at all."""
@@ -162,17 +165,50 @@ class SruSource(Source):
         except RecordError as exc:
             return RecordProblem(position, str(exc), marcxml_001(payload), excerpt(data_bytes))
 
-    @property
-    def where(self) -> str:
-        """The source's URL as messages show it: without password or key (libnet.redact)."""
-        return redact_url(self.config.url)
-
     def _stuck(self, reason: str) -> SourceError:
         return SourceError(f"{self.where}: paging does not advance: {reason}")
 
 
-def _records(answer: etree._Element) -> list[etree._Element]:
-    return _children(_child(answer, "records"), "record")
+class _Answer:
+    """The <record> elements of one searchRetrieveResponse as they arrive.
+
+    numberOfRecords is in `total` once the answer is read; a diagnostic for the whole request
+    or an answer that is no searchRetrieveResponse fails the source.
+    """
+
+    def __init__(self, source: SruSource, elements: Iterator[Element], page: int) -> None:
+        self.source, self.elements, self.page = source, elements, page
+        self.total: int = 0
+
+    def __iter__(self) -> Iterator[etree._Element]:
+        where, total, wrong_root = self.source.where, None, None
+        for depth, element in self.elements:
+            name, parent = _local(element), element.getparent()
+            if depth == 1 and (
+                name != "searchRetrieveResponse" or _namespace(element) not in SRU_NS
+            ):
+                wrong_root = element  # said once the answer is read: broken XML says more
+            elif wrong_root is not None:
+                continue
+            elif depth == 2 and name == "numberOfRecords":
+                total = self.source._total(element, self.page)
+            elif depth == 3 and name == "record" and _local(parent) == "records":
+                yield element
+            elif depth == 3 and name == "diagnostic" and _local(parent) == "diagnostics":
+                # a diagnostic for the whole request: nothing on this page is usable
+                raise SourceError(
+                    f"{where}: {_diagnostic(element)}; query was {self.source.query!r}"
+                )
+        if wrong_root is not None and _local(wrong_root).lower() == "html":
+            raise SourceError(f"{where}: answered HTML, not XML")
+        if wrong_root is not None:
+            raise SourceError(
+                f"{where}: answered <{_local(wrong_root)}> in "
+                f"{_namespace(wrong_root) or 'no namespace'}, not an SRU searchRetrieveResponse"
+            )
+        if total is None:
+            raise SourceError(f"{where}: numberOfRecords is 'missing'")
+        self.total = total
 
 
 def _is_marcxml(element: etree._Element) -> bool:

@@ -11,9 +11,12 @@ Every key is optional but `type` and `url`; config.toml's comments describe each
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
+
+_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?")
 
 SOURCE_TYPES = ("marc", "sru", "oai")
 SRU_VERSIONS = ("1.1", "1.2", "2.0")
@@ -40,6 +43,9 @@ class SourceConfig:
     version: str = "1.2"  # SRU version
     metadata_prefix: str = "marc21"  # OAI-PMH metadataPrefix
     set: str = ""  # OAI-PMH set spec, "" for the whole repository
+    deadline: float = 3600.0  # seconds one harvest of this library may take in all
+    max_response_mb: float = 200.0  # the largest answer read (SRU page, OAI-PMH page, file)
+    allow_redirects_to: tuple[str, ...] = ()  # hosts a redirect may go to besides the url's own
 
 
 def read_source(reader: Any, raw: dict[str, Any], key: str) -> SourceConfig:
@@ -47,6 +53,8 @@ def read_source(reader: Any, raw: dict[str, Any], key: str) -> SourceConfig:
     reader.unknown(raw, set(spec), key)
     values: dict[str, Any] = {}
     for name, f in spec.items():
+        if name == "allow_redirects_to":
+            continue
         required = name in ("type", "url")
         wanted = {"float": float, "int": int}.get(str(f.type), str)
         if name in raw or required:
@@ -60,10 +68,25 @@ def read_source(reader: Any, raw: dict[str, Any], key: str) -> SourceConfig:
         raise reader.fail(f"{key}.type", f"{values['type']!r} is not one of {SOURCE_TYPES}")
     if values.get("version", "1.2") not in SRU_VERSIONS:
         raise reader.fail(f"{key}.version", f"SRU version must be one of {SRU_VERSIONS}")
-    for name in ("timeout", "page_size", "max_pages"):
+    if "allow_redirects_to" in raw:
+        values["allow_redirects_to"] = _hosts(reader, raw["allow_redirects_to"], key)
+    for name in ("timeout", "page_size", "max_pages", "deadline", "max_response_mb"):
         if name in values and values[name] <= 0:
             raise reader.fail(f"{key}.{name}", "must be greater than 0")
     for name in ("retries", "backoff"):
         if name in values and values[name] < 0:
             raise reader.fail(f"{key}.{name}", "must not be negative")
     return SourceConfig(**values)
+
+
+def _hosts(reader: Any, value: Any, key: str) -> tuple[str, ...]:
+    """allow_redirects_to: bare host names ("opac.example.org"), compared without case."""
+    where = f"{key}.allow_redirects_to"
+    if not isinstance(value, list) or not all(isinstance(host, str) for host in value):
+        raise reader.fail(where, "expected a list of host names")
+    for host in value:
+        if not _HOST.fullmatch(host):
+            raise reader.fail(
+                where, f"{host!r} is not a host name (no scheme, port, path or user, only the host)"
+            )
+    return tuple(host.lower() for host in value)

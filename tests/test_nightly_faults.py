@@ -360,6 +360,9 @@ def test_each_faulty_source_fails_alone_with_its_reason_and_the_good_library_is_
     endless = sru_server(sru_endless(page_size=2))
     garbage = sru_server(GARBAGE)
     cut_off = scripted_oai(repository(lambda args: OaiAnswer(b'<?xml version="1.0"?><OAI-PMH>')))
+    dripping = sru_server(Answer(b"<searchRetrieveResponse>", dribble=0.2))
+    elsewhere = sru_server(sru_catalogue(as_sru(books("w", "Woanders", 1))))
+    redirecting = sru_server(Answer(status=302, headers={"Location": elsewhere.url}))
     quick = {"retries": 0, "backoff": 0.01, "timeout": 5}
     config = write_config(tmp_path, {
         "castrop": source("sru", refused_url(), **quick),
@@ -370,6 +373,8 @@ def test_each_faulty_source_fails_alone_with_its_reason_and_the_good_library_is_
         "herten": source("sru", garbage.url, **quick),
         "marl": source("oai", cut_off.url, **quick),
         "recklinghausen": source("sru", good.url, **quick),
+        "waltrop": source("sru", dripping.url, deadline=0.5, **quick),
+        "oer-erkenschwick": source("sru", redirecting.url, **quick),
     })  # fmt: skip
     reasons = {
         "castrop": "connection refused",
@@ -377,8 +382,10 @@ def test_each_faulty_source_fails_alone_with_its_reason_and_the_good_library_is_
         "dorsten": "HTTP 500 Internal Server Error",
         "gladbeck": f"{html.url}: answered HTML, not XML",
         "haltern": f"{endless.url}: paging does not advance: more than 3 pages",
-        "herten": f"{garbage.url}: answered something that is not XML",
+        "herten": "answer is not well-formed XML (line 1: ",
         "marl": "answer is not well-formed XML",
+        "waltrop": "harvest deadline of 0.5 s reached after 0 records on page 1",
+        "oer-erkenschwick": "refused to follow the redirect to http://127.0.0.1:",
     }
 
     assert main(["nightly", "--config", str(config)]) == 1
@@ -398,6 +405,7 @@ def test_each_faulty_source_fails_alone_with_its_reason_and_the_good_library_is_
         assert f"  {code:<18} failed " in out  # its line in the printed report …
         assert f"\n      {lib['error']}\n" in out  # … and its reason under it
     assert len(report["errors"]) == len(reasons)  # the index, timers and notices did their part
+    assert elsewhere.requests == []  # the refused redirect's target was never asked
     assert report["index"]["outcome"] == "ok" and report["index"]["total"] == 3
     assert sorted(title for _, title in indexed(tmp_path / "var")) == [
         f"Recklinghausen Titel {n}" for n in range(3)

@@ -73,7 +73,7 @@ def test_a_harvest_from_a_down_server_whose_url_holds_secrets_shows_them_nowhere
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # what requests, urllib3, httpx and scythe log, too
+    caplog.set_level(logging.DEBUG)  # what requests and urllib3 log, too
     (tmp_path / "datteln.mrc").write_bytes(iso2709(book("d1")))
     (tmp_path / "dorsten.password").write_text(FILE_PASSWORD + "\n")
     config = tmp_path / "config.toml"
@@ -98,11 +98,11 @@ def test_a_harvest_from_a_down_server_whose_url_holds_secrets_shows_them_nowhere
     assert main(["runs", "--json", *folder]) == 0
     out, err = capsys.readouterr()
     # the failures are there and name their source, without its secrets
-    assert "marl: http://harvest:***@127.0.0.1:" in out  # the nightly report's errors
+    # (a message names a source by scheme, host, port and path only: harvesters/http.py)
+    assert "marl: cannot reach http://127.0.0.1:" in out  # the nightly report's errors
     assert "/sru: connection refused" in out
-    assert "herten: cannot reach http://harvest:***@127.0.0.1:" in out
-    assert "?apikey=***&db=bib: " in out
-    assert "harvest:***@127.0.0.1" in err and "library=marl" in err  # the log lines
+    assert "herten: cannot reach http://127.0.0.1:" in out
+    assert "cannot reach http://127.0.0.1:" in err and "library=marl" in err  # the log lines
     runs = json.loads(out[out.rindex("\n[\n") :])  # `libnet runs --json` printed last
     assert {run["library"] for run in runs if run["outcome"] == "failed"} == {
         "marl", "herten", "dorsten"}  # fmt: skip
@@ -111,7 +111,7 @@ def test_a_harvest_from_a_down_server_whose_url_holds_secrets_shows_them_nowhere
     assert_no_secret("caplog", caplog.text)
 
     [mail] = smtp.to(OPERATOR)
-    assert "Errors:" in mail.body and "harvest:***@127.0.0.1" in mail.body
+    assert "Errors:" in mail.body and "cannot reach http://127.0.0.1:" in mail.body
     assert_no_secret("the report's mail", mail.message.as_string())
     assert_no_secret("the report's mail, decoded", mail.body)
 
@@ -128,7 +128,7 @@ def test_a_harvest_from_a_down_server_whose_url_holds_secrets_shows_them_nowhere
                           password=ADMIN_PASSWORD)  # fmt: skip
     log_in(client, "Kreis", ADMIN_PASSWORD)
     page = client.get("/staff/operations?lang=en").get_data(as_text=True)
-    assert "harvest:***@127.0.0.1" in page
+    assert "cannot reach http://127.0.0.1:" in page
     assert_no_secret("/staff/operations", page)
     report = client.get("/staff/operations/nightly/1").get_data(as_text=True)
     assert "Errors:" in report
@@ -147,7 +147,7 @@ def test_a_harvest_from_a_down_server_whose_url_holds_secrets_shows_them_nowhere
         assert time.monotonic() < deadline, "the harvest the button started did not finish"
         time.sleep(0.05)
     [log] = (tmp_path / "var" / "logs").glob("harvest-marl-*.log")
-    assert "harvest:***@127.0.0.1" in log.read_text()
+    assert "cannot reach http://127.0.0.1:" in log.read_text()
     files = data_dir_files(tmp_path / "var")
     assert any(name.endswith(".json") for name in files)  # the nightly report as a file
     for name, content in files.items():
@@ -160,7 +160,7 @@ def test_a_password_file_the_environment_and_the_url_log_in_and_are_shown_nowher
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # httpx and scythe log each request's whole URL
+    caplog.set_level(logging.DEBUG)  # urllib3 logs each request's path and query
     records = [("m1", "Erstes Buch"), ("m2", "Zweites Buch")]
     (tmp_path / "secrets").mkdir()
     (tmp_path / "secrets" / "right").write_text(FILE_PASSWORD + "\n")
@@ -190,7 +190,7 @@ def test_a_password_file_the_environment_and_the_url_log_in_and_are_shown_nowher
         "marl": ("ok", 2, None),
         "herten": ("ok", 2, None),
         "castrop-rauxel": ("ok", 2, None),
-        "dorsten": ("failed", 0, f"{server.url('sru')}: HTTP 401 UNAUTHORIZED"),
+        "dorsten": ("failed", 0, "HTTP 401 UNAUTHORIZED"),
         "waltrop": ("ok", 2, None),
         "haltern": ("ok", 2, None),
     }
@@ -199,7 +199,7 @@ def test_a_password_file_the_environment_and_the_url_log_in_and_are_shown_nowher
     assert ("libnet", WRONG_PASSWORD) in server.logins  # dorsten's, refused
     assert_no_secret("stdout", out)
     assert_no_secret("stderr", err)
-    assert "HTTP Request: GET http://libnet:***@127.0.0.1:" in caplog.text  # httpx's log
+    assert '"GET /sru?' in caplog.text  # urllib3 logs each request's path and query
     assert_no_secret("caplog", caplog.text)
     for name, content in data_dir_files(tmp_path / "var").items():
         assert_no_secret(name, content)

@@ -351,9 +351,14 @@ def to_iso2709(record: pymarc.Record) -> bytes:
 _SAFE_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
+#: what makes an lxml parser safe for answers from elsewhere: it fetches nothing (no DTD,
+#: no network) and expands no entities; the streaming parser of harvesters/http.py takes them too
+SAFE_PARSER_OPTIONS = {"resolve_entities": False, "no_network": True, "load_dtd": False}
+
+
 def safe_parser() -> etree.XMLParser:
     """An XML parser that fetches nothing and expands no entities."""
-    return etree.XMLParser(resolve_entities=False, no_network=True)
+    return etree.XMLParser(**SAFE_PARSER_OPTIONS)
 
 
 def _show(raw: bytes) -> str:

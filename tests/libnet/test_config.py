@@ -49,6 +49,15 @@ def test_a_good_file_is_read_with_defaults(tmp_path: Path) -> None:
     assert config.storage.url == f"sqlite:///{tmp_path / 'data' / 'libnet.sqlite3'}"
     assert library.source.timeout == 5.0 and library.source.page_size == 100
     assert library.holdings == KOHA and library.id_field == "001"
+    assert library.source.deadline == 3600.0 and library.source.max_response_mb == 200.0
+    assert library.source.allow_redirects_to == ()
+
+
+def test_a_sources_bounds_are_read(tmp_path: Path) -> None:
+    bounds = 'deadline = 900\nmax_response_mb = 0.5\nallow_redirects_to = ["OPAC.example.org"]'
+    source = load_config(write(tmp_path, GOOD + bounds)).library("marl").source
+    assert (source.deadline, source.max_response_mb) == (900.0, 0.5)
+    assert source.allow_redirects_to == ("opac.example.org",)
 
 
 @pytest.mark.parametrize(
@@ -68,6 +77,19 @@ def test_a_good_file_is_read_with_defaults(tmp_path: Path) -> None:
         (
             ("timeout = 5", "retries = true"),
             r"source\.retries: expected a whole number, got a boolean",
+        ),
+        (("timeout = 5", "deadline = 0"), r"source\.deadline: must be greater than 0"),
+        (
+            ("timeout = 5", 'max_response_mb = "viel"'),
+            r"source\.max_response_mb: expected a number, got a string",
+        ),
+        (
+            ("timeout = 5", 'allow_redirects_to = "opac.example.org"'),
+            r"source\.allow_redirects_to: expected a list of host names",
+        ),
+        (
+            ("timeout = 5", 'allow_redirects_to = ["https://opac.example.org/"]'),
+            r"source\.allow_redirects_to: 'https://opac.example.org/' is not a host name",
         ),
     ],
 )

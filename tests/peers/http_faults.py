@@ -30,6 +30,7 @@ class Answer:
     headers: dict[str, str] = field(default_factory=dict)
     hang: float = 0.0  # seconds to wait before answering at all
     dribble: float = 0.0  # > 0: send the body a byte at a time, this many seconds apart, forever
+    stream: Callable[[], Iterator[bytes]] | None = None  # the body in pieces, maybe without end
 
 
 Script = Answer | Callable[[dict[str, str]], Answer]
@@ -60,6 +61,7 @@ class FaultServer:
 
     def __init__(self) -> None:
         self.requests: list[dict[str, str]] = []  # query arguments of every request, in order
+        self.authorizations: list[str] = []  # each request's Authorization header ("": none)
         self._script: list[Script] = [Answer(status=404)]
         self._lock = threading.Lock()
         self._stopping = threading.Event()
@@ -88,6 +90,7 @@ class FaultServer:
         with self._lock:
             self._script = list(script)
             self.requests.clear()
+            self.authorizations.clear()
 
     def serve_file(self, path: Path, content_type: str = "text/xml; charset=utf-8") -> None:
         """Answer every request with one file, as recorded from a real server."""
@@ -97,6 +100,7 @@ class FaultServer:
         request = Request(environ)
         with self._lock:
             self.requests.append(dict(request.args))
+            self.authorizations.append(request.headers.get("Authorization", ""))
             number = len(self.requests) - 1
             step = self._script[min(number, len(self._script) - 1)]
         answer = step if isinstance(step, Answer) else step(dict(request.args))
@@ -105,9 +109,17 @@ class FaultServer:
         body: bytes | Iterator[bytes] = answer.body
         if answer.dribble:
             body = self._dribble(answer.body or b" ", answer.dribble)
+        elif answer.stream:
+            body = self._until_stopped(answer.stream())
         response = Response(body, status=answer.status, content_type=answer.content_type)
         response.headers.update(answer.headers)
         return response(environ, start_response)
+
+    def _until_stopped(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
+            if self._stopping.is_set():
+                return
+            yield piece
 
     def _dribble(self, body: bytes, pause: float) -> Iterator[bytes]:
         position = 0
