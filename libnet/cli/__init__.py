@@ -203,6 +203,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for arg in argv:
+        if not _is_utf8(arg):  # what a shell in a Latin-1 locale passes: no code, no name
+            text = arg.encode("utf-8", "surrogateescape")
+            print(f"libnet: an argument is not UTF-8: {text!r}", file=sys.stderr)
+            return EXIT_USAGE
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo-data":
@@ -258,6 +264,15 @@ def _run(config: Config, args: argparse.Namespace) -> int:
         return cmd_runs(store, args)
     finally:
         store.close()
+
+
+def _is_utf8(arg: str) -> bool:
+    """Python hands bytes of argv that are not UTF-8 over as lone surrogates."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _in_the_background() -> None:
