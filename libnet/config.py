@@ -162,6 +162,9 @@ def load_config(path: str | Path, environ: Mapping[str, str] | None = None) -> C
         raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:  # TOML is UTF-8; tomllib leaves this one to us
+        where = f"byte {exc.start + 1} is {exc.object[exc.start]:#04x}"
+        raise ConfigError(f"{path}: not valid TOML: not UTF-8 ({where})") from None
     environ = os.environ if environ is None else environ
     return _Reader(path).config(data, environ.get(PASSWORD_VARIABLE, ""))
 

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from libnet.errors import LibnetError
+from libnet.private_files import FILE_MODE, FOLDER_MODE
 
 
 class AlreadyRunning(LibnetError):
@@ -24,8 +25,8 @@ def data_dir_lock(data_dir: Path) -> Iterator[None]:
     """
     path = data_dir / "libnet.lock"
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        data_dir.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, FILE_MODE)
     except OSError as exc:
         raise LibnetError(
             f"cannot write in the data directory {data_dir}: {exc.strerror}"

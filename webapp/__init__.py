@@ -24,6 +24,7 @@ from flask_babel import Babel
 from libnet.config import Config
 from webapp.errors import register_error_pages
 from webapp.language import DEFAULT_LANGUAGE, LANGUAGE_COOKIE, LANGUAGES, choose_language
+from webapp.private_answers import no_store_when_personal
 from webapp.state import Catalogue
 
 # no inline script or style anywhere: every script and style sheet comes from /static
@@ -61,6 +62,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     app.add_template_filter(_lang_args, "lang_args")
     app.after_request(_security_headers)
+    app.after_request(no_store_when_personal)  # after every blueprint's own headers
     register_error_pages(app)
     # each part of the site is a blueprint; imported here, not at the top, so that importing
     # one module of the package (the CQL parser, say) does not load every page

@@ -30,8 +30,9 @@ from libnet.cli.records import cmd_records_show, cmd_records_stats
 from libnet.cli.search import cmd_index, cmd_search
 from libnet.cli.serve import at_least_one, cmd_serve, port
 from libnet.cli.users import cmd_users
-from libnet.config import load_config
+from libnet.config import Config, load_config
 from libnet.errors import ConfigError, LibnetError, one_line
+from libnet.private_files import make_private, private_umask
 from libnet.redact import redact_text
 
 __all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "build_parser", "main"]
@@ -203,6 +204,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    for arg in argv:
+        if not _is_utf8(arg):  # what a shell in a Latin-1 locale passes: no code, no name
+            text = arg.encode("utf-8", "surrogateescape")
+            print(f"libnet: an argument is not UTF-8: {text!r}", file=sys.stderr)
+            return EXIT_USAGE
     args = build_parser().parse_args(argv)
     try:
         if args.command == "demo-data":
@@ -215,29 +222,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )
         if args.command in WRITES_INDEX:
             _in_the_background()
-        # the commands that open the store themselves (or never)
-        commands = {"harvest": cmd_harvest, "index": cmd_index, "search": cmd_search,
-                    "serve": cmd_serve, "nightly": cmd_nightly, "backup": cmd_backup,
-                    "restore": cmd_restore}  # fmt: skip
-        if args.command in commands:
-            return commands[args.command](config, args)
-        store = open_configured(config)
-        try:
-            if args.command == "records" and args.records_command == "show":
-                return cmd_records_show(store, args)
-            if args.command == "records":
-                return cmd_records_stats(config, store, args)
-            if args.command == "clusters":
-                return cmd_clusters(store, args)
-            if args.command == "users":
-                return cmd_users(config, store, args)
-            if args.command == "notices":
-                return cmd_notices(config, store, args)
-            if args.command == "loans":
-                return cmd_loans_timers(config, store)
-            return cmd_runs(store, args)
-        finally:
-            store.close()
+        # what a command creates is the libnet user's alone, and so is what an older libnet
+        # left readable by others (libnet.private_files)
+        with private_umask():
+            make_private(config.storage.data_dir)
+            return _run(config, args)
     except ConfigError as exc:  # every message passes libnet.redact: a URL may hold a password
         print(f"libnet: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
@@ -249,6 +238,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (LibnetError, OSError) as exc:  # AlreadyRunning among them
         print(f"libnet: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_FAILED
+
+
+def _run(config: Config, args: argparse.Namespace) -> int:
+    """The command of args, on the data directory of config."""
+    # the commands that open the store themselves (or never)
+    commands = {"harvest": cmd_harvest, "index": cmd_index, "search": cmd_search,
+                "serve": cmd_serve, "nightly": cmd_nightly, "backup": cmd_backup,
+                "restore": cmd_restore}  # fmt: skip
+    if args.command in commands:
+        return commands[args.command](config, args)
+    store = open_configured(config)
+    try:
+        if args.command == "records" and args.records_command == "show":
+            return cmd_records_show(store, args)
+        if args.command == "records":
+            return cmd_records_stats(config, store, args)
+        if args.command == "clusters":
+            return cmd_clusters(store, args)
+        if args.command == "users":
+            return cmd_users(config, store, args)
+        if args.command == "notices":
+            return cmd_notices(config, store, args)
+        if args.command == "loans":
+            return cmd_loans_timers(config, store)
+        return cmd_runs(store, args)
+    finally:
+        store.close()
+
+
+def _is_utf8(arg: str) -> bool:
+    """Python hands bytes of argv that are not UTF-8 over as lone surrogates."""
+    try:
+        arg.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _in_the_background() -> None:

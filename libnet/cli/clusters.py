@@ -7,7 +7,7 @@ import json
 import sys
 from dataclasses import asdict
 
-from libnet.cli.console import EXIT_FAILED, EXIT_OK
+from libnet.cli.console import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from libnet.numbers import whole_number
 from libnet.store import RecordStore
 
@@ -44,7 +44,11 @@ def cmd_clusters(store: RecordStore, args: argparse.Namespace) -> int:
         return EXIT_OK
     with store.engine.connect() as conn:
         if ":" in args.cluster:
-            ref = record_ref(args.cluster)
+            try:
+                ref = record_ref(args.cluster)
+            except argparse.ArgumentTypeError as exc:  # ":", "marl:" or ":1"
+                print(f"libnet: {exc}", file=sys.stderr)
+                return EXIT_USAGE
             record_id = clusters.record_ids(conn, [ref]).get(ref)
             found = clusters.cluster_of(conn, [record_id]) if record_id else {}
             wanted = found.get(record_id) if record_id else None

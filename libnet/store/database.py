@@ -14,10 +14,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Connection, Engine, create_engine, event
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.exc import ArgumentError, OperationalError, SQLAlchemyError
 
 from libnet.errors import StoreError
+from libnet.private_files import FOLDER_MODE, create_private_file
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -49,9 +50,15 @@ def aware(mapping: Any) -> dict[str, Any]:
 
 
 def migrated_engine(url: str, data_dir: Path | None = None) -> Engine:
-    """An engine on the database at a SQLAlchemy URL, created or migrated to the newest schema."""
+    """An engine on the database at a SQLAlchemy URL, created or migrated to the newest schema.
+
+    A new SQLite file is created 0600 (its -wal and -shm files follow its mode) in a data_dir
+    made 0700: the store holds password hashes and patrons' addresses.
+    """
     if url.startswith("sqlite") and data_dir is not None:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(mode=FOLDER_MODE, parents=True, exist_ok=True)
+    if url.startswith("sqlite"):
+        _create_sqlite_file(url)
     try:
         engine = create_engine(url, future=True)
     except (SQLAlchemyError, ImportError) as exc:
@@ -64,6 +71,18 @@ def migrated_engine(url: str, data_dir: Path | None = None) -> Engine:
         engine.dispose()
         raise StoreError(f"cannot open the record store: {exc.orig}") from None
     return engine
+
+
+def _create_sqlite_file(url: str) -> None:
+    try:
+        database = make_url(url).database
+    except ArgumentError:
+        return  # create_engine names the bad URL
+    if database and database != ":memory:" and not database.startswith("file:"):
+        try:
+            create_private_file(Path(database))
+        except OSError:
+            return  # a folder that is missing or not writable: SQLite's own error says so
 
 
 def _upgrade(engine: Engine) -> None:

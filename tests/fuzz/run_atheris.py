@@ -31,8 +31,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "tests" / "artifacts" / "fuzz"
-# inputs per target in `make fuzz`, some five minutes on two cores: a record takes 0.3 ms, a
-# web request 10 to 30 ms, a search (both paths, and "did you mean") up to 40 ms
+# inputs per target in `make fuzz`, some six minutes on two cores: a record takes 0.3 ms, a
+# web request 10 to 30 ms, a search (both paths, and "did you mean") up to 40 ms, a command
+# line that opens the store 80 ms, a harvest over a raw connection 5 to 20 ms
 BUDGET = {
     "iso2709_record": 35_000,
     "marcxml_record": 20_000,
@@ -44,6 +45,10 @@ BUDGET = {
     "web_form": 5_000,
     "web_api": 6_000,
     "web_get": 3_000,
+    "web_cookie": 3_000,
+    "cli_argv": 3_000,
+    "config_toml": 20_000,
+    "http_framing": 4_000,
 }
 # the longest input in bytes: a search is cut at the API's 1000 characters, CQL at 2000
 MAX_LEN = {
@@ -52,6 +57,10 @@ MAX_LEN = {
     "marc_file": 8192,
     "search_query": 1024,
     "cql_query": 2048,
+    "http_framing": 8192,
+    "config_toml": 16384,  # the shipped config.toml is a seed
+    "cli_argv": 512,
+    "web_cookie": 1024,
 }
 HANG_SECONDS = 30  # libFuzzer's -timeout, for what targets.time_limit() cannot interrupt
 # the project's own code, where a traceback's last frame names the kind of failure
@@ -173,6 +182,12 @@ def _child(name: str, libfuzzer_args: list[str]) -> int:
             "pymarc",
             "whoosh.qparser",
             "oaipmh_scythe",
+            "tomllib",
+            "itsdangerous",
+            "urllib3",
+            "h11",
+            "httpcore2",
+            "httpx2",
         ]
     ):
         from tests.fuzz import targets

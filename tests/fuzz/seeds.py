@@ -10,6 +10,7 @@ import pymarc
 
 from libnet.records.marc import MARC_NS, to_marcxml
 from tests.builders import book, iso2709, marcxml, raw_book, raw_iso2709
+from tests.fuzz.edge_inputs import EDGE_SEEDS, EDGE_WORDS
 from tests.fuzz.targets import API_ROUTES, FORM_ROUTES, GET_ROUTES, STAFF_SESSION, web_input
 from tests.fuzz.world import PERSON as P
 from tests.peers.http_faults import marcxml_record, sru_page, surrogate_diagnostic
@@ -219,6 +220,7 @@ SEEDS: dict[str, tuple[bytes, ...]] = {
     "web_form": FORMS,
     "web_api": API,
     "web_get": GETS,
+    **EDGE_SEEDS,
 }
 
 _XML_WORDS = (
@@ -277,4 +279,5 @@ WORDS: dict[str, tuple[str, ...]] = {
     "web_form": _FORM_WORDS,
     "web_api": _FORM_WORDS + _JSON_WORDS,
     "web_get": _FORM_WORDS,
+    **EDGE_WORDS,
 }

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from libnet.records.marc import MARC_NS
 from tests.builders import raw_iso2709
+from tests.fuzz.edge_inputs import EDGE_STRUCTURED
 from tests.fuzz.targets import API_CALLERS, API_ROUTES, FORM_ROUTES, GET_ROUTES, NUMBERS
 from tests.fuzz.targets import web_input as _web_input
 from tests.fuzz.world import PEOPLE
@@ -494,4 +495,5 @@ STRUCTURED: dict[str, st.SearchStrategy[bytes]] = {
     "web_form": web_forms(),
     "web_api": web_calls(),
     "web_get": web_gets(),
+    **EDGE_STRUCTURED,
 }

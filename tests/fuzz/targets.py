@@ -5,6 +5,7 @@ The rule: whatever the bytes, a reader returns a result or raises its own docume
 3xx or 4xx without the app logging an exception. Anything else fails the target, and so does
 an input that runs past time_limit(), which both engines put around every input:
 tests/fuzz/test_fuzz.py (hypothesis) and tests/fuzz/run_atheris.py (coverage-guided).
+tests/fuzz/edges.py adds the targets that read no records: cookies, argv, config, framing.
 
 Web inputs are three bytes and a body: which route, which person (a visitor, a patron, a
 librarian, the administrator), which number in the route's path (the live one, or 0, 1, 2**63
@@ -42,7 +43,7 @@ from libnet.records.exports import bibtex, dublin_core_xml, ris
 from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem
 from libnet.records.holdings import DE_924, KOHA
 from libnet.records.marc import decode, to_iso2709, to_marcxml
-from tests.fuzz import world
+from tests.fuzz import edges, world
 from tests.index.whoosh_reference import search_with_whoosh
 from webapp import limits
 from webapp.errors import CQLError, Diagnostic
@@ -371,4 +372,5 @@ TARGETS: dict[str, Callable[[bytes], None]] = {
     "web_form": web_form,
     "web_api": web_api,
     "web_get": web_get,
+    **edges.TARGETS,  # session cookies, the command line, config.toml, HTTP framing
 }

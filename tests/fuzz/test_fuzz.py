@@ -20,8 +20,10 @@ from tests.fuzz.strategies import STRUCTURED, mutated
 from tests.fuzz.targets import TARGETS, time_limit
 
 EXAMPLES = int(os.environ.get("LIBNET_FUZZ_EXAMPLES", "200"))
-# the web's inputs cost ten times the others'; they get half as many in the short run
-WEB_SHARE = 2 if "LIBNET_FUZZ_EXAMPLES" not in os.environ else 1
+# the web's inputs, a command line that opens the store and a harvest cost ten times the
+# others'; they get half as many in the short run
+COSTLY = ("web_", "cli_argv", "http_framing")
+SHARE = 2 if "LIBNET_FUZZ_EXAMPLES" not in os.environ else 1
 
 
 def inputs(name: str) -> st.SearchStrategy[bytes]:
@@ -30,7 +32,7 @@ def inputs(name: str) -> st.SearchStrategy[bytes]:
 
 @pytest.mark.parametrize("name", sorted(TARGETS))
 def test_no_input_crashes_or_hangs_a_reader(name: str) -> None:
-    examples = EXAMPLES // WEB_SHARE if name.startswith("web_") else EXAMPLES
+    examples = EXAMPLES // SHARE if name.startswith(COSTLY) else EXAMPLES
 
     @settings(max_examples=max(examples, 1), deadline=None, suppress_health_check=list(HealthCheck))
     @given(inputs(name))

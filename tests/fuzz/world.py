@@ -69,7 +69,7 @@ class Peer:
 
     def __init__(self, oai: bool = False) -> None:
         if oai:
-            _one_ssl_context()
+            one_ssl_context()
         self.server = FaultServer()
         self.url = self.server.start()
         self.oai = oai
@@ -85,7 +85,7 @@ class Peer:
             self.server.answer(answer)
 
 
-def _one_ssl_context() -> None:
+def one_ssl_context() -> None:
     """The OAI-PMH harvester builds an HTTP client per harvest, and each client loads the CA
     certificates: 30 ms, most of an input's time. The fuzzed repository speaks plain HTTP."""
     from httpx2._transports import default

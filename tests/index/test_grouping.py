@@ -238,3 +238,6 @@ def test_clusters_show_explains_every_member(tmp_path: Path, capsys) -> None:
     for nothing in ("²", "9" * 5000, str(2**63)):  # a digit int() refuses, too many, too big
         assert main(["clusters", "show", nothing, "--config", config]) == 1
         assert "libnet: no cluster" in capsys.readouterr().err
+    for half in (":", "marl:", ":m1"):  # a record named by half (found by fuzzing the CLI)
+        assert main(["clusters", "show", half, "--config", config]) == 2
+        assert "is not CODE:ID" in capsys.readouterr().err

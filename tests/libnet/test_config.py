@@ -194,6 +194,14 @@ def test_a_missing_or_broken_file_is_one_line(tmp_path: Path) -> None:
         load_config(write(tmp_path, "[storage\n"))
 
 
+def test_a_file_that_is_not_utf8_is_one_line_naming_the_byte(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    path.write_bytes(b'[storage]\ndata_dir = "B\xfccher"\n')  # Latin-1, as an old editor saves
+    with pytest.raises(ConfigError) as raised:
+        load_config(path)
+    assert str(raised.value) == f"{path}: not valid TOML: not UTF-8 (byte 24 is 0xfc)"
+
+
 def test_two_libraries_with_one_code_are_refused(tmp_path: Path) -> None:
     text = GOOD + GOOD.split("[storage]")[1].split("[[libraries]]")[1].join(["[[libraries]]", ""])
     with pytest.raises(ConfigError, match="'marl' appears twice"):

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -154,3 +155,35 @@ def test_a_port_out_of_range_is_a_usage_error(config_file: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "port" in done.stderr
+
+
+def test_a_client_that_dribbles_its_headers_does_not_stop_the_others(config_file: Path) -> None:
+    """Slowloris: a request whose headers come a byte at a time holds one of gunicorn's
+    threads (gthread reads a started request to its end); the other threads answer everyone
+    else. Many such clients at once are nginx's to stop (docs/deployment.md, "Slow clients")."""
+    with served(config_file, "--workers", "1", "--threads", "2") as server:
+        port = int(server.url.rsplit(":", 1)[1])
+        slow = socket.create_connection(("127.0.0.1", port), timeout=5)
+        stop_dribbling = threading.Event()
+
+        def dribble() -> None:
+            slow.sendall(b"GET /opensearch.xml HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+            for byte in b"X-Slow: " + b"s" * 1000:
+                if stop_dribbling.wait(0.2):
+                    return
+                slow.sendall(bytes([byte]))
+
+        dribbler = threading.Thread(target=dribble, daemon=True)
+        dribbler.start()
+        try:
+            time.sleep(0.5)  # the worker has taken the slow request up and waits for its end
+            status, _, _ = get(f"{server.url}/opensearch.xml")  # at most STARTS_WITHIN
+            assert status == 200
+            assert dribbler.is_alive()  # answered while the slow one is still sending
+            slow.setblocking(False)
+            with pytest.raises(BlockingIOError):  # and the slow one got no answer yet
+                slow.recv(1)
+        finally:
+            stop_dribbling.set()
+            dribbler.join()
+            slow.close()

@@ -34,8 +34,7 @@ SIDES = ("incoming", "outgoing", "mine")
 
 @bp.after_request
 def _private(response: Response) -> Response:
-    # a person's loans: never cached, never readable by other sites
-    response.headers["Cache-Control"] = "no-store"
+    # a person's loans: never readable by other sites (never cached: webapp.private_answers)
     response.headers.pop("Access-Control-Allow-Origin", None)
     return response
 

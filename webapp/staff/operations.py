@@ -142,7 +142,10 @@ def start_harvest(code: str) -> str:
     if process.poll() is None or process.returncode == 0:
         _reap_later(process)
         return "started"
-    return "busy" if "already running" in log_path.read_text(errors="replace") else "failed"
+    said = log_path.read_text(errors="replace")
+    if "harvest started" in said:  # it began, and failed at once: the page shows the run
+        return "started"
+    return "busy" if "already running" in said else "failed"
 
 
 def _libnet_command() -> list[str] | None:

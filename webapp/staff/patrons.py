@@ -188,7 +188,6 @@ def _patron_page(found: Account, password: str = "", message: str = "") -> str:
 
 
 def _with_password(found: Account, password: str, message: str) -> Response:
-    """The patron's page with the new password, shown this once: never cached, never kept."""
-    answer = make_response(_patron_page(found, password, message))
-    answer.headers["Cache-Control"] = "no-store"
-    return answer
+    """The patron's page with the new password, shown this once: never cached (as no page
+    for a logged-in person is: webapp.private_answers), never kept."""
+    return make_response(_patron_page(found, password, message))
