@@ -12,8 +12,16 @@ from lxml import etree
 
 from harvesters.base import Source
 from harvesters.errors import SourceError
+from libnet.errors import RecordError
 from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem, excerpt
-from libnet.records.marc import MARC_NS, RECORD_END, decode, marcxml_element_bytes
+from libnet.records.marc import (
+    MARC_NS,
+    RECORD_END,
+    decode,
+    marcxml_001,
+    marcxml_element_bytes,
+    parse_marcxml,
+)
 
 _BLOCK = 1 << 20
 _MAX_RECORD = 99_999  # the largest record ISO 2709's five-digit length can describe
@@ -177,7 +185,11 @@ def _cut_marcxml(
 
 
 def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:
-    """Stream <record> elements of any MARCXML document (or a lone record) with a parser."""
+    """Stream <record> elements of any MARCXML document (or a lone record) with a parser.
+
+    Each record is decoded here, while its element is at hand: a document with a DTD can
+    hold entity references that only the element shows (see parse_marcxml).
+    """
     parser = etree.iterparse(
         fh,
         events=("end",),
@@ -191,7 +203,7 @@ def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProble
         for _event, element in parser:
             number += 1
             position = f"{name} #{number} (line {element.sourceline})"
-            yield RawRecord(marcxml_element_bytes(element), MARCXML, None, position)
+            yield _decoded(element, position)
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]
@@ -200,3 +212,11 @@ def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProble
             f"{name} (line {exc.lineno})",
             f"XML is not well-formed, the rest of the file is lost: {exc.msg}",
         )
+
+
+def _decoded(element: etree._Element, position: str) -> RawRecord | RecordProblem:
+    data = marcxml_element_bytes(element)
+    try:
+        return RawRecord(data, MARCXML, parse_marcxml(element), position)
+    except RecordError as exc:
+        return RecordProblem(position, str(exc), marcxml_001(element), excerpt(data))
