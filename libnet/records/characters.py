@@ -19,8 +19,13 @@ import re
 # bytes that stand for a character XML forbids in ISO 2709 data: the C0 controls but tab,
 # newline, carriage return and the three MARC separators (and, in MARC-8, ESC, which switches
 # character sets), and U+FFFE/U+FFFF in UTF-8. (Lone surrogates are invalid UTF-8 already.)
-_SUSPECT_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c]|\xef\xbf[\xbe\xbf]")
-_SUSPECT_UTF8_BYTES = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1c]|\xef\xbf[\xbe\xbf]")
+# One character class each, which a regular expression scans fast; U+FFFE/U+FFFF apart.
+_CONTROLS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1a\x1c]")
+_CONTROLS_AND_NONCHARACTERS = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1c]|\xef\xbf[\xbe\xbf]")
+_NONCHARACTER_START = b"\xef\xbf"
+# every byte but the controls, for the quick look: bytes.translate deletes them all at C speed
+_FORBIDDEN_C0 = frozenset(range(0x1D)) - {0x09, 0x0A, 0x0D}
+_ALL_BUT_CONTROLS = bytes(b for b in range(256) if b not in _FORBIDDEN_C0)
 
 # an entity reference other than XML's five and character references
 _UNKNOWN_ENTITY = re.compile(rb"&(?!(?:amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);)")
@@ -32,11 +37,16 @@ def forbidden_in_iso2709(data: bytes) -> str:
     Looked for in the bytes, so a MARC-8 record counts too (pymarc's MARC-8 decoder would
     drop the character without a word). The record must be structurally sound (parsed).
     """
-    if _SUSPECT_UTF8_BYTES.search(data, 24) is None:  # nearly every record: one scan and done
-        return ""
+    flagged = data[9:10] == b"a"
+    controls = set(data[24:].translate(None, _ALL_BUT_CONTROLS))
+    if not flagged:
+        controls.discard(0x1B)  # ESC: MARC-8 switching character sets
+    if not controls and _NONCHARACTER_START not in data:
+        return ""  # nearly every record: two quick looks and done
     # UTF-8 as libnet.records.marc decides it: flagged, or unflagged and decoding as such
-    utf8 = data[9:10] == b"a" or (b"\x1b" not in data and _decodes(data))
-    suspect = _SUSPECT_UTF8_BYTES if utf8 else _SUSPECT_BYTES
+    # (an unflagged record with ESC is MARC-8)
+    utf8 = flagged or (b"\x1b" not in data and _decodes(data))
+    suspect = _CONTROLS_AND_NONCHARACTERS if utf8 else _CONTROLS
     base = int(data[12:17])
     directory = data[24 : base - 1]
     for i in range(0, len(directory), 12):
