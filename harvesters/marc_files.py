@@ -12,8 +12,16 @@ from lxml import etree
 
 from harvesters.base import Source
 from harvesters.errors import SourceError
+from libnet.errors import RecordError
 from libnet.records.harvested import ISO2709, MARCXML, RawRecord, RecordProblem, excerpt
-from libnet.records.marc import MARC_NS, RECORD_END, decode, marcxml_element_bytes
+from libnet.records.marc import (
+    MARC_NS,
+    RECORD_END,
+    decode,
+    marcxml_001,
+    marcxml_element_bytes,
+    parse_marcxml,
+)
 from libnet.redact import redact_url
 
 _BLOCK = 1 << 20
@@ -178,7 +186,11 @@ def _cut_marcxml(
 
 
 def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProblem]:
-    """Stream <record> elements of any MARCXML document (or a lone record) with a parser."""
+    """Stream <record> elements of any MARCXML document (or a lone record) with a parser.
+
+    Each record is decoded here, while its element is at hand: a document with a DTD can
+    hold entity references that only the element shows (see parse_marcxml).
+    """
     parser = etree.iterparse(
         fh,
         events=("end",),
@@ -192,7 +204,7 @@ def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProble
         for _event, element in parser:
             number += 1
             position = f"{name} #{number} (line {element.sourceline})"
-            yield RawRecord(marcxml_element_bytes(element), MARCXML, None, position)
+            yield _decoded(element, position)
             element.clear(keep_tail=False)
             while element.getprevious() is not None:
                 del element.getparent()[0]
@@ -201,3 +213,11 @@ def _parse_marcxml(fh: BinaryIO, name: str) -> Iterator[RawRecord | RecordProble
             f"{name} (line {exc.lineno})",
             f"XML is not well-formed, the rest of the file is lost: {exc.msg}",
         )
+
+
+def _decoded(element: etree._Element, position: str) -> RawRecord | RecordProblem:
+    data = marcxml_element_bytes(element)
+    try:
+        return RawRecord(data, MARCXML, parse_marcxml(element), position)
+    except RecordError as exc:
+        return RecordProblem(position, str(exc), marcxml_001(element), excerpt(data))

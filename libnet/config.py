@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from libnet.email_address import AddressProblem, normalised_email
 from libnet.errors import ConfigError
 from libnet.patron_config import PatronsConfig, read_patrons
 from libnet.records.holdings import KOHA, HoldingsProfile, profile_from_config
@@ -21,7 +22,6 @@ from libnet.source_config import SourceConfig, read_source
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ID_FIELD = re.compile(r"^(00[1-9]|0[1-9]\d|[1-9]\d\d)(\$[a-z0-9])?$")
-_ADDRESS = re.compile(r"^[^@\s,<>]+@[^@\s,<>]+$")
 # the SMTP password may come from the environment instead of the file, and wins over it
 PASSWORD_VARIABLE = "LIBNET_SMTP_PASSWORD"
 
@@ -268,14 +268,28 @@ class _Reader:
             raise self.fail("mail.port", "must lie between 1 and 65535")
         if mail.timeout <= 0:
             raise self.fail("mail.timeout", "must be greater than 0")
-        if not _ADDRESS.match(mail.sender):
-            raise self.fail("mail.sender", f"{mail.sender!r} is not an e-mail address")
-        for address in filter(None, re.split(r"\s*,\s*", mail.operators.strip())):
-            if not _ADDRESS.match(address):
-                raise self.fail("mail.operators", f"{address!r} is not an e-mail address")
+        sender = self.address(mail.sender, "mail.sender")
+        operators = ", ".join(
+            self.address(address, "mail.operators")
+            for address in filter(None, re.split(r"\s*,\s*", mail.operators.strip()))
+        )
         if not re.match(r"^https?://[^/\s]+", mail.site_url):
             raise self.fail("mail.site_url", f"{mail.site_url!r} is not an http(s) URL")
-        return replace(mail, site_url=mail.site_url.rstrip("/"), password=password or mail.password)
+        return replace(
+            mail,
+            sender=sender,
+            operators=operators,
+            site_url=mail.site_url.rstrip("/"),
+            password=password or mail.password,
+        )
+
+    def address(self, text: str, key: str, local: bool = True) -> str:
+        """An e-mail address (libnet.email_address), or fail naming the key. `local`: the
+        operator's own ([mail]), which may be local to the mail server, libnet@localhost."""
+        address = normalised_email(text, local=local)
+        if isinstance(address, AddressProblem):
+            raise self.fail(key, f"{text!r} is not an e-mail address ({address.reason})")
+        return address
 
     def library(self, raw: dict[str, Any], key: str) -> LibraryConfig:
         allowed = {f.name for f in fields(LibraryConfig)}
@@ -293,8 +307,7 @@ class _Reader:
         if not 0 <= share <= 1:
             raise self.fail(f"{key}.max_delete_share", "must lie between 0 and 1")
         email = self.value(raw, "email", str, key, default="")
-        if email and not _ADDRESS.match(email):
-            raise self.fail(f"{key}.email", f"{email!r} is not an e-mail address")
+        email = self.address(email, f"{key}.email", local=False) if email.strip() else ""
         prefixes = raw.get("card_prefixes", [])
         if not isinstance(prefixes, list) or not all(
             isinstance(p, str) and p.strip() for p in prefixes

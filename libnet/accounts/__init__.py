@@ -24,7 +24,6 @@ from libnet.accounts.model import (
     disable_user,
     find_user,
     get_user,
-    is_email,
     list_users,
     set_contact,
     set_password,
@@ -32,6 +31,7 @@ from libnet.accounts.model import (
     staff_names,
 )
 from libnet.accounts.tokens import account_for_token, issue_token, revoke_tokens
+from libnet.email_address import is_email
 
 __all__ = [
     "LANGUAGES", "MIN_PASSWORD", "ROLES", "Account", "AccountError", "Contact",

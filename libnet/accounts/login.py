@@ -15,6 +15,7 @@ which another try is welcome. Only a library whose system cannot be reached says
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,16 +30,18 @@ from libnet.accounts.model import (
     add_user,
     card_account,
     get_user,
-    is_email,
     password_hash,
     password_matches,
     staff_account,
 )
 from libnet.accounts.patron_systems import Patron, PatronChecker, Refused
 from libnet.config import Config
+from libnet.email_address import AddressProblem, normalised_email
 from libnet.store import transaction
 from libnet.store.schema import login_failures, patron_systems, users
 from libnet.times import utc
+
+log = logging.getLogger("libnet.accounts")
 
 STAFF = "staff"  # the throttle's "library" of staff logins
 KEEP_FAILURES = timedelta(days=30)
@@ -151,9 +154,22 @@ def _external(
             return account, str(exc)[:200]
 
 
+def _patron_email(library: str, patron: Patron) -> str:
+    """The address the library's system gave, or "": a bad one is logged and not kept (the
+    login goes on; the account keeps the address it had)."""
+    if not patron.email.strip():
+        return ""
+    address = normalised_email(patron.email)
+    if isinstance(address, AddressProblem):
+        log.warning("patron system gave a bad e-mail address; not kept",
+                    extra={"library": library, "reason": address.reason})  # fmt: skip
+        return ""
+    return address
+
+
 def _refresh(conn: Connection, library: str, account: Account | None, patron: Patron) -> Account:
     """The patron's account, made at the first login and brought up to date at every one."""
-    email = patron.email.strip() if is_email(patron.email.strip()) else ""
+    email = _patron_email(library, patron)
     language = patron.language if patron.language in LANGUAGES else ""
     if account is None:
         account = add_user(

@@ -10,7 +10,6 @@ checks the PIN has none in libnet.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -18,6 +17,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import Connection, func, insert, select, update
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from libnet.email_address import AddressProblem, normalised_email
 from libnet.errors import LibnetError
 from libnet.store.schema import MAX_ID, users
 from libnet.times import utc
@@ -27,7 +27,6 @@ LANGUAGES = ("de", "en")
 MIN_PASSWORD = 8
 TOKEN_USE_NOTED = timedelta(hours=1)  # a token's last_used is written at most this often
 _HASH_METHOD = "scrypt"
-_EMAIL = re.compile(r"[^@\s,;<>()\[\]\\\"]+@[^@\s,;<>()\[\]\\\"]+\.[^@\s,;<>()\[\]\\\"]+")
 # checked when a login names no account, so that a wrong name costs as long as a wrong password
 _NO_ACCOUNT_HASH = generate_password_hash("no account has this password", _HASH_METHOD)
 
@@ -93,8 +92,7 @@ def add_user(
         raise AccountError("a patron needs a card number (--card)")
     if role != "patron" and card:
         raise AccountError("only patrons have a card number")
-    if email and not is_email(email):
-        raise AccountError(f"not an e-mail address: {email!r}")
+    email = _address(email)
     if password is not None:
         check_password(password)
     if card:
@@ -243,9 +241,7 @@ def set_contact(conn: Connection, user_id: int, *, email: str, language: str) ->
 
     AccountError names what is wrong: not one plausible address, or a language libnet has not.
     """
-    email = email.strip()
-    if email and not is_email(email):
-        raise AccountError(f"not an e-mail address: {email!r}")
+    email = _address(email)
     if language not in LANGUAGES:
         raise AccountError(f"language must be one of {', '.join(LANGUAGES)}")
     conn.execute(update(users).where(users.c.id == user_id).values(email=email, language=language))
@@ -272,9 +268,14 @@ def check_password(password: str) -> None:
         raise AccountError(f"a password needs at least {MIN_PASSWORD} characters")
 
 
-def is_email(address: str) -> bool:
-    """A plausible single e-mail address: one @, no spaces, no line breaks, no list."""
-    return bool(_EMAIL.fullmatch(address)) and len(address) <= 320
+def _address(text: str) -> str:
+    """The address as kept ("" for none), or AccountError saying why it is none."""
+    if not text.strip():
+        return ""
+    address = normalised_email(text)
+    if isinstance(address, AddressProblem):
+        raise AccountError(str(address))
+    return address
 
 
 def _staff_named(name: str):

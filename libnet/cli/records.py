@@ -9,7 +9,7 @@ from typing import Any
 
 from libnet.cli.console import EXIT_FAILED, EXIT_OK, print_table
 from libnet.config import Config
-from libnet.records.marc import parse_iso2709, parse_marcxml_bytes, to_iso2709, to_marcxml
+from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import RecordStore, StoredRecord
 
 
@@ -50,13 +50,13 @@ def record_json(stored: StoredRecord) -> dict[str, Any]:
 def _as_iso2709(stored: StoredRecord) -> bytes:
     if stored.syntax == "iso2709":
         return stored.raw  # byte for byte as harvested
-    return to_iso2709(parse_marcxml_bytes(stored.raw))
+    return to_iso2709(parse_stored(stored.raw, stored.syntax))
 
 
 def _as_marcxml(stored: StoredRecord) -> bytes:
     if stored.syntax == "marcxml":
         return stored.raw
-    return to_marcxml(parse_iso2709(stored.raw))
+    return to_marcxml(parse_stored(stored.raw, stored.syntax))
 
 
 def _print_record(stored: StoredRecord) -> None:

@@ -6,7 +6,9 @@ own transaction, and notes each outcome on the notice. A notice the server refus
 again later and later, and given up after MAX_ATTEMPTS; a server that cannot be used stops the
 round, and every due notice waits for the next. A library's address is looked up only now,
 from config.toml, so an address changed there also reaches notices queued before the change;
-a library without one has its notices skipped (logged, never sent).
+a library without one has its notices skipped (logged, never sent). A notice whose address
+cannot take a message (one stored before libnet.email_address checked them, say with a line
+break in it) is given up at once with the reason, and the round goes on.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from email.utils import format_datetime
 from sqlalchemy import Engine, func, select, update
 
 from libnet.config import Config, MailConfig
+from libnet.email_address import AddressProblem, normalised_email
 from libnet.errors import one_line
 from libnet.loans.notices import LIBRARY, Notice, due_notices
 from libnet.store.schema import notices
@@ -102,6 +105,11 @@ def send_pending(
                 continue
             if not _claim(engine, notice, now):
                 continue  # another sender took it
+            address = normalised_email(recipient, local=True)
+            if isinstance(address, AddressProblem):  # stored before addresses were checked
+                _undeliverable(engine, notice, f"bad recipient address: {address}")
+                failed += 1
+                continue
             try:
                 server = server or _connect(mail)
                 message = _message(notice, mail.sender, recipient, now)
@@ -243,6 +251,17 @@ def _failed(engine: Engine, notice: Notice, error: str, now: datetime, *, refuse
         )
     if given_up:
         log.warning("notice given up", extra={"notice": notice.id, "error": error})
+
+
+def _undeliverable(engine: Engine, notice: Notice, error: str) -> None:
+    """Give the notice up at once: its address can never take a message; the round goes on."""
+    with engine.begin() as conn:
+        conn.execute(
+            update(notices)
+            .where(notices.c.id == notice.id, notices.c.sent_at.is_(None))
+            .values(attempts=notice.attempts + 1, last_error=error[:500], next_attempt_at=None)
+        )
+    log.warning("notice given up", extra={"notice": notice.id, "error": error})
 
 
 def _skip(engine: Engine, notice: Notice) -> None:

@@ -18,10 +18,16 @@ from xml.etree import ElementTree
 import pymarc
 from lxml import etree
 from pymarc.marc8 import marc8_to_unicode
-from pymarc.marc8_mapping import CODESETS, ODD_MAP
 
 from libnet.errors import RecordError
+from libnet.records.characters import (
+    entity_reason,
+    escape_unknown_entities,
+    forbidden_in_iso2709,
+)
 from libnet.records.harvested import ISO2709, RawRecord, RecordProblem, excerpt
+from libnet.records.marc8 import marc8_problem
+from libnet.xml_text import xml_text
 
 MARC_NS = "http://www.loc.gov/MARC21/slim"
 RECORD_END = 0x1D
@@ -149,59 +155,6 @@ def iso2709_001(data: bytes) -> str:
     return ""
 
 
-_G0_SETS = {0x28, 0x2C, 0x24}  # ( , $  designate G0
-_G1_SETS = {0x29, 0x2D}  # ) -  designate G1 (pymarc reads "$" always as G0)
-_BASIC_LATIN, _ANSEL, _CJK = 0x42, 0x45, 0x31
-
-
-def marc8_problem(body: bytes) -> str:
-    """Why these bytes are not MARC-8, or "" when every character maps (same rules as pymarc)."""
-    g0, g1 = _BASIC_LATIN, _ANSEL
-    pos, size = 0, len(body)
-    while pos < size:
-        byte = body[pos]
-        if byte in (FIELD_END, SUBFIELD_START):
-            g0, g1 = _BASIC_LATIN, _ANSEL  # pymarc decodes every subfield afresh
-            pos += 1
-            continue
-        if byte == 0x1B:
-            nxt = body[pos + 1] if pos + 1 < size else -1
-            if nxt in _G0_SETS:
-                step = 3 if nxt == 0x24 and pos + 2 < size and body[pos + 2] == 0x2C else 2
-                if pos + step >= size:
-                    return f"escape sequence cut off at byte {pos}"
-                g0 = body[pos + step]
-                pos += step + 1
-            elif nxt in _G1_SETS:
-                if pos + 2 >= size:
-                    return f"escape sequence cut off at byte {pos}"
-                g1 = body[pos + 2]
-                pos += 3
-            elif nxt in CODESETS or nxt == 0x73:
-                g0 = _BASIC_LATIN if nxt == 0x73 else nxt
-                pos += 2
-            else:
-                return f"unknown escape sequence at byte {pos}"
-            if g0 not in CODESETS or g1 not in CODESETS:
-                return f"unknown character set at byte {pos}"
-            continue
-        if g0 == _CJK:
-            if pos + 3 > size:
-                return f"multi-byte character cut off at byte {pos}"
-            code = (body[pos] << 16) | (body[pos + 1] << 8) | body[pos + 2]
-            if code >= 0x20 and code not in CODESETS[g0] and code not in ODD_MAP:
-                return f"no character 0x{code:06x} at byte {pos}"
-            pos += 3
-            continue
-        pos += 1
-        if byte < 0x20 or 0x80 < byte < 0xA0:
-            continue
-        table = CODESETS[g1] if byte > 0x80 else CODESETS[g0]
-        if byte not in table and byte not in ODD_MAP:
-            return f"no character 0x{byte:02x} at byte {pos - 1}"
-    return ""
-
-
 def _names(local: str) -> frozenset[str]:
     return frozenset({local, f"{{{MARC_NS}}}{local}"})
 
@@ -223,14 +176,18 @@ def parse_marcxml(element: etree._Element) -> pymarc.Record:
             tag = child.get("tag", "")
             if tag not in _TAGS and not _valid_tag(tag):
                 raise RecordError(f"controlfield with bad tag {tag!r}")
+            _no_entity(child, tag)
             fields.append(pymarc.Field(tag=tag, data=_checked(tag, child.text or "")))
         elif name in _LEADER:
+            _no_entity(child, "")
             leader = (child.text or "").replace("#", " ")
             if len(leader) != 24:
                 raise RecordError(f"leader has {len(leader)} characters, not 24")
         elif isinstance(name, str):  # not a comment or processing instruction
             local = name.rpartition("}")[2]
             raise RecordError(f"unexpected element <{local}> in a MARCXML record")
+        elif isinstance(child, etree._Entity):
+            raise RecordError(entity_reason("", "", child.name))
     if leader is None:
         raise RecordError("record has no leader")
     if not fields:
@@ -251,15 +208,31 @@ def _xml_datafield(child: etree._Element) -> pymarc.Field:
     for sub in child:
         code = sub.get("code", "")
         if sub.tag not in _SUBFIELD or code not in _CODES:
+            if isinstance(sub, etree._Entity):
+                raise RecordError(entity_reason(tag, "", sub.name))
             if not isinstance(sub.tag, str):
                 continue  # a comment
             raise RecordError(f"field {tag}: bad subfield (code {code!r})")
+        if len(sub):  # a child inside a subfield: only an entity reference gets this far
+            _no_entity(sub, tag, code)
         text = sub.text or ""
         size += len(text)
         subfields.append(pymarc.Subfield(code, text))
     if size > MAX_FIELD_BYTES // 4:
         _checked(tag, "".join(value for _code, value in subfields))
     return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind1, ind2), subfields=subfields)
+
+
+def _no_entity(element: etree._Element, tag: str, code: str = "") -> None:
+    """Refuse an element holding an entity reference that the parser did not expand.
+
+    A document with a DTD can declare an entity; with resolve_entities=False lxml keeps a
+    reference to it as a node, and the element's text ends before it. Kept, the record would
+    lose that text and its stored bytes would no longer parse.
+    """
+    for node in element:
+        if isinstance(node, etree._Entity):
+            raise RecordError(entity_reason(tag or "leader", code, node.name))
 
 
 def _checked(tag: str, text: str) -> str:
@@ -275,7 +248,13 @@ def decode(raw: RawRecord) -> RawRecord | RecordProblem:
     if raw.context:
         return _decode_in_context(raw)
     try:
-        record = parse_stored(raw.data, raw.syntax)
+        if raw.syntax == ISO2709:
+            record = parse_iso2709(raw.data)
+            forbidden = forbidden_in_iso2709(raw.data)
+            if forbidden:
+                raise RecordError(forbidden)
+        else:
+            record = parse_marcxml_bytes(raw.data)
     except RecordError as exc:
         local_id = iso2709_001(raw.data) if raw.syntax == ISO2709 else _xml_001(raw.data)
         return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
@@ -336,9 +315,13 @@ def parse_marcxml_bytes(data: bytes) -> pymarc.Record:
 
 
 def to_marcxml(record: pymarc.Record) -> bytes:
-    """A record as a namespaced MARCXML <record> element, UTF-8 (not character references)."""
+    """A record as a namespaced MARCXML <record> element, UTF-8 (not character references).
+
+    A character XML cannot carry (in a record stored before the reader refused them) is left
+    out, so the answer stays well-formed.
+    """
     node = pymarc.record_to_xml_node(record, namespace=True)
-    return ElementTree.tostring(node, encoding="unicode").encode("utf-8")
+    return xml_text(ElementTree.tostring(node, encoding="unicode")).encode("utf-8")
 
 
 def to_iso2709(record: pymarc.Record) -> bytes:
@@ -366,5 +349,18 @@ def _show(raw: bytes) -> str:
 
 
 def parse_stored(data: bytes, syntax: str) -> pymarc.Record:
-    """A record's bytes in their harvested syntax (ISO 2709 or MARCXML) as a pymarc Record."""
-    return parse_iso2709(data) if syntax == ISO2709 else parse_marcxml_bytes(data)
+    """A stored record's bytes in their harvested syntax (ISO 2709 or MARCXML) as a pymarc Record.
+
+    Lenient where the harvest is strict, for records stored before a rule refused them: an
+    entity reference nobody expanded reads as its text `&foo;` (libnet.records.characters).
+    Raises RecordError when the bytes cannot be read even so.
+    """
+    if syntax == ISO2709:
+        return parse_iso2709(data)
+    try:
+        return parse_marcxml_bytes(data)
+    except RecordError:
+        escaped = escape_unknown_entities(data) if b"&" in data else data
+        if escaped == data:
+            raise
+        return parse_marcxml_bytes(escaped)

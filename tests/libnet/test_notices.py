@@ -313,6 +313,29 @@ def test_a_refused_recipient_is_given_up_after_some_attempts_and_the_rest_goes(
     assert refused.last_error == "recipient refused: 550 5.1.1 no such mailbox here"
 
 
+def test_a_bad_address_stored_before_fails_that_notice_only_and_the_round_goes_on(
+    net: MailNetwork, smtp: SmtpServer
+) -> None:
+    """An address with a line break (a header injection) got into the store before addresses
+    were checked: its notice fails with the reason, the notices before and after it go."""
+    for n, email in enumerate(("anna@example.org", "bernd@example.org", "clara@example.org")):
+        net.place(net.patron_with(email, "de", card=f"D30{n}"))
+    bad = "a@b.de\r\nBcc: x@y.de"
+    with net.engine.begin() as conn:
+        conn.execute(update(notices).where(notices.c.recipient == "bernd@example.org")
+                     .values(recipient=bad))  # fmt: skip
+    patrons = [n for n in net.notices() if n.kind == "placed"]
+    assert [n.recipient for n in patrons] == ["anna@example.org", bad, "clara@example.org"]
+    assert net.send(mail_to(smtp)) == SendReport(sent=5, failed=1, waiting=0)
+    received = sorted(to for m in smtp.messages for to in m.rcpt_tos)
+    assert received == ["anna@example.org", "clara@example.org"] + ["fernleihe@herten.example"] * 3
+    assert not any("x@y.de" in m.message.as_string() for m in smtp.messages)
+    [failed] = net.notices(unsent=True)
+    assert failed.recipient == bad and failed.status == "failed"
+    assert failed.last_error.startswith("bad recipient address: not an e-mail address")
+    assert net.send(mail_to(smtp), at=SEND + timedelta(days=1)) == SendReport(0, 0, 0)
+
+
 def test_with_mail_off_the_notices_wait(net: MailNetwork) -> None:
     net.place(net.patron_with("joerg@example.org", "de"))
     assert net.send(MailConfig()) == SendReport(sent=0, failed=0, waiting=2)

@@ -26,6 +26,7 @@ SIP2_CARDS = [
     Card("1001", "1234", "Erika Mustermann", "erika@example.org", language="001"),
     Card("2001", "1111", "Gesperrt Gerd", blocked=True),
     Card("2003", "3333", "Abgelaufen Anna", "anna@example.org", expired=True),
+    Card("1004", "4444", "Tippfehler Tina", "tina@example"),  # no domain a mail can reach
 ]
 
 
@@ -100,6 +101,18 @@ def test_a_management_system_patron_logs_in_over_sip2(
     assert sip2.patron_requests == [("1001", "1234")]
     # the same card number at Marl is someone else, checked by Marl's directory
     assert account(served, "marl", "1001") is None
+
+
+def test_a_bad_address_from_the_patron_system_is_not_kept_and_the_login_goes_on(
+    tmp_path: Path, sip2: Sip2Peer, caplog: pytest.LogCaptureFixture
+) -> None:
+    served, client = network(tmp_path, down_url(), sip2.port)
+    with caplog.at_level("WARNING", logger="libnet.accounts"):
+        assert log_in(client, "herten", "1004", "4444").status_code == 302
+    made = account(served, "herten", "1004")
+    assert (made["name"], made["email"]) == ("Tippfehler Tina", "")
+    assert "patron system gave a bad e-mail address" in caplog.text
+    assert "tina@example" not in caplog.text  # the reason is logged, not the address
 
 
 @pytest.mark.parametrize(

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, abort, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 
 from index.document import ClusterDoc, describing, union_marc
 from libnet import loans
+from libnet.errors import RecordError
 from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import published
@@ -90,13 +101,18 @@ def export(cluster_id: int, fmt: str) -> Response:
         abort(404)
     _cluster(cluster_id)
     members = _members(cluster_id)
-    if "member" in request.args:
-        library, _, local_id = request.args["member"].partition(":")
-        member = next((m for m in members if (m.library, m.local_id) == (library, local_id)), None)
-        marc = None if member is None else parse_stored(member.raw, member.syntax)
-    else:
-        member = describing(members)
-        marc = union_marc(cluster_id, members, catalogue().libraries)
+    try:
+        if "member" in request.args:
+            library, _, local_id = request.args["member"].partition(":")
+            wanted = (library, local_id)
+            member = next((m for m in members if (m.library, m.local_id) == wanted), None)
+            marc = None if member is None else parse_stored(member.raw, member.syntax)
+        else:
+            member = describing(members)
+            marc = union_marc(cluster_id, members, catalogue().libraries)
+    except RecordError as exc:  # a record stored before the harvest refused such records
+        current_app.logger.warning("export of cluster %s: %s", cluster_id, exc)
+        abort(404)
     if member is None or member.deleted or marc is None:
         abort(404)
     if fmt == "ris":
@@ -134,11 +150,15 @@ def _members(cluster_id: int) -> list[MemberRecord]:
         return published.member_records(conn, [cluster_id])[cluster_id]
 
 
-def _marc(member: MemberRecord) -> list[tuple[str, str, list[tuple[str, str]] | str]]:
-    """A member's record as readable MARC: (tag, indicators, subfields or control data) rows."""
+def _marc(member: MemberRecord) -> list[tuple[str, str, list[tuple[str, str]] | str]] | str:
+    """A member's record as readable MARC: (tag, indicators, subfields or control data) rows;
+    why not, when the stored bytes cannot be read (stored before the harvest refused them)."""
     if member.deleted:
         return []
-    record = parse_stored(member.raw, member.syntax)
+    try:
+        record = parse_stored(member.raw, member.syntax)
+    except RecordError as exc:
+        return str(exc)
     rows: list[tuple[str, str, list[tuple[str, str]] | str]] = [("LDR", "", str(record.leader))]
     for marc_field in record.fields:
         if marc_field.is_control_field():

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import re
 
+from flask import current_app
 from lxml import etree
 from sqlalchemy import Connection
 
 from index.document import describing, union_marc
+from libnet.errors import RecordError
 from libnet.records.exports import OAI_DC_NS, OAI_DC_XSD, dublin_core
 from libnet.records.marc import MARC_NS, to_marcxml
 from libnet.store import published
@@ -47,12 +49,17 @@ def record_elements(
         # between that read and this one leaves none to describe it either
         record.append(header_element(cluster, gone=best is None))
         if best is not None:
-            metadata = sub(record, "metadata")
             if prefix == "marc21":
-                marc = union_marc(cluster.id, members[cluster.id], libraries)
-                metadata.append(etree.fromstring(to_marcxml(marc)))
+                try:
+                    marc = union_marc(cluster.id, members[cluster.id], libraries)
+                except RecordError as exc:  # stored before the harvest refused such records
+                    current_app.logger.warning(
+                        "OAI: no MARCXML for cluster %s: %s", cluster.id, exc
+                    )
+                    continue  # left out of the answer; GetRecord says it cannot disseminate
+                sub(record, "metadata").append(etree.fromstring(to_marcxml(marc)))
             else:
-                metadata.append(dublin_core(best.bib))
+                sub(record, "metadata").append(dublin_core(best.bib))
         answer.append(record)
     return answer
 

@@ -161,6 +161,8 @@ def _get_record(args: Mapping[str, str]) -> etree._Element:
         found = _cluster(conn, args["identifier"])
         answer = etree.Element(f"{OAI}GetRecord")
         answer.extend(record_elements(conn, [found], prefix))
+    if not len(answer):
+        raise OaiError("cannotDisseminateFormat", f"the record cannot be read as {prefix}")
     return answer
 
 
