@@ -35,6 +35,7 @@ from libnet import accounts
 from libnet.errors import ConfigError
 from libnet.web_config import RateLimitsConfig
 from webapp.errors import Diagnostic, json_error
+from webapp.sru.server import diagnostic_answer
 from webapp.state import catalogue
 
 # endpoints counted apart from their blueprint's area
@@ -143,8 +144,6 @@ def _too_many(limiter: Limiter, error: RateLimitExceeded) -> tuple[Response | st
     headers = {"Retry-After": str(wait), "Cache-Control": "no-store"}
     area = area_of(request.endpoint)
     if area == "sru":
-        from webapp.sru.server import diagnostic_answer
-
         detail = f"too many requests from this client: try again in {wait} seconds"
         return diagnostic_answer(Diagnostic(2, detail)), 429, headers
     if area == "oai":
