@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 # What the tests start on 127.0.0.1: Zebra (SRU/Z39.50), PostgreSQL, Chromium (pages).
-DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium slapd ldap-utils
+DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium slapd ldap-utils redis-server
 DEMO_TITLES ?= 2000
 
 .PHONY: install demo demo-accounts test system-deps lint bench bench-web bench-load fuzz clean

@@ -19,6 +19,7 @@ from libnet.errors import ConfigError
 from libnet.patron_config import PatronsConfig, read_patrons
 from libnet.records.holdings import KOHA, HoldingsProfile, profile_from_config
 from libnet.source_config import SourceConfig, read_source
+from libnet.web_config import RateLimitsConfig, WebConfig, read_rate_limits, read_web
 
 _CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 _ID_FIELD = re.compile(r"^(00[1-9]|0[1-9]\d|[1-9]\d\d)(\$[a-z0-9])?$")
@@ -124,6 +125,8 @@ class Config:
     nightly: NightlyConfig = field(default_factory=NightlyConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
     loans: LoansConfig = field(default_factory=LoansConfig)
+    web: WebConfig = field(default_factory=WebConfig)
+    rate_limits: RateLimitsConfig = field(default_factory=RateLimitsConfig)
 
     @property
     def base_dir(self) -> Path:
@@ -185,6 +188,7 @@ class _Reader:
 
     def config(self, data: dict[str, Any], password: str = "") -> Config:
         sections = {"storage", "harvest", "libraries", "mail", "nightly", "sessions", "loans"}
+        sections |= {"web", "rate_limits"}
         self.unknown(data, sections, "")
         harvest = self.table(data.get("harvest", {}), "harvest")
         self.unknown(harvest, {"workers"}, "harvest")
@@ -224,9 +228,11 @@ class _Reader:
             raise self.fail("sessions.idle_hours", "must not be longer than max_hours")
         loans = self.numbers(data, "loans", LoansConfig)
         storage_config = StorageConfig(data_dir, url)
+        web = read_web(self, self.table(data.get("web", {}), "web"))
+        rate_limits = read_rate_limits(self, self.table(data.get("rate_limits", {}), "rate_limits"))
         return Config(
             self.path, storage_config, libraries, HarvestConfig(workers), mail, nightly,
-            sessions, loans,
+            sessions, loans, web, rate_limits,
         )  # fmt: skip
 
     def numbers(self, data: dict[str, Any], section: str, kind: type) -> Any:

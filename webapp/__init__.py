@@ -8,7 +8,8 @@ webapp.privacy (the privacy page, deleting an account),
 webapp.staff (the librarians' loan pages, operations, statistics), webapp.admin, webapp.api
 (JSON and its OpenAPI document), webapp.sru, webapp.oai and webapp.health. What they share,
 the open index and store, is `webapp.state.Catalogue`; their exceptions and error pages are
-`webapp.errors`, their limits `webapp.limits`.
+`webapp.errors`, their limits `webapp.limits`, how often a client may ask
+`webapp.rate_limits`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 from flask_babel import Babel
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from libnet.config import Config
 from webapp.errors import register_error_pages
@@ -89,6 +91,18 @@ def create_app(config: Config, **settings: Any) -> Flask:
                       feeds.bp, oai.bp, sru.bp, health.bp, operations.bp,
                       privacy.bp, registration.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    from webapp import rate_limits
+
+    rate_limits.install(app, config.rate_limits)  # after the blueprints: it knows who asks
+    proxies = config.web.trusted_proxies
+    if proxies:
+        # behind nginx: the client's address (rate limits, the login throttle) and the scheme
+        # and host the patron used (Atom ids, OpenSearch, OAI baseURL) come from the proxies'
+        # X-Forwarded-* headers; without trusted proxies these headers are ignored, as anyone
+        # may send them
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies
+        )
     return app
 
 

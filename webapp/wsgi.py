@@ -19,7 +19,6 @@ from gunicorn.app.base import BaseApplication
 from gunicorn.arbiter import Arbiter
 from gunicorn.glogging import Logger
 from gunicorn.workers.base import Worker
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from libnet.config import Config
 from libnet.logs import KeyValueFormatter
@@ -75,11 +74,8 @@ class CatalogueServer(BaseApplication):
             self.cfg.set(key, value)
 
     def load(self) -> Flask:
-        app = create_app(self.config)
-        # behind nginx: addresses the app writes (Atom ids, OpenSearch, OAI baseURL) take the
-        # scheme and host the patron used, from the one proxy in front
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_proto=1, x_host=1)  # type: ignore[method-assign]
-        return app
+        # X-Forwarded-* are believed only from [web] trusted_proxies (create_app)
+        return create_app(self.config)
 
     def run(self) -> None:
         _Arbiter(self).run()

@@ -16,9 +16,17 @@ from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo import DEMO_LIBRARIES, generate
 from libnet.records.holdings import PROFILES
 from libnet.store import open_store
+from libnet.web_config import RateLimitsConfig
 from webapp import create_app
 
 DEMO_TITLES = 300
+# the rate limits stay on in the tests, so every request passes through them, but high: the
+# session's app answers every test module from one address (tests/webapp/test_rate_limits.py
+# sets low ones)
+GENEROUS = "100000/minute"
+GENEROUS_LIMITS = RateLimitsConfig(
+    search=GENEROUS, complete=GENEROUS, api=GENEROUS, sru=GENEROUS, oai=GENEROUS
+)
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +44,9 @@ def demo_config(tmp_path_factory) -> Config:
         )
         for lib in DEMO_LIBRARIES
     )
-    config = Config(tmp / "config.toml", StorageConfig(tmp / "var"), libraries)
+    config = Config(
+        tmp / "config.toml", StorageConfig(tmp / "var"), libraries, rate_limits=GENEROUS_LIMITS
+    )
     store = open_store(config.storage.url, config.storage.data_dir)
     try:
         harvest_all(config, store)

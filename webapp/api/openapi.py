@@ -189,6 +189,8 @@ def document(server: str) -> dict[str, Any]:
             "version": VERSION,
             "description": "Open data: any origin may read it (CORS); answers may be cached "
             "for a minute. Errors are JSON with the HTTP status, a title and a detail. "
+            "Each client may ask only so often (the site's [rate_limits]); beyond that the "
+            "answer is 429 with Retry-After, the seconds to wait. "
             "The loan network's /loans is not open: it needs a bearer token "
             "(`libnet users token NAME`) or the session of a logged-in page (POSTs then "
             "send the page's CSRF token as X-CSRFToken), and its answers are private and "

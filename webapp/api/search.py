@@ -68,7 +68,7 @@ def _open_data_headers(response: Response) -> Response:
         return response  # a person's loans are private (webapp/api/loans.py)
     if request.path == bp.url_prefix or request.path.startswith(f"{bp.url_prefix}/"):
         response.headers["Access-Control-Allow-Origin"] = "*"
-        cached = response.status_code < 500
+        cached = response.status_code < 500 and response.status_code != 429  # 429: one client's
         response.headers["Cache-Control"] = CACHE_CONTROL if cached else "no-store"
     return response
 

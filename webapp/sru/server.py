@@ -107,10 +107,26 @@ def sru() -> Response:
     except Exception:  # an SRU client gets a diagnostic, never an HTML page
         current_app.logger.exception("SRU request failed: %s", request.query_string[:500])
         answer.diagnostics = [Diagnostic(1)]
+    return _response(answer, params)
+
+
+def diagnostic_answer(diagnostic: Diagnostic) -> Response:
+    """This request answered with `diagnostic` alone (a client over its rate limit)."""
+    params = request.values
+    version, _ = _version(params.get("version"))
+    operation = params.get("operation") or ("searchRetrieve" if "query" in params else "explain")
+    answer = _Answer(version, "explain" if operation == "explain" else "searchRetrieve")
+    if answer.operation == "explain":  # its record is required, and costs nothing
+        answer.records = [(ZEEREX, _explain(version))]
+    answer.diagnostics = [diagnostic]
+    return _response(answer, params)
+
+
+def _response(answer: _Answer, params: Mapping[str, str]) -> Response:
     if answer.diagnostics and answer.operation == "searchRetrieve" and answer.total is None:
         answer.total = 0  # SRU 1.2: numberOfRecords is 0 when the query fails
     body = etree.tostring(_xml(answer, params), encoding="UTF-8", xml_declaration=True)
-    kind = "application/sru+xml" if version == "2.0" else "text/xml"
+    kind = "application/sru+xml" if answer.version == "2.0" else "text/xml"
     return Response(body, content_type=f"{kind}; charset=utf-8")
 
 
