@@ -23,7 +23,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from flask import Blueprint, Response, current_app, request
 from lxml import etree
@@ -38,12 +37,15 @@ from libnet.store import published
 from libnet.xml_text import xml_text
 from webapp.errors import Diagnostic, NoIndex
 from webapp.sru.cql_query import (
-    CONTEXT_SETS,
-    DEFAULT_SET,
-    INDEXES,
-    SORTS,
     EngineQuery,
     translate,
+)
+from webapp.sru.explain import (
+    DEFAULT_RECORDS,
+    MAXIMUM_RECORDS,
+    SCHEMAS,
+    ZEEREX,
+    explain_record,
 )
 from webapp.state import catalogue
 
@@ -51,21 +53,13 @@ bp = Blueprint("sru", __name__)
 
 VERSIONS = ("1.1", "1.2", "2.0")
 DEFAULT_VERSION = "1.2"
-DEFAULT_RECORDS = 10
-MAXIMUM_RECORDS = 100
 HUGE = 10**18  # beyond any catalogue: a startRecord or maximumRecords of 19 digits or more
-DATABASE = "sru"
 SRU_1 = ("http://www.loc.gov/zing/srw/", "http://www.loc.gov/zing/srw/diagnostic/")
 SRU_2 = (
     "http://docs.oasis-open.org/ns/search-ws/sruResponse",
     "http://docs.oasis-open.org/ns/search-ws/diagnostic",
 )
-ZEEREX = "http://explain.z3950.org/dtd/2.0/"
 SRW_DC = "info:srw/schema/1/dc-schema"
-SCHEMAS = {
-    "marcxml": ("info:srw/schema/1/marcxml-v1.1", "MARCXML"),
-    "dc": ("info:srw/schema/1/dc-v1.1", "Dublin Core"),
-}
 DIAGNOSTIC_SCHEMA = "info:srw/schema/1/diagnostics-v1.1"
 
 
@@ -92,7 +86,7 @@ def sru() -> Response:
     answer = _Answer(version, "explain" if operation == "explain" else "searchRetrieve")
     try:
         if operation == "explain":  # first: an explain answer has its record, diagnostics or not
-            answer.records = [(ZEEREX, _explain(version))]
+            answer.records = [(ZEEREX, explain_record(version))]
         if not supported:
             raise Diagnostic(5, VERSIONS[-1])
         answer.escaping = _escaping(version, params)
@@ -117,7 +111,7 @@ def diagnostic_answer(diagnostic: Diagnostic) -> Response:
     operation = params.get("operation") or ("searchRetrieve" if "query" in params else "explain")
     answer = _Answer(version, "explain" if operation == "explain" else "searchRetrieve")
     if answer.operation == "explain":  # its record is required, and costs nothing
-        answer.records = [(ZEEREX, _explain(version))]
+        answer.records = [(ZEEREX, explain_record(version))]
     answer.diagnostics = [diagnostic]
     return _response(answer, params)
 
@@ -276,55 +270,6 @@ def _dublin_core(bib: BibRecord) -> etree._Element:
     root.set(f"{{{XSI_NS}}}schemaLocation", f"{SRW_DC} {schema_xsd}")
     root.extend(list(dublin_core(bib)))
     return root
-
-
-# -- explain
-
-
-def _explain(version: str) -> etree._Element:
-    """The ZeeRex record: where the server is, what it searches and which schemas it sends."""
-    url = urlsplit(request.host_url)
-    try:
-        port = url.port or (443 if url.scheme == "https" else 80)
-    except ValueError:  # the client's Host header names no usable port
-        port = 443 if url.scheme == "https" else 80
-    explain = etree.Element(f"{{{ZEEREX}}}explain", nsmap={None: ZEEREX})
-
-    def add(parent: etree._Element, tag: str, text: str = "", **attributes: str) -> etree._Element:
-        element = etree.SubElement(parent, f"{{{ZEEREX}}}{tag}", attributes)
-        element.text = xml_text(text, "\ufffd") if text else None
-        return element
-
-    server = add(explain, "serverInfo", protocol="SRU", version=version, transport="http")
-    add(server, "host", url.hostname or "")
-    add(server, "port", str(port))
-    add(server, "database", DATABASE)
-    database = add(explain, "databaseInfo")
-    add(database, "title", "Verbundkatalog der Bibliotheken im Kreis Recklinghausen", lang="de")
-    add(database, "title", "Union catalogue of the libraries of Kreis Recklinghausen", lang="en")
-    names = "; ".join(f"{lib.name} ({lib.isil or lib.code})" for lib in catalogue().libraries)
-    add(database, "description", names, lang="de")
-    index_info = add(explain, "indexInfo")
-    for name, uri in CONTEXT_SETS.items():
-        add(index_info, "set", name=name, identifier=uri)
-    for index in INDEXES:
-        sorts = any(key[:2] == (index.context_set, index.name) for key in SORTS)
-        element = add(index_info, "index", search="true", scan="false", sort=str(sorts).lower())
-        add(element, "title", index.title, lang="de")
-        add(add(element, "map"), "name", index.name, set=index.context_set)
-        config = add(element, "configInfo")
-        for relation in index.relations:
-            add(config, "supports", relation, type="relation")
-    schema_info = add(explain, "schemaInfo")
-    for name, (uri, title) in SCHEMAS.items():
-        schema = add(schema_info, "schema", identifier=uri, name=name, sort="false")
-        schema.set("retrieve", "true")
-        add(schema, "title", title)
-    config = add(explain, "configInfo")
-    add(config, "default", str(DEFAULT_RECORDS), type="numberOfRecords")
-    add(config, "default", DEFAULT_SET, type="contextSet")
-    add(config, "setting", str(MAXIMUM_RECORDS), type="maximumRecords")
-    return explain
 
 
 # -- the response
