@@ -154,8 +154,8 @@ class UnionIndex:
                 name: _counts(snapshot.facets[field].counts(matches.docs), name)
                 for name, field in FACET_FIELDS.items()
             }
-            suggestion = None
-            if total < SUGGEST_BELOW:
+            suggestion = None  # none for a mistyped query: its words are searched as they are
+            if total < SUGGEST_BELOW and not syntax_problem(text):
                 suggestion = self._suggestion(snapshot, text, filters, total, budget)
         return SearchResult(total, hits, facets, suggestion)
 
@@ -219,7 +219,7 @@ class UnionIndex:
             if terms:
                 return query.Or([query.Term("isbn", term) for term in terms])
         parsed = None
-        if not _mistyped(text):
+        if not syntax_problem(text):
             try:
                 parsed = self._parser.parse(text)
             # year:[abc TO 2010] is a ValueError; `(NOT NOT title:"")` an IndexError: Whoosh
@@ -229,11 +229,7 @@ class UnionIndex:
             if parsed is not None:
                 parsed = parsed.accept(self._phrase_without_positions)
         if parsed is None or parsed is query.NullQuery:
-            plain = " ".join(
-                match.group().lower()
-                for match in words(_FIELD_NAME.sub(" ", text))
-                if match.group() not in NOT_WORDS
-            )
+            plain = plain_words(text)
             if not plain:
                 return None
             # lower case: and, or, not are words, not operators
@@ -253,16 +249,27 @@ class UnionIndex:
         return q
 
 
-def _mistyped(text: str) -> bool:
-    """Whether the query has syntax a person got wrong: Whoosh would guess what was meant."""
+def syntax_problem(text: str) -> str:
+    """What a person got wrong in the query's syntax, where Whoosh would guess what was meant:
+    "unbalanced" (a quotation mark or bracket without its partner), "empty_field" (`title:`
+    with no word), "operator" (AND, OR, NOT out of place); "" when nothing."""
     if text.count('"') % 2 or any(text.count(a) != text.count(b) for a, b in ("()", "[]", "{}")):
-        return True
+        return "unbalanced"
     if _EMPTY_FIELD.search(text):
-        return True
+        return "empty_field"
     tokens = text.split()
     if not tokens or tokens[-1] in OPERATORS or tokens[0] in OPERATORS - {"NOT"}:
-        return True
-    return any(a in OPERATORS and b in OPERATORS for a, b in pairwise(tokens))
+        return "operator"
+    return "operator" if any(a in OPERATORS and b in OPERATORS for a, b in pairwise(tokens)) else ""
+
+
+def plain_words(text: str) -> str:
+    """The words of a query without its syntax: what a mistyped query is searched for."""
+    return " ".join(
+        match.group().lower()
+        for match in words(_FIELD_NAME.sub(" ", text))
+        if match.group() not in NOT_WORDS
+    )
 
 
 def result_json(result: SearchResult) -> dict[str, object]:

@@ -6,7 +6,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pymarc
 import pytest
@@ -274,6 +274,48 @@ def test_the_search_page_without_a_search_shows_the_search_box(client: FlaskClie
     tree = page(client, "/search")
     assert tree.xpath("//form[@role='search']//input[@name='q']")
     assert not tree.xpath(f"//ol[{with_class('hits')}]")
+    assert not tree.xpath(f"//p[{with_class('search-hint')}]")  # nothing was sent yet
+
+
+def test_an_empty_search_says_what_to_type(client: FlaskClient) -> None:
+    for url in ("/search?q=&lang=en", "/search?q=+++&lang=en"):
+        tree = page(client, url)
+        [hint] = tree.xpath(f"//p[{with_class('search-hint')}]")
+        assert "Please type what you are looking for" in text(hint), url
+        assert tree.xpath("//form[@role='search']//input[@name='q']")
+    tree = page(client, "/search?q=&lang=de")
+    assert "Bitte geben Sie ein, wonach Sie suchen" in text(tree.xpath("//p[@role='status']")[0])
+
+
+@pytest.mark.parametrize(
+    ("typed", "reason", "searched"),
+    [
+        ("title=(((", "a bracket or quotation mark has no partner", "title"),
+        ('"Vermessung der Welt', "a bracket or quotation mark has no partner", "vermessung"),
+        ("title: Welt", "a field name such as title: has no word after it", "welt"),
+        ("Welt AND", "AND, OR or NOT stands where", "welt"),
+    ],
+)
+def test_a_mistyped_search_says_so_and_searches_its_words_without_guessing(
+    client: FlaskClient, typed: str, reason: str, searched: str
+) -> None:
+    tree = page(client, f"/search?q={quote(typed)}&lang=en")
+    [said] = tree.xpath(f"//p[{with_class('not-understood')}]")
+    assert "was not understood as typed" in text(said) and reason in text(said), text(said)
+    assert searched in text(said)
+    assert not tree.xpath(f"//p[{with_class('suggestion')}]")  # no "till=(((" for "title=((("
+
+
+def test_a_search_of_syntax_alone_says_it_has_no_word(client: FlaskClient) -> None:
+    tree = page(client, "/search?q=(((&lang=en")
+    [said] = tree.xpath(f"//p[{with_class('not-understood')}]")
+    assert "it has no word to search for" in text(said)
+    assert "No titles found" in text(tree.xpath("//h1")[0])
+
+
+def test_a_well_formed_search_gets_no_syntax_note(client: FlaskClient) -> None:
+    tree = page(client, '/search?q=title:"Welt"+AND+Kehlmann&lang=en')
+    assert not tree.xpath(f"//p[{with_class('not-understood')}]")
 
 
 # --- the record page ---------------------------------------------------------------------

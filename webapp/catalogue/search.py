@@ -16,13 +16,13 @@ from werkzeug.datastructures import MultiDict
 
 from index.document import Holding
 from index.errors import QueryTooBroad
-from index.search import FILTER_FIELDS, SORTS, SearchResult
+from index.search import FILTER_FIELDS, SORTS, SearchResult, plain_words, syntax_problem
 from libnet.numbers import whole_number
 from webapp.catalogue.blueprint import chosen_home, pages, status_rank
 from webapp.labels import FACET_LABELS, FORMAT_LABELS, LANGUAGE_LABELS, SORT_LABELS
 from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
 from webapp.state import catalogue
-from webapp.too_broad import too_broad_message
+from webapp.search_hints import empty_search_message, not_understood_message, too_broad_message
 
 PAGE_SIZE = 20
 MAX_PAGE = 500  # 10,000 hits deep: nobody pages further, and every page sorts all hits
@@ -148,8 +148,9 @@ def home() -> str:
 def search() -> str:
     """One page of hits with facets, active filters, sort and paging."""
     wanted = _parse_search(request.args)
-    if wanted.empty:
-        return render_template("search.html", search=wanted, result=None, query="")
+    if wanted.empty:  # a search sent with nothing in it gets a hint, the bare page none
+        hint = empty_search_message() if "q" in request.args else None
+        return render_template("search.html", search=wanted, result=None, query="", hint=hint)
     index = catalogue().index
     home_library = chosen_home()
     try:
@@ -167,6 +168,7 @@ def search() -> str:
         return render_template(
             "search.html", search=wanted, result=None, query=wanted.q, too_broad=message
         )
+    problem = syntax_problem(wanted.q) if wanted.q else ""
     last_page = min(MAX_PAGE, -(-result.total // PAGE_SIZE))
     suggestion = wanted.patron_text(result.suggestion) if result.suggestion else None
     return render_template(
@@ -178,6 +180,7 @@ def search() -> str:
         facets=facets,
         chips=_chips(wanted),
         suggestion=suggestion,
+        not_understood=not_understood_message(problem, plain_words(wanted.q)) if problem else None,
         first=(wanted.page - 1) * PAGE_SIZE + 1,
         last=min(wanted.page * PAGE_SIZE, result.total),
         last_page=last_page,
