@@ -23,7 +23,14 @@ from harvesters.sru import SruSource
 from libnet.cli import main
 from libnet.config import SourceConfig
 from libnet.store import open_store
-from tests.peers.http_faults import Answer, FaultServer, marcxml_record, sru_catalogue
+from tests.peers.http_faults import (
+    Answer,
+    FaultServer,
+    marcxml_record,
+    refused_url,
+    sru_catalogue,
+    sru_page,
+)
 from tests.peers.http_framing import RawHttpServer
 from tests.peers.oai_faults import OAI_NS, identify, marc_record
 
@@ -258,46 +265,73 @@ def test_an_answer_that_broke_off_is_read_on_from_where_it_broke() -> None:
 # --- one nightly harvest: a dripping library, one redirecting away, one good -------------------
 
 
-def write_config(tmp_path: Path, sources: dict[str, str]) -> Path:
+def write_config(tmp_path: Path, sources: dict[str, str], **more: str) -> Path:
+    """A config of SRU sources with a 1 s deadline; `more` adds lines to one library's."""
     text = '[storage]\ndata_dir = "var"\n'
     for code, url in sources.items():
         text += f'\n[[libraries]]\ncode = "{code}"\nname = "{code.title()}"\n'
         text += f'[libraries.source]\ntype = "sru"\nurl = "{url}"\nretries = 0\ndeadline = 1\n'
+        text += more.get(code, "")
     path = tmp_path / "config.toml"
     path.write_text(text)
     return path
 
 
-def test_a_harvest_goes_on_past_a_dripping_and_a_redirecting_library(
+def endless_sru_answer() -> Iterator[bytes]:
+    """One SRU page that never ends: records, records, records."""
+    head, tail = sru_page([marcxml_record("endless0")], 10**9).split(b"<zs:record>", 1)
+    record = b"<zs:record>" + tail.split(b"</zs:records>")[0]
+    yield head
+    while True:
+        yield record * 200
+
+
+def test_a_harvest_goes_on_past_a_dripping_flooding_redirecting_and_down_library(
     tmp_path: Path, other_host: FaultServer, capsys
 ) -> None:
-    servers = {code: FaultServer() for code in ("marl", "herten", "datteln")}
+    """Issue 16's harvest case: within the deadlines, in flat memory, the good library
+    harvested, nothing fetched from the other host, and no secret in any output."""
+    servers = {code: FaultServer() for code in ("marl", "herten", "datteln", "dorsten")}
     for code, server in servers.items():
         server.start()
         server.answer(sru_catalogue(books(4, prefix=code)))
-    config = write_config(tmp_path, {code: s.url for code, s in servers.items()})
+    down = refused_url()  # a server that is down: nothing listens on its port
+    secret_url = down.replace("http://", "http://harvest:Geheim-4711@") + "?apikey=Sch1uessel"
+    sources = {code: s.url for code, s in servers.items()}
+    more = {"dorsten": "max_response_mb = 0.25\n"}
+    config = write_config(tmp_path, sources, **more)
     try:
         assert main(["harvest", "--config", str(config)]) == 0
+        config = write_config(tmp_path, {**sources, "gladbeck": secret_url}, **more)
         servers["herten"].answer(Answer(b"<searchRetrieveResponse>", dribble=0.2))
         servers["datteln"].answer(moved(other_host.url))
+        servers["dorsten"].answer(Answer(stream=endless_sru_answer))
         servers["marl"].answer(sru_catalogue(books(5, prefix="marl")))
         began = time.monotonic()
         assert main(["harvest", "--config", str(config)]) == 1
-        assert time.monotonic() - began < 4
+        assert main(["runs", "--config", str(config)]) == 0
+        assert time.monotonic() - began < 6  # four failures, each within its 1 s deadline
     finally:
         for server in servers.values():
             server.stop()
-    assert "herten" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    for secret in ("Geheim-4711", "Sch1uessel"):
+        assert secret not in out + err
     store = open_store(f"sqlite:///{tmp_path / 'var' / 'libnet.sqlite3'}")
     try:
-        runs = {code: store.runs(code, limit=1)[0] for code in servers}
+        runs = {code: store.runs(code, limit=1)[0] for code in (*servers, "gladbeck")}
         assert runs["marl"].outcome == "ok" and runs["marl"].added == 1
         assert runs["herten"].outcome == "failed"
         assert runs["herten"].error == "harvest deadline of 1 s reached after 0 records on page 1"
         assert runs["datteln"].outcome == "failed"
         assert "refused to follow the redirect to http://127.0.0.1:" in runs["datteln"].error
+        assert runs["dorsten"].outcome == "failed"
+        assert runs["dorsten"].error.startswith("answer larger than max_response_mb (0.25 MB)")
+        assert (
+            runs["gladbeck"].outcome == "failed" and "connection refused" in runs["gladbeck"].error
+        )
         stats = store.stats()
-        assert [stats[code]["records"] for code in ("marl", "herten", "datteln")] == [5, 4, 4]
+        assert [stats[code]["records"] for code in servers] == [5, 4, 4, 4]  # the old ones kept
     finally:
         store.close()
     assert other_host.requests == []
