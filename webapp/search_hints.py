@@ -3,10 +3,11 @@
 A search with no words gets a hint what to type. A search whose syntax is wrong (a bracket or
 quotation mark without its partner, a field name with no word, an operator out of place) is
 run on its words alone (index/search.py), and the page says so instead of guessing a spelling.
-A search too broad: index/pricing.py prices every query before and while it runs and raises QueryTooBroad naming
-the bound it went over; the search page and the Atom feeds (webapp/catalogue/) show this
-message, which says what to change. The JSON API answers the index's own English words
-(webapp/api/search.py) and the SRU server a diagnostic (webapp/sru/server.py).
+A search too broad: index/pricing.py prices every query before and while it runs and raises
+QueryTooBroad naming the bound it went over; the search page and the Atom feeds
+(webapp/catalogue/) show this message, which says what to change. The JSON API answers the
+index's own English words (webapp/api/search.py) and the SRU server a diagnostic
+(webapp/sru/server.py).
 """
 
 from __future__ import annotations
@@ -19,8 +20,7 @@ from index.errors import QueryTooBroad
 def empty_search_message() -> str:
     """The hint for a search sent with nothing in it."""
     return gettext(
-        "Please type what you are looking for: words of a title, a person or a subject, or an "
-        "ISBN."
+        "Please type what you are looking for: words of a title, a person or a subject, or an ISBN."
     )
 
 
@@ -41,8 +41,7 @@ def not_understood_message(problem: str, words: str) -> str:
             words=words,
         )
     return gettext(
-        "Your search was not understood as typed (%(reason)s), and it has no word to search "
-        "for.",
+        "Your search was not understood as typed (%(reason)s), and it has no word to search for.",
         reason=reason,
     )
 
