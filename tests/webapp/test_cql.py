@@ -199,6 +199,103 @@ def test_sort_keys_follow_sortby_with_their_modifiers() -> None:
     )
 
 
+# The productions of the CQL 1.2 grammar one by one (see webapp.sru.cql), each with the
+# reserved words where the grammar lets a term stand: prefix, uri, index, searchTerm,
+# modifierName, modifierValue and the index of a sort key are all `term`, and
+# term ::= identifier | and | or | not | prox | sortby.
+DCSET = PrefixAssignment("dc", DC)
+GRAMMAR = [
+    # searchClause ::= searchTerm
+    ("and", Query(word("and"))),
+    ("OR", Query(word("OR"))),
+    ("not", Query(word("not"))),
+    ("prox", Query(word("prox"))),
+    ("sortBy", Query(word("sortBy"))),
+    ("((and))", Query(word("and"))),
+    # searchClause ::= index relation searchTerm
+    ("title = and", Query(clause("title", "=", "and"))),
+    ("dc.title any or", Query(clause("dc.title", "any", "or"))),
+    ("title == sortby", Query(clause("title", "==", "sortby"))),
+    ("title <> NOT", Query(clause("title", "<>", "NOT"))),
+    ("and = x", Query(clause("and", "=", "x"))),
+    ("sortby any sortby", Query(clause("sortby", "any", "sortby"))),
+    ('"title" = "x"', Query(clause("title", "=", "x"))),
+    # relation ::= comparitor modifier*; namedComparitor ::= identifier, quoted too
+    ('title "any" x', Query(clause("title", "any", "x"))),
+    ("title cql.any x", Query(clause("title", "cql.any", "x"))),
+    ("title =/and or", Query(clause("title", Relation("=", (Modifier("and"),)), "or"))),
+    (
+        'title any/"rel.algorithm"=and/x not',
+        Query(
+            clause(
+                "title",
+                Relation("any", (Modifier("rel.algorithm", "=", "and"), Modifier("x"))),
+                "not",
+            )
+        ),
+    ),
+    # scopedClause ::= scopedClause boolean modifier* searchClause
+    ("and and and", Query(and_(word("and"), word("and")))),
+    ("a or or", Query(or_(word("a"), word("or")))),
+    ("a and sortBy", Query(and_(word("a"), word("sortBy")))),
+    ("a not not b c", Query(Boolean("not", word("a"), clause("not", "b", "c")))),
+    ("a prox/and b", Query(Boolean("prox", word("a"), word("b"), (Modifier("and"),)))),
+    (
+        "a prox/unit=or/distance<=2 b",
+        Query(
+            Boolean(
+                "prox",
+                word("a"),
+                word("b"),
+                (Modifier("unit", "=", "or"), Modifier("distance", "<=", "2")),
+            )
+        ),
+    ),
+    # sortedQuery ::= scopedClause SORTBY singleSpec+; singleSpec ::= index modifier*
+    ("sortby sortby sortby", Query(word("sortby"), (SortKey("sortby"),))),
+    ("a sortBy and or", Query(word("a"), (SortKey("and"), SortKey("or")))),
+    (
+        "a sortby title/sort.descending/sort.ignoreCase",
+        Query(
+            word("a"),
+            (SortKey("title", (Modifier("sort.descending"), Modifier("sort.ignoreCase"))),),
+        ),
+    ),
+    (
+        'a sortby "dc.title"/"sort.missingValue"=and dc.date',
+        Query(
+            word("a"),
+            (SortKey("dc.title", (Modifier("sort.missingValue", "=", "and"),)), SortKey("dc.date")),
+        ),
+    ),
+    # prefixAssignment ::= ">" prefix "=" uri | ">" uri, before a query and in parentheses
+    (
+        f'>and="{DC}" and.title = or',
+        Query(clause("and.title", "=", "or"), prefixes=(PrefixAssignment("and", DC),)),
+    ),
+    ("> sortby x", Query(word("x"), prefixes=(PrefixAssignment(None, "sortby"),))),
+    (
+        f'>"{DC}" >dc="{DC}" title = x',
+        Query(clause("title", "=", "x"), prefixes=(PrefixAssignment(None, DC), DCSET)),
+    ),
+    (
+        f'(>dc="{DC}" and) sortBy dc.title',
+        Query(
+            SearchClause(SERVER_CHOICE, Relation("="), Term("and"), (DCSET,)),
+            (SortKey("dc.title"),),
+        ),
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "query"), GRAMMAR, ids=[text for text, _ in GRAMMAR])
+def test_each_production_of_the_grammar_parses_with_reserved_words_as_terms(
+    text: str, query: Query
+) -> None:
+    assert parse(text) == query
+    assert parse(to_cql(query)) == query
+
+
 def test_quoted_modifier_value_is_the_same_as_a_bare_one() -> None:
     assert parse('a prox/unit="word" b') == parse("a prox/unit=word b")
 
@@ -231,14 +328,17 @@ def test_masked_asterisk_stays_apart_from_the_wildcard() -> None:
 INVALID = [
     ("", 0, "expected a search term at position 0, but the query is empty"),
     ("   ", 3, "query is empty"),
-    ("and", 0, "found the keyword 'and'"),
-    ("not reptile", 0, "found the keyword 'not'"),
-    ("sortBy dc.title", 0, "found the keyword 'sortBy'"),
+    # a reserved word is a term, but a term is no boolean: no unary `not`
+    ("not reptile", 11, "expected a search term after 'not reptile' at position 11"),
+    ("not (a)", 4, "expected a boolean operator, 'sortBy' or the end of the query"),
+    ("sortBy dc.title", 15, "expected a search term after 'sortBy dc.title'"),
     ("dinosaur and", 12, "expected a search term after 'and' at position 12"),
-    ("dinosaur or or bird", 12, "found the keyword 'or'"),
+    ("dinosaur or or bird", 19, "expected a search term after 'or bird'"),
+    ("a and sortBy title", 18, "expected a search term after 'sortBy title'"),
+    ("prox/unit=word", 4, "found '/'"),
     ("dc.title =", 10, "expected a search term after 'dc.title =' at position 10"),
     ("dc.title = ", 11, "expected a search term after 'dc.title =' at position 11"),
-    ("title = and bird", 8, "quote a keyword"),
+    ("title = and bird", 12, "expected a boolean operator, 'sortBy' or the end of the query"),
     ("a = = b", 4, "found '='"),
     ("= x", 0, "found '='"),
     ("(bird or dinosaur", 17, "the '(' at position 0 is not closed"),
@@ -252,7 +352,10 @@ INVALID = [
     ("title = x y", 10, "expected a boolean operator, 'sortBy' or the end of the query"),
     ("a (b)", 2, "found '('"),
     ("a and/ (b)", 7, "expected a modifier name after '/' at position 7"),
-    ('title =/ "x"', 9, "expected a modifier name"),
+    ('title =/ "x"', 12, "expected a search term after 'title =/ \"x\"' at position 12"),
+    ("title =/x und/y", 13, "found '/'"),
+    ("a sortBy /sort.descending", 9, "expected a sort key after 'sortBy'"),
+    ("a sortBy dc.title/", 18, "expected a modifier name"),
     ("a and/", 6, "modifier name"),
     ("a prox/distance>", 16, "expected a modifier value"),
     ("a sortBy", 8, "expected a sort key after 'sortBy' at position 8"),
@@ -262,6 +365,8 @@ INVALID = [
     (">dc", 3, "expected a search term"),
     (">dc=", 4, "expected a URI"),
     ("a and >dc=x b", 6, "found '>'"),
+    ("> = x", 2, "expected a context set prefix or URI after '>' at position 2, found '='"),
+    (">x=y=z a", 4, "found '='"),
     ("dinosaur /", 9, "found '/'"),
 ]
 
@@ -382,8 +487,9 @@ RAW = st.lists(
     ),
     max_size=6,
 ).map("".join)
-NAME = st.text(alphabet="abcXYZäß.-_09*?^\\", min_size=1, max_size=8).filter(
-    lambda name: name.lower() not in KEYWORDS
+# names of relations and modifiers: keywords among them, as the grammar allows
+NAME = st.text(alphabet="abcXYZäß.-_09*?^\\", min_size=1, max_size=8) | st.sampled_from(
+    sorted(KEYWORDS)
 )
 MODIFIERS = st.lists(
     st.one_of(

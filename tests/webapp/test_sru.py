@@ -511,7 +511,7 @@ DEEP = "(" * 70 + "sommer" + ")" * 70
         ({"operation": "searchRetrieve", "query": "  "}, 7),
         ({"query": "dc.title = ("}, 10),
         ({"query": 'dc.title = "sommer'}, 10),
-        ({"query": "and"}, 10),
+        ({"query": "and sortBy"}, 10),
         ({"query": DEEP}, 10),
         ({"query": LONG_QUERY}, 12),
         ({"query": 'foo.title = "x"'}, 15),

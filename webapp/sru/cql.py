@@ -1,21 +1,29 @@
 """A parser of CQL 1.2, the query language of SRU, into a small tree of frozen dataclasses.
 
-The grammar (https://www.loc.gov/standards/sru/cql/spec.html), as this module reads it:
+The grammar is the yacc grammar of the CQL 1.2 specification
+(https://www.loc.gov/standards/sru/cql/spec.html), here with repetition for recursion:
 
-    sortedQuery      ::= prefixAssignment* scopedClause [ "sortBy" sortKey+ ]
+    sortedQuery      ::= prefixAssignment* scopedClause [ SORTBY singleSpec+ ]
     cqlQuery         ::= prefixAssignment* scopedClause
-    prefixAssignment ::= ">" [ string "=" ] string
-    scopedClause     ::= searchClause ( boolean modifier* searchClause )*   -- left to right
-    searchClause     ::= "(" cqlQuery ")" | string relation string | string
-    relation         ::= ( "=" | "==" | "<>" | "<" | ">" | "<=" | ">=" | name ) modifier*
-    modifier         ::= "/" name [ comparison string ]
-    sortKey          ::= string modifier*
-    boolean          ::= "and" | "or" | "not" | "prox"                 -- any case
+    prefixAssignment ::= ">" prefix "=" uri | ">" uri
+    scopedClause     ::= searchClause ( boolean modifier* searchClause )*  -- left to right
+    boolean          ::= AND | OR | NOT | PROX                               -- any case
+    searchClause     ::= "(" cqlQuery ")" | index relation searchTerm | searchTerm
+    relation         ::= comparitor modifier*
+    comparitor       ::= "=" | ">" | "<" | ">=" | "<=" | "<>" | "==" | identifier
+    modifier         ::= "/" modifierName [ comparitorSymbol modifierValue ]
+    singleSpec       ::= index modifier*
+    prefix, uri, modifierName, modifierValue, searchTerm, index ::= term
+    term             ::= identifier | AND | OR | NOT | PROX | SORTBY
+    identifier       ::= charString1 | charString2
 
-A string is a bare word (any run of characters other than whitespace and ( ) = < > " /) or a
-quoted string in which a backslash escapes the next character. A name is a bare word. Unlike
-the spec's yacc grammar, the keywords and, or, not, prox and sortBy (any case) are never read
-as a bare string: "and" must be quoted to be searched, so a lone `and` is a syntax error.
+charString1 is a bare word: any run of characters other than whitespace and ( ) = < > " /.
+charString2 is a quoted string, in which a backslash escapes the next character. The reserved
+words and, or, not, prox and sortBy (any case) are terms too: `title = and`, `or`, `sortBy`
+alone and `>and="uri" and.title = x` are queries. They are read as keywords in just two
+places, where a term cannot stand: after a whole search clause (a boolean or sortBy), and
+as a relation (a comparitor is an identifier, which is no reserved word: in `a and b` the
+`and` is the boolean). One token of lookahead decides every choice.
 
 The tree is webapp.sru.cql_tree's; webapp.sru.cql_writer writes it back as CQL.
 
@@ -189,8 +197,9 @@ class _Parser:
             return replace(node, prefixes=prefixes + node.prefixes) if prefixes else node
         first = self.string("a search term", since)
         # One token of lookahead tells `index relation term` from a bare term: a comparison
-        # symbol or a word that is no keyword can only be a relation.
-        if self.token.kind == "symbol" or (
+        # symbol or an identifier (a quoted string, or a word that is no keyword) can only be
+        # a relation; a keyword after a term is a boolean or sortBy.
+        if self.token.kind in ("symbol", "quoted") or (
             self.token.kind == "word" and not self.token.is_keyword()
         ):
             relation = Relation(self.advance().text, self.modifiers())
@@ -202,9 +211,7 @@ class _Parser:
         modifiers = []
         while self.at("punct", "/"):
             since = self.advance().pos
-            if self.token.kind != "word" or self.token.is_keyword():
-                self.fail("a modifier name", since)
-            name = self.advance().text
+            name = self.string("a modifier name", since)
             if self.token.kind == "symbol":
                 comparison = self.advance().text
                 value = self.string("a modifier value", since)
@@ -214,8 +221,9 @@ class _Parser:
         return tuple(modifiers)
 
     def string(self, expected: str, since: int | None = None) -> str:
+        """A term: a bare word, a keyword among them, or a quoted string."""
         token = self.token
-        if token.kind == "quoted" or (token.kind == "word" and not token.is_keyword()):
+        if token.kind in ("quoted", "word"):
             self.advance()
             return token.text
-        self.fail(expected, since, " (quote a keyword to search it)" if token.is_keyword() else "")
+        self.fail(expected, since)

@@ -17,7 +17,8 @@ parenthesised, so `dc.title = "a) OR (b"` searches the words a, OR and b in the 
 
 An index without a prefix is of the dc set; `>x="uri"` names sets anew. `and`, `or` and `not`
 (and not) combine clauses; a trailing `*` on a word of at least MIN_PREFIX characters is the
-engine's prefix search. `sortBy dc.date` (/sort.descending) and `sortBy dc.title` sort.
+engine's prefix search. `sortBy dc.date` (/sort.descending) and `sortBy dc.title` sort;
+/sort.ignoreCase and /sort.ignoreAccents are what they do anyway.
 rec.id and cql.allRecords use the index's id field (`id:"12"`, everything is `NOT id:"0"`):
 the engine's parser takes any field of its schema. What the index cannot answer raises
 Diagnostic with the SRU diagnostic that says why.
@@ -91,6 +92,9 @@ _INDEX = {(i.context_set, i.name.lower()): i for i in INDEXES}
 SORTS = {("dc", "date", False): "year_asc", ("dc", "date", True): "year_desc",
          ("dc", "title", False): "title"}  # fmt: skip
 
+# The sort set's modifiers the index obeys: its title key is folded, without case or accents.
+_SORT_MODIFIERS = ("ascending", "descending", "ignorecase", "ignoreaccents")
+
 # everything: no cluster has id 0 (ids count from 1)
 _EVERYTHING = 'NOT id:"0"'
 _YEAR = re.compile(r"\d{1,4}")
@@ -140,14 +144,16 @@ def _default_sets() -> dict[str | None, str]:
 
 
 def _assign(sets: dict[str | None, str], prefixes: tuple[PrefixAssignment, ...]) -> dict:
-    """The prefix -> context set map after `>prefix="uri"` assignments."""
+    """The prefix -> context set map after `>prefix="uri"` assignments.
+
+    A set the server does not know maps to its URI: only an index that uses the prefix
+    fails (diagnostic 15), as an assignment by itself asks for nothing.
+    """
     if not prefixes:
         return sets
     sets = dict(sets)
     for assignment in prefixes:
-        known = _SET_OF_URI.get(assignment.uri)
-        if known is None:
-            raise Diagnostic(15, assignment.uri)
+        known = _SET_OF_URI.get(assignment.uri, assignment.uri)
         sets[assignment.prefix.lower() if assignment.prefix else None] = known
     return sets
 
@@ -206,6 +212,8 @@ def _index(name: str, sets: dict) -> Index:
     key = prefix.lower() if dot else None
     if key not in sets:
         raise Diagnostic(15, prefix)
+    if sets[key] not in CONTEXT_SETS:
+        raise Diagnostic(15, sets[key])  # the URI of a set assigned to an unknown one
     index = _INDEX.get((sets[key], short.lower()))
     if index is None:
         raise Diagnostic(16, name)
@@ -333,9 +341,10 @@ def _sort(keys: tuple[SortKey, ...], sets: dict) -> str:
     descending = False
     for modifier in key.modifiers:
         name = modifier.name.lower().removeprefix("sort.")
-        if name not in ("ascending", "descending") or modifier.comparison:
+        if name not in _SORT_MODIFIERS or modifier.comparison:
             raise Diagnostic(80, _modifier(modifier))
-        descending = name == "descending"
+        if name in ("ascending", "descending"):
+            descending = name == "descending"
     sort = SORTS.get((index.context_set, index.name, descending))
     if sort is None:
         raise Diagnostic(80, key.index + ("/sort.descending" if descending else ""))

@@ -6,6 +6,7 @@ import re
 from dataclasses import replace
 
 from webapp.sru.cql_tree import (
+    COMPARISONS,
     KEYWORDS,
     SERVER_CHOICE,
     Boolean,
@@ -58,14 +59,18 @@ def _clause(clause: SearchClause) -> str:
     term = _string(clause.term.raw)
     if clause.index == SERVER_CHOICE and clause.relation == Relation("="):
         return term
-    relation = clause.relation.name + _modifiers(clause.relation.modifiers)
+    name = clause.relation.name
+    # a named relation is an identifier: quoted where it is no bare word or a keyword
+    relation = (name if name in COMPARISONS else _string(name)) + _modifiers(
+        clause.relation.modifiers
+    )
     return f"{_string(clause.index)} {relation} {term}"
 
 
 def _modifiers(modifiers: tuple[Modifier, ...]) -> str:
     text = ""
     for modifier in modifiers:
-        text += "/" + modifier.name
+        text += "/" + _string(modifier.name)
         if modifier.comparison is not None:
             text += modifier.comparison + _string(modifier.value or "")
     return text
