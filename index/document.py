@@ -9,7 +9,9 @@ order (libnet.store.published.member_records), and:
   (`cluster_doc`), the record page and Dublin Core show it, and its MARC gives the union record's
   bibliographic fields;
 - the index document (`ClusterDoc`) unites the members' authors, subjects, series and ISBNs
-  and lists every member's copies as holdings, by call number and status;
+  and lists every member's copies as holdings, by call number and status; its volume and part
+  (of a multi-volume work) are the describing member's, the same in every member since
+  matching keeps volumes apart;
 - the union MARC record (`union_marc`), which SRU's marcxml, OAI-PMH's marc21 and the record
   page's MARCXML and ISO 2709 exports all hand out, field for field the same:
   - leader: the describing record's, with the lengths left for the writer and leader/09 "a"
@@ -77,6 +79,10 @@ class ClusterDoc:
     format: str
     language: str
     holdings: tuple[Holding, ...]
+    # the volume of a multi-volume work ("Bd. 2") and its own title; "" in documents that an
+    # index written before volumes were shown holds
+    volume: str = ""
+    part: str = ""
 
     @property
     def libraries(self) -> tuple[str, ...]:
@@ -140,6 +146,8 @@ def cluster_doc(cluster_id: int, members: Sequence[BibRecord]) -> ClusterDoc:
         format=best.format,
         language=best.language,
         holdings=tuple(holdings),
+        volume=best.volume,
+        part=best.part,
     )
 
 

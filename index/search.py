@@ -35,8 +35,9 @@ from index.writer import schema, write
 
 SEARCH_FIELDS = ("title", "subtitle", "authors", "subjects", "series", "publisher", "isbn")
 # the fields a query may name: those searched, the year, and what the SRU server (id:) and the
-# pages (subject_facet:) write; to the parser library:, spell:, doc: ... are words
-QUERY_FIELDS = (*SEARCH_FIELDS, "year", "id", "subject_facet")
+# pages (subject_facet:, and work: for title_exact, a record page's "all volumes") write; to
+# the parser library:, spell:, doc: ... are words
+QUERY_FIELDS = (*SEARCH_FIELDS, "year", "id", "subject_facet", "title_exact")
 FILTER_FIELDS = ("library", "format", "language", "decade", "available")
 FACET_FIELDS = {"library": "library", "format": "format", "language": "language",
                 "decade": "decade", "subject": "subject_facet"}  # fmt: skip
@@ -61,6 +62,8 @@ class Hit:
     format: str
     isbns: tuple[str, ...]
     holdings: tuple[Holding, ...]
+    volume: str = ""  # of a multi-volume work, as ClusterDoc.volume
+    part: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,7 +100,11 @@ class UnionIndex:
         self._current_key: tuple[Path, int] | None = None
         named = Schema(**{name: self._index.schema[name] for name in QUERY_FIELDS})
         self._parser = MultifieldParser(SEARCH_FIELDS, named, group=AndGroup)
-        self._parser.add_plugin(FieldAliasPlugin({"authors": ["author"], "subjects": ["subject"]}))
+        self._parser.add_plugin(
+            FieldAliasPlugin(
+                {"authors": ["author"], "subjects": ["subject"], "title_exact": ["work"]}
+            )
+        )
 
     def write(
         self,
@@ -280,6 +287,7 @@ def result_json(result: SearchResult) -> dict[str, object]:
             {
                 "id": hit.id, "title": hit.title, "authors": list(hit.authors), "year": hit.year,
                 "format": hit.format, "isbns": list(hit.isbns),
+                "volume": hit.volume, "part": hit.part,
                 "holdings": [
                     {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
                      "status": h.status, "copies": h.copies}
@@ -295,7 +303,8 @@ def result_json(result: SearchResult) -> dict[str, object]:
 
 
 def _cluster_doc(data: dict) -> ClusterDoc:
-    values = {f.name: data[f.name] for f in fields(ClusterDoc)}
+    # a document stored before a field was added has none: the field's default
+    values = {f.name: data[f.name] for f in fields(ClusterDoc) if f.name in data}
     for name in ("authors", "subjects", "series", "isbns"):
         values[name] = tuple(values[name])
     values["holdings"] = tuple(Holding(**h) for h in data["holdings"])
@@ -316,6 +325,8 @@ def _hit(data: dict, home: str) -> Hit:
         format=data["format"],
         isbns=tuple(data["isbns"]),
         holdings=tuple(sorted(holdings, key=lambda h: rank[h.library])),  # sort is stable
+        volume=data.get("volume", ""),  # none in a document stored before volumes were shown
+        part=data.get("part", ""),
     )
 
 

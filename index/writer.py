@@ -22,6 +22,7 @@ from index.document import ClusterDoc
 from index.errors import WriteRefused, WriterFailed
 from index.suggest import completions
 from libnet.processes import end_with_parent
+from libnet.records.volumes import volume_key
 
 # Raise when the schema changes: `libnet index` then rebuilds instead of writing into an
 # index whose fields no longer fit.
@@ -185,6 +186,14 @@ def write(
     return sum(counts)
 
 
+def title_sort(doc: ClusterDoc) -> str:
+    """The title sort's key: the folded title, then the volume of a multi-volume work counted
+    as a number ("Band 2" before "Band 10"). The separator sorts below every character of a
+    title, so the volumes of "Der Mann" stay together before "Der Mann ohne Eigenschaften"."""
+    title = fold(doc.title)
+    return f"{title}\x1f{volume_key(doc.volume)}" if doc.volume else title
+
+
 def _fields(doc: ClusterDoc) -> dict[str, object]:
     # what dataclasses.asdict() gives at a fifth of its cost: it deep-copies every value
     stored = {f.name: getattr(doc, f.name) for f in fields(doc)}
@@ -193,7 +202,8 @@ def _fields(doc: ClusterDoc) -> dict[str, object]:
         "id": str(doc.id),
         "title": doc.title,
         "title_exact": doc.title,
-        "subtitle": doc.subtitle,
+        # a volume's own title is searched as the subtitle is: "Die Gefährten" finds its volume
+        "subtitle": "\n".join(filter(None, (doc.subtitle, doc.part))),
         "authors": "\n".join(doc.authors),
         "subjects": "\n".join(doc.subjects),
         "series": "\n".join(doc.series),
@@ -204,7 +214,7 @@ def _fields(doc: ClusterDoc) -> dict[str, object]:
         "subject_facet": "\n".join(doc.subjects),
         "spell": "\n".join((doc.title, *doc.authors, *doc.subjects)),
         "complete": completions(doc),
-        "title_sort": fold(doc.title),
+        "title_sort": title_sort(doc),
         "doc": json.dumps(stored, ensure_ascii=False),
     }
     if doc.year is not None:

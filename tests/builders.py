@@ -17,8 +17,13 @@ def book(
     year: str = "2005",
     items: tuple[tuple[str, str], ...] = (("Rom Keh", "0"),),
     leader: str = "00000cam a2200000 i 4500",
+    volume: str = "",
+    part: str = "",
+    series: tuple[str, str] | None = None,
 ) -> pymarc.Record:
-    """A printed book with Koha items (call number, not-for-loan code)."""
+    """A printed book with Koha items (call number, not-for-loan code); a volume of a
+    multi-volume work with `volume` (245 $n) and `part` (245 $p), in a series with
+    `series` (490 $a, $v)."""
     record = pymarc.Record(leader=leader)
     if local_id:
         record.add_field(Field(tag="001", data=local_id))
@@ -31,7 +36,15 @@ def book(
         Field(tag="100", indicators=Indicators("1", " "), subfields=[Subfield("a", author)])
     )
     record.add_field(
-        Field(tag="245", indicators=Indicators("1", "0"), subfields=[Subfield("a", title)])
+        Field(
+            tag="245",
+            indicators=Indicators("1", "0"),
+            subfields=[
+                Subfield("a", title),
+                *([Subfield("n", volume)] if volume else []),
+                *([Subfield("p", part)] if part else []),
+            ],
+        )
     )
     record.add_field(
         Field(
@@ -40,6 +53,14 @@ def book(
             subfields=[Subfield("a", "Reinbek"), Subfield("b", "Rowohlt"), Subfield("c", year)],
         )
     )
+    if series:
+        record.add_field(
+            Field(
+                tag="490",
+                indicators=Indicators("1", " "),
+                subfields=[Subfield("a", series[0]), Subfield("v", series[1])],
+            )
+        )
     for n, (call_number, not_for_loan) in enumerate(items):
         record.add_field(
             Field(

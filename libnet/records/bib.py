@@ -29,6 +29,7 @@ from libnet.records.publication import year_of
 from libnet.records.subjects import READERS as SUBJECT_READERS
 from libnet.records.text import first, unique
 from libnet.records.titles import READERS as TITLE_READERS
+from libnet.records.volumes import volume_of
 
 NON_BIBLIOGRAPHIC = frozenset("quvwxyz")  # community, holdings (u v x y), classification, authority
 UNIMARC_REASON = "UNIMARC record (field 200, no 245): not MARC 21"
@@ -66,6 +67,17 @@ class BibRecord:
     description: str
     urls: tuple[str, ...]
     items: tuple[Item, ...]
+
+    @property
+    def volume(self) -> str:
+        """The volume of a multi-volume work this record is ("Bd. 2"), "" for none: 245 $n, or
+        the numbering of a series named like the title (libnet.records.volumes)."""
+        return volume_of(self.title, self.part_number, self.series)
+
+    @property
+    def part(self) -> str:
+        """The volume's own title (245 $p: "Aus dem Nachlass"), "" for none."""
+        return self.part_name
 
     def to_dict(self) -> dict:
         """A JSON-ready dict: tuples become lists, items become dicts."""

@@ -14,6 +14,7 @@ from unicodedata import normalize
 from lxml import etree
 
 from libnet.records.bib import BibRecord
+from libnet.records.volumes import volume_number
 
 OAI_DC_NS = "http://www.openarchives.org/OAI/2.0/oai_dc/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
@@ -87,10 +88,15 @@ def ris(record: BibRecord) -> str:
     ]
     if kind in ("BOOK", "EBOOK") and record.pages:
         tags.append(("SP", str(record.pages)))  # a book's SP is its number of pages
-    # Zotero reads T3 as the series of a book and of a sound recording (T2 of a book only);
-    # RIS has one volume per reference, so VL numbers the first series
+    # Zotero reads T3 as the series of a book and of a sound recording (T2 of a book only).
+    # RIS has one volume per reference, VL: the volume of a multi-volume work where the record
+    # is one ("Der Mann ohne Eigenschaften", VL 2: the work and its volume are what a citation
+    # names), else the number of the first series, as a series is cited ("Rowohlt-
+    # Taschenbücher", VL 24100).
     tags += [("T3", title) for title, _ in record.series]
-    if record.series:
+    if record.volume:
+        tags.append(("VL", volume_number(record.volume)))
+    elif record.series:
         tags.append(("VL", record.series[0][1]))
     tags += [("SN", number) for number in record.isbns + record.issns]
     tags += [("KW", subject) for subject in record.subjects]
@@ -109,7 +115,8 @@ def bibtex(record: BibRecord, key: str) -> str:
         ("edition", _latex(record.edition)),
         ("series", _latex(series_title)),
         # BibTeX's and biblatex's "number" is the number in a series; "volume" is a volume of
-        # a multi-volume work
+        # a multi-volume work (the title then names the volume's own title, not its number)
+        ("volume", _latex(volume_number(record.volume))),
         ("number", _latex(series_number)),
         ("address", _latex(record.place)),
         ("publisher", _latex(record.publisher)),
@@ -171,18 +178,21 @@ def _dc_elements(record: BibRecord) -> list[tuple[str, str]]:
     return elements
 
 
-def _title_and_subtitle(record: BibRecord) -> tuple[str, str]:
-    """The title with its part ("Titel. Band 2, Teilname") and the subtitle, each one line."""
+def _title_and_subtitle(record: BibRecord, numbered: bool = True) -> tuple[str, str]:
+    """The title with its part ("Titel. Band 2, Teilname") and the subtitle, each one line;
+    not `numbered`: without the volume's number, which a citation gives as its volume."""
     title = _line(record.title)
-    part = ", ".join(filter(None, (_line(record.part_number), _line(record.part_name))))
+    number = _line(record.part_number) if numbered or not record.volume else ""
+    part = ", ".join(filter(None, (number, _line(record.part_name))))
     if part:
         title += (" " if title.endswith(_SENTENCE_END) else ". ") + part
     return title, _line(record.subtitle)
 
 
 def _citation_title(record: BibRecord) -> str:
-    """ "Title: Subtitle", as reference managers and citation styles write it."""
-    title, subtitle = _title_and_subtitle(record)
+    """ "Title: Subtitle", as reference managers and citation styles write it; a volume's
+    number goes to the volume (RIS VL, BibTeX volume), its own title stays in the title."""
+    title, subtitle = _title_and_subtitle(record, numbered=False)
     if not subtitle:
         return title
     return f"{title} {subtitle}" if title.endswith(_SENTENCE_END) else f"{title}: {subtitle}"

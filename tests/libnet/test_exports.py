@@ -174,8 +174,10 @@ def test_ris_page_count_is_given_for_books_only() -> None:
 
 
 def test_ris_title_joins_part_and_subtitle_without_doubling_a_question_mark() -> None:
+    # the volume's number goes to VL, its own title stays in the title
     record = replace(title_only("Wer bin ich?"), part_number="Teil 2", part_name="Der Weg")
-    assert "TI  - Wer bin ich? Teil 2, Der Weg\r\n" in ris(record)
+    assert "TI  - Wer bin ich? Der Weg\r\n" in ris(record)
+    assert "VL  - 2\r\n" in ris(record)
     assert "TI  - Titel: Untertitel\r\n" in ris(replace(title_only(), subtitle="Untertitel"))
     assert "TI  - Wer? Ich\r\n" in ris(replace(title_only("Wer?"), subtitle="Ich"))
 

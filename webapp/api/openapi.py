@@ -44,7 +44,8 @@ PAGE_SIZE_SCHEMA = {
 
 SEARCH_PARAMETERS = [
     parameter(
-        "q", "The query: words, \"phrases\", AND/OR/NOT, fields such as author: or isbn:.",
+        "q", "The query: words, \"phrases\", AND/OR/NOT, fields such as author: or isbn:; "
+        "work:\"...\" finds the titles whose title proper is exactly this (the volumes of a work).",
         {"type": "string", "minLength": 1, "maxLength": limits.MAX_QUERY_CHARS}, required=True,
     ),
     parameter(
@@ -58,11 +59,19 @@ SEARCH_PARAMETERS = [
     _filter("decade", "Only hits published in this decade, e.g. 1990.",
             {"type": "string", "pattern": "^[0-9]{0,3}0$"}),
     _filter("available", "Only hits with a copy on the shelf at this library.", LIBRARY_CODE),
-    parameter("sort", "The order of the hits.",
+    parameter("sort", "The order of the hits; by title, the volumes of a work by their number.",
                {"type": "string", "enum": list(SORTS), "default": "relevance"}),
     parameter("page", "The page, from 1; a page beyond the last has no hits.", PAGE),
     parameter("page_size", "Hits per page.", PAGE_SIZE_SCHEMA),
 ]  # fmt: skip
+
+# a hit's and a record's volume of a multi-volume work (libnet.records.volumes)
+VOLUME = {
+    "volume": {"type": "string", "description": "The volume of a multi-volume work as catalogued "
+               "(245 $n, e.g. \"Bd. 2\"; else the numbering of a series named like the title); "
+               "empty for none."},
+    "part": {"type": "string", "description": "The volume's own title (245 $p); empty for none."},
+}  # fmt: skip
 
 HOLDING = object_schema(
     "One library's copies of a cluster member with one call number and status.",
@@ -81,6 +90,7 @@ HIT = object_schema(
     year={"type": ["integer", "null"]},
     format={"type": "string", "enum": list(FORMATS)},
     isbns=strings("ISBN-13s."),
+    **VOLUME,
     holdings={"type": "array", "items": ref("Holding"),
               "description": "The home library first, then libraries with a copy on the shelf."},
 )  # fmt: skip
@@ -115,6 +125,7 @@ RECORD = object_schema(
     id={"type": "integer"},
     title={"type": "string"},
     subtitle={"type": "string"},
+    **VOLUME,
     authors=strings(),
     subjects=strings(),
     series=strings(),

@@ -221,7 +221,8 @@ def _index() -> UnionIndex:
 def _record_json(doc: ClusterDoc, members: list[clusters.Member]) -> dict[str, object]:
     html = f"{request.script_root}/record/{doc.id}"
     return {
-        "id": doc.id, "title": doc.title, "subtitle": doc.subtitle, "authors": list(doc.authors),
+        "id": doc.id, "title": doc.title, "subtitle": doc.subtitle, "volume": doc.volume,
+        "part": doc.part, "authors": list(doc.authors),
         "subjects": list(doc.subjects), "series": list(doc.series), "publisher": doc.publisher,
         "isbns": list(doc.isbns), "year": doc.year, "format": doc.format,
         "language": doc.language,

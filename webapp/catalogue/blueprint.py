@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal
+from flask_babel import format_date, format_datetime, format_decimal, gettext
 from stdnum import isbn
 from stdnum.exceptions import ValidationError
 
@@ -51,8 +51,24 @@ def _helpers() -> dict[str, Any]:
         "isbn_label": _isbn_label,
         "author_url": lambda name: _fielded("author", name),
         "series_url": lambda title: _fielded("series", title),
+        "volume_label": volume_label,
+        "volumes_url": volumes_url,
         "subject_url": lambda heading: url_for("pages.search", subject=heading),
     }
+
+
+def volume_label(volume: str, part: str) -> str:
+    """A volume of a multi-volume work as a patron reads it beside the title: "Band 2: Aus dem
+    Nachlass"; the number as catalogued ("Bd. 2"), a bare number with the word for volume."""
+    if volume.isdigit():
+        volume = gettext("Volume %(number)s", number=volume)
+    return ": ".join(filter(None, (volume, part)))
+
+
+def volumes_url(title: str) -> str:
+    """ "All volumes": the titles whose title proper is exactly this one (the index's
+    title_exact, as `work:`), by title, which orders a work's volumes by their number."""
+    return url_for("pages.search", q=f'work:"{title.replace(chr(34), " ")}"', sort="title")
 
 
 def _isbn_label(number: str) -> str:
