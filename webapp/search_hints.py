@@ -19,7 +19,8 @@ from index.errors import QueryTooBroad
 def empty_search_message() -> str:
     """The hint for a search sent with nothing in it."""
     return gettext(
-        "Please type what you are looking for: words of a title, a person or a subject, or an ISBN."
+        "Please type what you are looking for: words of a title, a person or a subject, or an "
+        "ISBN."
     )
 
 
@@ -40,7 +41,8 @@ def not_understood_message(problem: str, words: str) -> str:
             words=words,
         )
     return gettext(
-        "Your search was not understood as typed (%(reason)s), and it has no word to search for.",
+        "Your search was not understood as typed (%(reason)s), and it has no word to search "
+        "for.",
         reason=reason,
     )
 

@@ -102,7 +102,8 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
             )
         )
         return EXIT_OK
-    columns = "run library started seconds outcome added changed unchanged deleted rejected repaired error"
+    columns = "run library started seconds outcome added changed unchanged deleted rejected"
+    columns += " repaired error"
     rows = [
         [
             r.id,

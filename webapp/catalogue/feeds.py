@@ -30,8 +30,8 @@ from libnet.xml_text import xml_text
 from webapp.errors import NoIndex
 from webapp.labels import FORMAT_LABELS
 from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
-from webapp.search_hints import too_broad_message
 from webapp.state import catalogue
+from webapp.search_hints import too_broad_message
 
 ATOM = "http://www.w3.org/2005/Atom"
 OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"

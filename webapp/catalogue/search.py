@@ -21,8 +21,8 @@ from libnet.numbers import whole_number
 from webapp.catalogue.blueprint import chosen_home, pages, status_rank
 from webapp.labels import FACET_LABELS, FORMAT_LABELS, LANGUAGE_LABELS, SORT_LABELS
 from webapp.limits import MAX_SEARCH_CHARS, MAX_SEARCH_VALUE_CHARS, MAX_SEARCH_VALUES
-from webapp.search_hints import empty_search_message, not_understood_message, too_broad_message
 from webapp.state import catalogue
+from webapp.search_hints import empty_search_message, not_understood_message, too_broad_message
 
 PAGE_SIZE = 20
 MAX_PAGE = 500  # 10,000 hits deep: nobody pages further, and every page sorts all hits
