@@ -79,7 +79,7 @@ def _step_json(step: Step) -> dict[str, Any]:
 # --------------------------------------------------------------------------- the report as text
 
 
-COUNTS = ("added", "changed", "unchanged", "deleted", "rejected")
+COUNTS = ("added", "changed", "unchanged", "deleted", "rejected", "repaired")
 GROUP_WORDS = "{records} changed records regrouped, {clusters} clusters changed"
 INDEX_WORDS = (
     "{records} changed records regrouped; clusters {added} added, {changed} changed, "
@@ -129,7 +129,8 @@ def text(report: dict[str, Any]) -> str:
 def _library_lines(lib: dict[str, Any]) -> list[str]:
     if lib.get("run") is None:
         return [f"  {lib['library']}: {lib['outcome']}: {lib['error']}"]
-    counts = ", ".join(f"{lib[name]} {name}" for name in COUNTS)
+    # reports written before libnet repaired fields have no "repaired"
+    counts = ", ".join(f"{lib[name]} {name}" for name in COUNTS if name in lib)
     lines = [f"  {lib['library']:<18} {lib['outcome']:<8} {counts} ({lib['seconds']} s)"]
     if lib["error"]:
         lines.append(f"      {lib['error']}")
@@ -139,6 +140,20 @@ def _library_lines(lib: dict[str, Any]) -> list[str]:
     if lib["rejected"] > len(lib["rejects"]):
         more = f"libnet runs --rejects {lib['run']}"
         lines.append(f"      ... {lib['rejected']} rejected in all: {more}")
+    return lines + _repair_lines(lib)
+
+
+def _repair_lines(lib: dict[str, Any]) -> list[str]:
+    """The records kept with a malformed field repaired or left out, apart from the rejects."""
+    if not lib.get("repaired"):
+        return []
+    lines = []
+    for repair in lib.get("repairs", []):
+        ident = f" id {repair['local_id']}" if repair["local_id"] else ""
+        where = f"{repair['position']}{ident}: field {repair['tag']}"
+        lines.append(f"      {repair['action']} {where}: {repair['reason']}")
+    more = f"libnet runs --repairs {lib['run']}"
+    lines.append(f"      {lib['repaired']} kept with a field repaired or left out: {more}")
     return lines
 
 

@@ -87,6 +87,9 @@ def build_parser() -> argparse.ArgumentParser:
     runs = sub.add_parser("runs", parents=[common], help="the last harvest runs")
     runs.add_argument("library", nargs="?", metavar="CODE")
     runs.add_argument("--rejects", type=int, metavar="RUN", help="what run RUN rejected and why")
+    runs.add_argument(
+        "--repairs", type=int, metavar="RUN", help="what run RUN repaired or left out, and why"
+    )
     runs.add_argument("--limit", type=int, default=20)
     runs.add_argument("--json", action="store_true")
 

@@ -41,7 +41,7 @@ def cmd_harvest(config: Config, args: argparse.Namespace) -> int:
                 indexed = update_index(store, config.storage.data_dir)
         finally:
             store.close()
-    columns = "library run outcome added changed unchanged deleted rejected seconds error"
+    columns = "library run outcome added changed unchanged deleted rejected repaired seconds error"
     rows = [
         [r.library, r.run_id, r.outcome, *astuple(r.counts), f"{r.seconds:.1f}", r.error]
         for r in reports
@@ -56,6 +56,8 @@ def cmd_harvest(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
+    if args.repairs is not None:
+        return _print_repairs(store, args.repairs, args.json)
     if args.rejects is not None:
         run = store.run(args.rejects)
         if run is None:
@@ -89,6 +91,7 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
                         "unchanged": r.unchanged,
                         "deleted": r.deleted,
                         "rejected": r.rejected,
+                        "repaired": r.repaired,
                         "error": r.error,
                         "cursor": r.cursor,
                     }
@@ -99,7 +102,8 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
             )
         )
         return EXIT_OK
-    columns = "run library started seconds outcome added changed unchanged deleted rejected error"
+    columns = "run library started seconds outcome added changed unchanged deleted rejected"
+    columns += " repaired error"
     rows = [
         [
             r.id,
@@ -112,9 +116,27 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
             r.unchanged,
             r.deleted,
             r.rejected,
+            r.repaired,
             r.error or "",
         ]
         for r in runs
     ]
     print_table("Harvest runs (UTC)", columns.split(), rows)
+    return EXIT_OK
+
+
+def _print_repairs(store: RecordStore, run_id: int, as_json: bool) -> int:
+    """The records run RUN kept with a malformed field, and what was done to each field."""
+    run = store.run(run_id)
+    if run is None:
+        print(f"libnet: no harvest run {run_id}", file=sys.stderr)
+        return EXIT_FAILED
+    found = store.repairs(run_id)
+    if as_json:
+        print(json.dumps([asdict(r) for r in found], ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print(f"run {run.id} ({run.library}, {run.outcome}): {run.repaired} repaired")
+    for r in found:
+        ident = f" id {r.local_id}" if r.local_id else ""
+        print(f"{r.position}{ident}: {r.action}: {r}")
     return EXIT_OK

@@ -174,8 +174,10 @@ def _harvest(
 
 
 def library_json(store: RecordStore, result: HarvestResult) -> dict[str, Any]:
-    """A library's part of the report, with the first REJECTS_SHOWN rejected records."""
+    """A library's part of the report, with the first REJECTS_SHOWN rejected records and
+    the first REJECTS_SHOWN fields repaired or left out."""
     rejects = store.rejects(result.run_id, REJECTS_SHOWN) if result.counts.rejected else []
+    repairs = store.repairs(result.run_id, REJECTS_SHOWN) if result.counts.repaired else []
     return {
         "library": result.library,
         "run": result.run_id,
@@ -185,6 +187,10 @@ def library_json(store: RecordStore, result: HarvestResult) -> dict[str, Any]:
         "error": result.error,
         "rejects": [
             {"position": p.position, "local_id": p.local_id, "reason": p.reason} for p in rejects
+        ],
+        "repairs": [
+            {k: getattr(r, k) for k in ("position", "local_id", "tag", "action", "reason")}
+            for r in repairs
         ],
     }
 

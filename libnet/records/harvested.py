@@ -10,6 +10,28 @@ ISO2709 = "iso2709"
 MARCXML = "marcxml"
 
 
+REPAIRED = "repaired"  # the field is kept, mended in a way that has only one reading
+LEFT_OUT = "left out"  # the field, or the part of it that could not be read, is not kept
+
+
+@dataclass(frozen=True, slots=True)
+class FieldRepair:
+    """One malformed field of a record that was kept all the same: repaired, or left out.
+
+    `position` and `local_id` say which record, once it is known (prepare() fills them in).
+    """
+
+    tag: str
+    action: str  # REPAIRED or LEFT_OUT
+    reason: str  # what was wrong and what was done: "indicators '10 ' cut to two ('10')"
+    field: int = 0  # the field's place in the record, 1 for the first; 0 when not known
+    position: str = ""
+    local_id: str = ""
+
+    def __str__(self) -> str:
+        return f"field {self.tag}: {self.reason}"
+
+
 @dataclass(frozen=True, slots=True)
 class RawRecord:
     """One record as delivered, kept byte for byte, with its decoded form.
@@ -27,6 +49,8 @@ class RawRecord:
     # for a MARCXML record cut out of a file as bytes: the file's XML declaration and root
     # start tag, whose namespaces and encoding the record's bytes need to be read
     context: bytes = b""
+    # the malformed fields the decoder repaired or left out (libnet.records.iso_fields)
+    repairs: tuple[FieldRepair, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,9 @@ subfield code is guessed) and prints MARC-8 problems to stderr. A union catalogu
 index guessed data, so this decoder refuses a structurally broken record with a reason, and
 decides the character set from the bytes: a record flagged UTF-8 must decode as UTF-8; an
 unflagged one is UTF-8 when it decodes as such (many exports forget the flag), else MARC-8
-when every character is valid MARC-8, else it is refused.
+when every character is valid MARC-8, else it is refused. A sound record with one malformed
+field is kept: the field is repaired where that has only one reading, or left out, and the
+record says so (libnet.records.iso_fields, RawRecord.repairs).
 """
 
 from __future__ import annotations
@@ -17,7 +19,6 @@ from xml.etree import ElementTree
 
 import pymarc
 from lxml import etree
-from pymarc.marc8 import marc8_to_unicode
 
 from libnet.errors import RecordError
 from libnet.records.characters import (
@@ -25,7 +26,8 @@ from libnet.records.characters import (
     escape_unknown_entities,
     forbidden_in_iso2709,
 )
-from libnet.records.harvested import ISO2709, RawRecord, RecordProblem, excerpt
+from libnet.records.harvested import ISO2709, FieldRepair, RawRecord, RecordProblem, excerpt
+from libnet.records.iso_fields import CODES, decode_field
 from libnet.records.marc8 import marc8_problem
 from libnet.xml_text import xml_text
 
@@ -36,8 +38,12 @@ SUBFIELD_START = 0x1F
 MAX_FIELD_BYTES = 9999  # ISO 2709 cannot carry a longer field; longer means broken data
 
 
-def parse_iso2709(data: bytes) -> pymarc.Record:
-    """Decode one ISO 2709 record (leader to record terminator) or raise RecordError."""
+def parse_iso2709(data: bytes, repairs: list[FieldRepair] | None = None) -> pymarc.Record:
+    """Decode one ISO 2709 record (leader to record terminator) or raise RecordError.
+
+    A malformed field is repaired or left out (libnet.records.iso_fields); what was done to
+    which field is appended to `repairs`.
+    """
     if len(data) < 26:
         raise RecordError(f"record of {len(data)} bytes is shorter than a leader")
     try:
@@ -59,24 +65,26 @@ def parse_iso2709(data: bytes) -> pymarc.Record:
     utf8 = _is_utf8_record(leader, data[base:])
     record = pymarc.Record(leader=leader)
     fields = record.fields
+    found = [] if repairs is None else repairs
     end_of_data = len(data) - 1
     for i in range(0, len(directory), 12):
         entry = directory[i : i + 12]
         tag = entry[:3].decode("ascii", "replace")
-        if (tag not in _TAGS and not _valid_tag(tag)) or not entry[3:].isdigit():
+        if not entry[3:].isdigit():
             raise RecordError(f"directory entry {i // 12 + 1} is broken ({_show(entry)})")
         start = base + int(entry[7:12])
         end = start + int(entry[3:7])
         if end > end_of_data or end <= start or data[end - 1] != FIELD_END:
             raise RecordError(f"field {tag}: directory points outside the field data")
-        fields.append(_field(tag, data[start : end - 1], utf8))
+        field = decode_field(i // 12 + 1, tag, data[start : end - 1], utf8, found)
+        if field is not None:
+            fields.append(field)
     if not fields:
         raise RecordError("record has no fields")
     return record
 
 
 _TAGS: set[str] = set()  # tags seen valid: most records repeat the same few dozen
-_CODES = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 
 
 def _valid_tag(tag: str) -> bool:
@@ -84,40 +92,6 @@ def _valid_tag(tag: str) -> bool:
         _TAGS.add(tag)
         return True
     return False
-
-
-def _field(tag: str, body: bytes, utf8: bool) -> pymarc.Field:
-    if tag < "010" and tag.isdigit():
-        return pymarc.Field(tag=tag, data=_utf8(body, tag) if utf8 else _marc8(body))
-    if utf8:  # one decode per field; MARC-8 decodes per subfield, as its escapes do
-        parts: list = _utf8(body, tag).split("\x1f")
-    else:
-        parts = body.split(b"\x1f")
-    indicators = parts[0]
-    if len(indicators) != 2 or not indicators.isascii():
-        shown = _show(indicators) if isinstance(indicators, bytes) else repr(indicators)
-        raise RecordError(f"field {tag}: indicators {shown} are not two characters")
-    subfields = []
-    for part in parts[1:]:
-        code = part[:1] if utf8 else part[:1].decode("latin-1")
-        if code not in _CODES:
-            shown = repr(code) if utf8 else _show(part[:1])
-            raise RecordError(f"field {tag}: bad subfield code {shown}")
-        subfields.append(pymarc.Subfield(code, part[1:] if utf8 else _marc8(part[1:])))
-    ind = indicators if utf8 else indicators.decode("ascii")
-    return pymarc.Field(tag=tag, indicators=pymarc.Indicators(ind[0], ind[1]), subfields=subfields)
-
-
-def _utf8(raw: bytes, tag: str) -> str:
-    try:
-        return raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        bad = raw[exc.start : exc.start + 1].hex()
-        raise RecordError(f"field {tag}: invalid UTF-8 (byte 0x{bad})") from None
-
-
-def _marc8(raw: bytes) -> str:
-    return marc8_to_unicode(raw, hide_utf8_warnings=True)
 
 
 def _is_utf8_record(leader: str, body: bytes) -> bool:
@@ -207,7 +181,7 @@ def _xml_datafield(child: etree._Element) -> pymarc.Field:
     size = 0
     for sub in child:
         code = sub.get("code", "")
-        if sub.tag not in _SUBFIELD or code not in _CODES:
+        if sub.tag not in _SUBFIELD or code not in CODES:
             if isinstance(sub, etree._Entity):
                 raise RecordError(entity_reason(tag, "", sub.name))
             if not isinstance(sub.tag, str):
@@ -247,9 +221,10 @@ def decode(raw: RawRecord) -> RawRecord | RecordProblem:
         return raw
     if raw.context:
         return _decode_in_context(raw)
+    repairs: list[FieldRepair] = []
     try:
         if raw.syntax == ISO2709:
-            record = parse_iso2709(raw.data)
+            record = parse_iso2709(raw.data, repairs)
             forbidden = forbidden_in_iso2709(raw.data)
             if forbidden:
                 raise RecordError(forbidden)
@@ -258,7 +233,7 @@ def decode(raw: RawRecord) -> RawRecord | RecordProblem:
     except RecordError as exc:
         local_id = iso2709_001(raw.data) if raw.syntax == ISO2709 else _xml_001(raw.data)
         return RecordProblem(raw.position, str(exc), local_id, excerpt(raw.data))
-    return dataclasses.replace(raw, record=record)
+    return dataclasses.replace(raw, record=record, repairs=tuple(repairs))
 
 
 def _decode_in_context(raw: RawRecord) -> RawRecord | RecordProblem:

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from libnet.config import LibraryConfig
 from libnet.errors import RecordError
 from libnet.records.bib import normalise
-from libnet.records.harvested import RawRecord, RecordProblem, excerpt
+from libnet.records.harvested import FieldRepair, RawRecord, RecordProblem, excerpt
 from libnet.records.identifiers import record_id
 from libnet.records.marc import decode
 
@@ -30,6 +30,8 @@ class Prepared:
     content_hash: str
     fields: str  # BibRecord.to_dict() as JSON
     deleted: bool = False  # the source deleted it (leader/05 'd' or an OAI-PMH deleted header)
+    # malformed fields repaired or left out on the way in, each naming the record
+    repairs: tuple[FieldRepair, ...] = ()
 
 
 def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
@@ -44,6 +46,8 @@ def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
     local_id = record_id(raw.record, library.id_field) or ""
     if not local_id:
         reason = f"no record id in {library.id_field}"
+        if raw.repairs:  # the id field itself may have been the one left out
+            reason += " (" + "; ".join(str(r) for r in raw.repairs) + ")"
         return RecordProblem(raw.position, reason, "", excerpt(raw.data))
     if raw.deleted or str(raw.record.leader)[5:6] == "d":
         return Prepared(local_id, raw.source_id, raw.syntax, b"", "", "", deleted=True)
@@ -55,4 +59,5 @@ def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
     # raw record and normalised view together: a better mapping also counts as a change,
     # so the next harvest carries it to the index
     digest = hashlib.sha256(raw.data + b"\0" + fields.encode("utf-8")).hexdigest()
-    return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields)
+    repairs = tuple(replace(r, position=raw.position, local_id=local_id) for r in raw.repairs)
+    return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields, repairs=repairs)

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from libnet.errors import StoreError
-from libnet.records.harvested import RecordProblem
+from libnet.records.harvested import FieldRepair, RecordProblem
 from libnet.records.prepare import Prepared
 from libnet.store.database import transaction, utcnow
-from libnet.store.runs import insert_rejects
+from libnet.store.runs import insert_rejects, insert_repairs
 from libnet.store.schema import harvest_runs, records, store_state
 
 _BATCH = 2000
@@ -32,6 +32,7 @@ class Counts:
     unchanged: int = 0
     deleted: int = 0
     rejected: int = 0
+    repaired: int = 0  # records kept with a malformed field repaired or left out
 
 
 class SuspiciousDelete(StoreError):
@@ -124,6 +125,8 @@ class _HarvestWriter:
         self.updates: list[dict[str, Any]] = []
         self.touched: list[int] = []
         self.added = self.changed = self.unchanged = self.deleted = self.rejected = 0
+        self.repaired = 0
+        self.repairs: list[FieldRepair] = []
 
     def next_change(self) -> int:
         self.change_no += 1
@@ -141,6 +144,9 @@ class _HarvestWriter:
                 local_id,
             )
         self.seen.add(local_id)
+        if entry.repairs:
+            self.repaired += 1
+            self.repairs.extend(entry.repairs)
         old = self.existing.get(local_id)
         if entry.deleted:
             if old and not old[2]:
@@ -207,6 +213,9 @@ class _HarvestWriter:
             stmt = update(records).where(records.c.id == bindparam("row_id"))
             self.conn.execute(stmt, self.updates)
             self.updates = []
+        if len(self.repairs) >= at:
+            insert_repairs(self.conn, self.run_id, self.repairs)
+            self.repairs = []
         if len(self.touched) >= at:
             self.conn.execute(
                 update(records)
@@ -220,7 +229,9 @@ class _HarvestWriter:
         self.conn.execute(
             update(store_state).where(store_state.c.key == "change_no").values(value=self.change_no)
         )
-        return Counts(self.added, self.changed, self.unchanged, self.deleted, self.rejected)
+        return Counts(
+            self.added, self.changed, self.unchanged, self.deleted, self.rejected, self.repaired
+        )
 
 
 def _insert_many(conn: Connection, rows: list[dict[str, Any]]) -> None:

@@ -1,5 +1,5 @@
-"""Harvest runs: one row per harvest of one library, its counts and outcome, and the records
-it rejected with the reason.
+"""Harvest runs: one row per harvest of one library, its counts and outcome, the records it
+rejected with the reason, and the malformed fields of records it kept (repaired or left out).
 
 A run's error and a reject's reason may name the source's URL: they are kept, and read back,
 with its secrets hidden (libnet.redact), whatever the harvester put into them."""
@@ -12,10 +12,10 @@ from datetime import datetime
 
 from sqlalchemy import Connection, Engine, Row, func, select, update
 
-from libnet.records.harvested import RecordProblem
+from libnet.records.harvested import FieldRepair, RecordProblem
 from libnet.redact import redact_text
 from libnet.store.database import aware, transaction, utcnow
-from libnet.store.schema import harvest_runs, rejects
+from libnet.store.schema import harvest_runs, rejects, repairs
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class Run:
     rejected: int
     error: str | None
     cursor: str | None
+    repaired: int = 0  # records kept with a malformed field repaired or left out
 
     @property
     def seconds(self) -> float | None:
@@ -136,6 +137,18 @@ class HarvestRuns:
         with self.engine.connect() as conn:
             return [RecordProblem(*row) for row in conn.execute(query)]
 
+    def repairs(self, run_id: int, limit: int | None = None) -> list[FieldRepair]:
+        """The malformed fields of the records a run kept, in the order it met them."""
+        c = repairs.c
+        query = (
+            select(c.tag, c.action, c.reason, c.field, c.position, c.local_id)
+            .where(c.run_id == run_id)
+            .order_by(c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [FieldRepair(*row) for row in conn.execute(query)]
+
 
 def _run(row: Row) -> Run:
     """A run as stored; an error kept before libnet hid secrets is hidden now."""
@@ -157,4 +170,23 @@ def insert_rejects(conn: Connection, run_id: int, problems: Iterable[RecordProbl
     ]
     if rows:
         conn.execute(rejects.insert(), rows)
+    return len(rows)
+
+
+def insert_repairs(conn: Connection, run_id: int, found: Iterable[FieldRepair]) -> int:
+    """Keep the repaired or left-out fields of a run's records; how many fields there were."""
+    rows = [
+        {
+            "run_id": run_id,
+            "position": r.position[:400],
+            "local_id": r.local_id[:200],
+            "tag": r.tag[:10],
+            "field": r.field,
+            "action": r.action,
+            "reason": redact_text(r.reason),
+        }
+        for r in found
+    ]
+    if rows:
+        conn.execute(repairs.insert(), rows)
     return len(rows)

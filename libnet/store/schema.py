@@ -40,6 +40,8 @@ harvest_runs = Table(
     Column("deleted", Integer, nullable=False, default=0),
     Column("rejected", Integer, nullable=False, default=0),
     Column("error", Text),
+    # records kept with a malformed field repaired or left out (the repairs table says which)
+    Column("repaired", Integer, nullable=False, default=0, server_default="0"),
     # where the next incremental harvest starts (OAI-PMH datestamp, SRU date)
     Column("cursor", String(64)),
     Index("ix_harvest_runs_library", "library", "id"),
@@ -80,6 +82,22 @@ rejects = Table(
     Column("reason", Text, nullable=False),
     Column("excerpt", Text, nullable=False, default=""),
     Index("ix_rejects_run_id", "run_id"),
+)
+
+# Malformed fields of records a harvest kept all the same: one row a field, repaired or left
+# out (libnet.records.iso_fields), with the reason.
+repairs = Table(
+    "repairs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("run_id", Integer, ForeignKey("harvest_runs.id"), nullable=False),
+    Column("position", String(400), nullable=False),
+    Column("local_id", String(200), nullable=False, default=""),
+    Column("tag", String(10), nullable=False),
+    Column("field", Integer, nullable=False, default=0),
+    Column("action", String(20), nullable=False),  # "repaired" or "left out"
+    Column("reason", Text, nullable=False),
+    Index("ix_repairs_run_id", "run_id"),
 )
 
 # Small store-wide values: the last change number handed out.

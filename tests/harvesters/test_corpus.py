@@ -35,12 +35,12 @@ EXPECTED = {
     "marcxml/recordmanager-marc_geo.xml": (1, 0, ""),
     "marcxml/recordmanager-marc_links.xml": (1, 0, ""),
     "malformed/pymarc-bad_eacc_encoding.dat": (0, 1, "neither UTF-8 nor MARC-8"),
-    "malformed/pymarc-bad_indicator.dat": (0, 1, "directory entry 1 is broken"),
+    "malformed/pymarc-bad_indicator.dat": (1, 0, ""),  # a field with tag "0 2" left out
     "malformed/pymarc-bad_marc8_escape.dat": (0, 1, "unknown escape sequence"),
     "malformed/pymarc-bad_subfield_code.dat": (0, 1, "record length"),
     "malformed/pymarc-bad_tag.xml": (0, 1, "leader has 17 characters"),
     "malformed/pymarc-utf8_errors.dat": (1, 0, ""),
-    "malformed/pymarc-utf8_invalid.mrc": (0, 1, "bad subfield code"),
+    "malformed/pymarc-utf8_invalid.mrc": (1, 0, ""),  # a subfield without a code left out
     "malformed/recordmanager-marc-broken.xml": (0, 1, "longer than the 9999 bytes"),
 }
 

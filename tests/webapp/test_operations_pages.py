@@ -154,3 +154,21 @@ def test_a_web_node_serving_a_copy_of_the_index_has_no_harvest_button(
     token = TOKEN.search(page).group(1)
     answer = client.post("/staff/operations/harvest/marl", data={"csrf_token": token})
     assert answer.status_code == 409
+
+
+def test_records_kept_with_a_repaired_field_are_shown_apart_from_the_rejects(
+    served: Served, tmp_path: Path
+) -> None:
+    from tests.harvesters.test_repairs_reported import three_indicators
+
+    (tmp_path / "marl.mrc").write_bytes(iso2709(book("m1")) + three_indicators("m2"))
+    assert main(["nightly", "--config", str(tmp_path / "config.toml")]) == 1  # kreis: no file
+    log_in(served.client, "Team herten")
+    page = get(served, "/staff/operations?lang=en")
+    assert "1 record kept by the last harvest with a field repaired or left out" in page
+    assert "field 245: <strong>repaired</strong>: indicators &#39;100&#39; cut to two" in page
+    assert "libnet runs --repairs" in page
+    report = get(served, "/staff/operations/nightly/1")
+    assert "0 rejected, 1 repaired" in report
+    assert "repaired marl.mrc #2 (byte " in report and "field 245: indicators" in report
+    assert "1 kept with a field repaired or left out: libnet runs --repairs" in report

@@ -41,7 +41,7 @@ from webapp.state import catalogue
 bp = Blueprint("operations", __name__, url_prefix="/staff/operations")
 
 RUNS_SHOWN = 5  # harvests per library
-REJECTS_SHOWN = 100  # rejected records of a library's last harvest
+REJECTS_SHOWN = 100  # rejected records (and repaired fields) of a library's last harvest
 REPORTS_SHOWN = 10  # nightly runs
 STARTUP_WAIT = 2.0  # seconds to see whether a started harvest gave up at once (the lock)
 
@@ -59,7 +59,8 @@ def overview() -> str:
         runs = store.runs(library.code, limit=RUNS_SHOWN)
         last = runs[0] if runs else None
         rejects = store.rejects(last.id, REJECTS_SHOWN) if last and last.rejected else []
-        libraries.append({"library": library, "runs": runs, "rejects": rejects})
+        repairs = store.repairs(last.id, REJECTS_SHOWN) if last and last.repaired else []
+        libraries.append({"library": library, "runs": runs, "rejects": rejects, "repairs": repairs})
     with store.engine.connect() as conn:
         reports = nightly_runs.recent_runs(conn, REPORTS_SHOWN)
         state = index_state(conn, catalogue().config.storage.data_dir)
