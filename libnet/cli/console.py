@@ -58,7 +58,8 @@ def progress_bars(shown: bool) -> Iterator[ProgressBars | None]:
         yield update
 
 
-_NUMERIC = {"run", "added", "changed", "unchanged", "deleted", "rejected", "seconds", "records"}
+_NUMERIC = {"run", "added", "changed", "unchanged", "deleted", "rejected", "repaired", "seconds",
+            "records"}  # fmt: skip
 
 
 def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
@@ -68,4 +69,4 @@ def print_table(title: str, columns: list[str], rows: list[list[Any]]) -> None:
         table.add_column(column, justify="right" if column in _NUMERIC else "left", overflow="fold")
     for row in rows:
         table.add_row(*(str(cell) for cell in row))
-    Console(width=None if sys.stdout.isatty() else 160).print(table)
+    Console(width=None if sys.stdout.isatty() else 200).print(table)
