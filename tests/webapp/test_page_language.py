@@ -3,13 +3,14 @@ no German words, for an anonymous visitor, a patron, a librarian and the adminis
 
 The walk asks for every GET route of the app's URL map (as tests/webapp/test_private_answers.py
 does), plus the error pages (404, 403, 405), with the language chosen by the `lang` cookie, and
-keeps each HTML answer. What a person reads of it is its text nodes and the attributes read out
-or shown (aria-label, title, placeholder, alt, a button's value), leaving out <script>, <style>
-and code samples (<code>, <pre>, <kbd>, <samp>: CQL and field names are the same in every
-language) and the element marked with a lang= of the other language (the language switch).
+keeps each HTML answer but redirects (a browser follows them; their target is walked itself).
+What a person reads of it is its text nodes and the attributes read out or shown (aria-label,
+title, placeholder, alt, a button's value), leaving out <script>, <style> and code samples
+(<code>, <pre>, <kbd>, <samp>: CQL and field names are the same in every language) and the
+element marked with a lang= of the other language (the language switch).
 
 Record data is no interface text: titles, authors, subjects and MARC fields of the catalogue,
-library names and the people's names and logins are written as the libraries and people wrote
+library names and the people's names and cards are written as the libraries and people wrote
 them, in any language. So every value of every stored MARC field and every account's name,
 card and e-mail address is cut out of a text before it is read, after folding both the same
 way (lower case, accents off, spaces collapsed), which also catches the folded title keys the
@@ -132,7 +133,7 @@ class Walk:
         self.data = sorted((v for v in folded if len(v) >= 3), key=len, reverse=True)
 
     def pages(self, who: str, language: str) -> dict[str, str]:
-        """Each HTML page this person gets (any status), by path."""
+        """Each HTML page this person gets (any status but a redirect's), by path."""
         client: FlaskClient = self.network.client.application.test_client()
         if who != "anonymous":
             assert log_in(client, LOGINS[who]).status_code == 302
@@ -145,7 +146,7 @@ class Walk:
         found = {}
         for path in paths:
             answer = client.get(path)
-            if answer.mimetype == "text/html":
+            if answer.mimetype == "text/html" and not 300 <= answer.status_code < 400:
                 found[path] = answer.get_data(as_text=True)
         return found
 
