@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from index import evidence
 from index.blocking import MAX_BLOCK, blocking_keys
 from index.editions import cluster_facts
 from index.errors import UnknownRecord
@@ -253,15 +254,15 @@ def group(loaded: _Loaded, pairs: Pairs = Pairs()) -> list[list[Grouped]]:
     for found in result.clusters:
         first = ids[found.members[0]]
         if len(found.members) == 1:
-            groups.append([Grouped(first, "alone", "no other library's record matches")])
+            groups.append([Grouped(first, "alone", evidence.ALONE)])
             continue
         joins = {join.record: join for join in found.joins}
-        group_members = [Grouped(first, "first", "the first record of this cluster")]
+        group_members = [Grouped(first, "first", evidence.FIRST)]
         for member in found.members[1:]:
             join = joins[member]
             library, local_id = names[ids[join.matched]]
-            evidence = f"{join.decision.reason} (with {library} {local_id})"
-            group_members.append(Grouped(ids[member], join.decision.rule, evidence))
+            line = f"{join.decision.reason} (with {library} {local_id})"  # index/evidence.py
+            group_members.append(Grouped(ids[member], join.decision.rule, line))
         groups.append(group_members)
     return groups
 

@@ -36,6 +36,7 @@ from libnet import accounts, loans
 from libnet.accounts import LANGUAGES, ROLES, AccountError, sessions
 from libnet.loans import LoanError
 from webapp.forms import options
+from webapp.labels import LANGUAGE_LABELS, ROLE_LABELS
 from webapp.staff.blueprint import chosen_library, staff_user
 from webapp.state import catalogue
 
@@ -133,6 +134,10 @@ def _admin() -> None:
 def _account_form() -> AccountForm:
     form = AccountForm()
     form.library.choices = options((lib.code, lib.name) for lib in catalogue().libraries)
+    # the labels in the page's language (the class's choices are made before any request)
+    form.role.choices = options((role, ROLE_LABELS.get(role, role)) for role in ROLES)
+    named = {"de": LANGUAGE_LABELS["ger"], "en": LANGUAGE_LABELS["eng"]}
+    form.language.choices = options((lang, named.get(lang, lang)) for lang in LANGUAGES)
     return form
 
 

@@ -24,6 +24,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from libnet.accounts import get_user, sessions
 from libnet.accounts.login import Failed, LoggedIn, Unreachable, log_in
+from webapp.errors import error_page
 from webapp.language import chose_language
 from webapp.state import catalogue
 
@@ -127,7 +128,7 @@ def login() -> Response | tuple[str, int] | str:
 @bp.post("/logout")
 def logout() -> Response | tuple[str, int]:
     if not LogoutForm().validate_on_submit():
-        return render_template("error.html", error=None, code=400), 400
+        return error_page(None, 400), 400
     if g.get("session_id") is not None:
         with catalogue().store.engine.begin() as conn:
             sessions.end(conn, g.session_id, datetime.now(UTC))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, current_app, jsonify, render_template, request
+from flask_babel import lazy_gettext
 from werkzeug.exceptions import HTTPException
 
 from libnet.errors import LibnetError
@@ -89,6 +90,44 @@ class OaiError(Exception):
         self.code = code
 
 
+# the error page's heading and sentence per HTTP status, in the page's language; a status not
+# listed gets the heading of its class (4xx: the request, 5xx: the server)
+PAGE_TEXTS = {
+    400: (lazy_gettext("The request could not be understood"),
+          lazy_gettext("The address or the form's contents are not as the catalogue expects.")),
+    403: (lazy_gettext("Access denied"),
+          lazy_gettext("You may not see this page. Perhaps you need to log in with another "
+                       "account.")),
+    404: (lazy_gettext("Page not found"),
+          lazy_gettext("There is no page at this address. Search the catalogue instead:")),
+    405: (lazy_gettext("This action is not possible here"),
+          lazy_gettext("This address cannot be used in this way. Please use the page's links "
+                       "and buttons.")),
+    409: (lazy_gettext("Not possible just now"), lazy_gettext("The catalogue cannot do this now.")),
+    410: (lazy_gettext("This page no longer exists"),
+          lazy_gettext("What was here has been removed from the catalogue. Search the catalogue "
+                       "instead:")),
+    429: (lazy_gettext("Too many requests"), None),  # its sentence names the wait (error.html)
+    500: (lazy_gettext("Something went wrong on our side"),
+          lazy_gettext("The catalogue could not answer. Please try again in a moment.")),
+}  # fmt: skip
+
+
+def page_text(code: int) -> tuple[str, str | None]:
+    """The error page's heading and sentence for an HTTP status, in the page's language."""
+    if code in PAGE_TEXTS:
+        return PAGE_TEXTS[code]
+    return PAGE_TEXTS[500] if code >= 500 else PAGE_TEXTS[400]
+
+
+def own_description(error: HTTPException | None) -> str | None:
+    """The description libnet gave an abort() (already in the page's language), or None for
+    Werkzeug's English default, which a patron never sees."""
+    if error is None or not error.description:
+        return None
+    return None if error.description == type(error).description else error.description
+
+
 class Refused(Exception):
     """A loans API request refused: its JSON error, with `extra` fields beside the usual ones."""
 
@@ -118,7 +157,7 @@ def refused(error: Refused) -> tuple[Response, int]:
 
 def no_index_page(_error: NoIndex) -> tuple[str, int]:
     """A catalogue page asked for before the index is built: 503, try again later."""
-    return render_template("error.html", error=None, code=503), 503
+    return error_page(None, 503), 503
 
 
 def _wants_json() -> bool:
@@ -130,7 +169,7 @@ def _error_page(error: HTTPException) -> tuple[Response | str, int]:
     code = error.code or 500
     if _wants_json():
         return json_error(code, error.name, error.description or ""), code
-    return render_template("error.html", error=error, code=code), code
+    return error_page(error, code), code
 
 
 def _server_error(error: Exception) -> tuple[Response | str, int]:
@@ -139,4 +178,13 @@ def _server_error(error: Exception) -> tuple[Response | str, int]:
     if _wants_json():
         detail = "The server could not answer this request."
         return json_error(500, "Internal Server Error", detail), 500
-    return render_template("error.html", error=None, code=500), 500
+    return error_page(None, 500), 500
+
+
+def error_page(error: HTTPException | None, code: int, **extra: Any) -> str:
+    """The catalogue's error page for an HTTP status, all of it in the page's language."""
+    heading, sentence = page_text(code)
+    return render_template(
+        "error.html", code=code, heading=heading, sentence=sentence,
+        detail=own_description(error), **extra,
+    )  # fmt: skip

@@ -6,9 +6,13 @@ these labels. A code without a label is shown as it is. Lazy, so each is transla
 
 from __future__ import annotations
 
-from flask_babel import gettext, lazy_gettext
+from collections.abc import Callable
 
+from flask_babel import format_date, gettext, lazy_gettext
+
+from index.evidence import Part, read
 from libnet.loans.states import reason_in_note
+from libnet.loans.timers import timer_note
 
 # libnet.records.formats.FORMATS
 FORMAT_LABELS = {
@@ -153,12 +157,56 @@ ROLE_LABELS = {  # libnet.accounts.ROLES
 
 def event_note(note: str) -> str:
     """An audit event's note as a librarian reads it: the reason code of a cannot_supply
-    (libnet.loans.states.note_with_reason) worded in the page's language."""
+    (libnet.loans.states.note_with_reason) and the timers' notes (libnet.loans.timers) worded in
+    the page's language; a librarian's own note as written."""
     code, rest = reason_in_note(note)
     if not code:
-        return note
+        return _timer_note(note)
     worded = gettext("Reason: %(reason)s", reason=REASON_LABELS.get(code, code))
-    return f"{worded}; {rest}" if rest else worded
+    return f"{worded}; {_timer_note(rest)}" if rest else worded
+
+
+def _timer_note(note: str) -> str:
+    kind, value = timer_note(note)
+    if kind == "no_answer":
+        return gettext("no answer in %(num)s working days", num=value)
+    if kind == "due":
+        return gettext("due on %(date)s", date=format_date(value, "medium"))
+    return note
+
+
+def evidence_text(evidence: str, library_name: Callable[[str], str]) -> str:
+    """A cluster member's evidence line (index/evidence.py) in the page's language."""
+    return "; ".join(_evidence_part(part, library_name) for part in read(evidence))
+
+
+def _evidence_part(part: Part, library_name: Callable[[str], str]) -> str:
+    v = part.value
+    if part.code == "alone":
+        return gettext("no other library's record matches")
+    if part.code == "first":
+        return gettext("the first record of this cluster")
+    if part.code == "isbn":
+        return gettext("ISBN %(isbn)s shared", isbn=v("isbn"))
+    if part.code == "identifier":
+        return gettext("number %(identifier)s shared", identifier=v("identifier"))
+    if part.code == "title-author-year":
+        return gettext("title “%(title)s”, author “%(author)s” and year %(year)s agree",
+                       title=v("title"), author=v("author"), year=v("year"))  # fmt: skip
+    if part.code == "agreeing":
+        kind = FORMAT_LABELS.get(v("format"), v("format"))
+        if v("other_year"):
+            return gettext("same format (%(format)s), years %(year)s and %(other)s",
+                           format=kind, year=v("year"), other=v("other_year"))  # fmt: skip
+        return gettext("same format (%(format)s), same year %(year)s", format=kind, year=v("year"))
+    if part.code == "librarian":
+        if v("note"):
+            return gettext("joined by a librarian: %(note)s", note=v("note"))
+        return gettext("joined by a librarian")
+    if part.code == "with":
+        return gettext("matched with %(library)s, record %(id)s",
+                       library=library_name(v("library")), id=v("local_id"))  # fmt: skip
+    return v("text")
 
 
 OUTCOME_LABELS = {  # harvest runs and nightly runs (libnet.store.schema harvest_runs, nightly_runs)

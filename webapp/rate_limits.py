@@ -26,7 +26,7 @@ import time
 from dataclasses import dataclass
 from functools import partial
 
-from flask import Flask, Response, g, render_template, request
+from flask import Flask, Response, g, request
 from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from limits import parse_many
 from limits.errors import ConfigurationError
@@ -34,7 +34,7 @@ from limits.errors import ConfigurationError
 from libnet import accounts
 from libnet.errors import ConfigError
 from libnet.web_config import RateLimitsConfig
-from webapp.errors import Diagnostic, json_error
+from webapp.errors import Diagnostic, error_page, json_error
 from webapp.sru.server import diagnostic_answer
 from webapp.state import catalogue
 
@@ -153,4 +153,4 @@ def _too_many(limiter: Limiter, error: RateLimitExceeded) -> tuple[Response | st
     if request.path.startswith("/api/"):
         detail = f"too many requests from this client ({error.description}): try again in {wait} s"
         return json_error(429, "Too Many Requests", detail), 429, headers
-    return render_template("error.html", error=error, code=429, retry_after=wait), 429, headers
+    return error_page(None, 429, retry_after=wait), 429, headers

@@ -37,6 +37,7 @@ from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 
+from babel.dates import format_date
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 from sqlalchemy import Connection, insert, select
 
@@ -58,8 +59,9 @@ _BY_ACTION = {"receive": "ready", "mark_overdue": "overdue", "recall": "recalled
 # "please return it" only while the patron has the copy: not when it waits uncollected at
 # the pickup library, nor when the patron brought it back already
 _WITH_PATRON = {"mark_overdue": State.HANDED_TO_PATRON, "recall": State.HANDED_TO_PATRON}
-_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
-           "September", "October", "November", "December")  # fmt: skip
+# a date in a notice, by the recipient's language: Babel's locale and its date format
+# (German "11.01.2027", as the pages write it; English "11 January 2027", never the US order)
+_DATE_FORMATS = {"de": ("de_DE", "medium"), "en": ("en_GB", "long")}
 _TEMPLATES = Path(__file__).parent / "notice_templates"
 
 
@@ -241,9 +243,8 @@ def _context(
 
 
 def _date(day: date, language: str) -> str:
-    if language == "en":
-        return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
-    return f"{day.day:02d}.{day.month:02d}.{day.year}"
+    locale, form = _DATE_FORMATS.get(language, _DATE_FORMATS[LANGUAGES[0]])
+    return format_date(day, form, locale=locale)
 
 
 @cache

@@ -3,10 +3,12 @@ days, mark a request overdue when its due date passed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cache
+from typing import Any
 
 from sqlalchemy import Connection, Engine
 
@@ -44,6 +46,24 @@ class TimerReport:
     left: tuple[int, ...] = ()  # changed by someone meanwhile: looked at again next time
 
 
+# the timers' notes in the audit trail, kept in English; timer_note() reads them back so that
+# the pages word them in the reader's language (webapp/labels.py)
+_NO_ANSWER = "no answer in {} working days"
+_DUE = "due {}"
+_NO_ANSWER_NOTE = re.compile(r"^no answer in (\d+) working days$")
+_DUE_NOTE = re.compile(r"^due (\d{4}-\d{2}-\d{2})$")
+
+
+def timer_note(note: str) -> tuple[str, Any]:
+    """A timer's note as ("no_answer", working days), ("due", date), or ("", note) for any
+    other note."""
+    if match := _NO_ANSWER_NOTE.match(note):
+        return "no_answer", int(match[1])
+    if match := _DUE_NOTE.match(note):
+        return "due", date.fromisoformat(match[1])
+    return "", note
+
+
 @dataclass(frozen=True, slots=True)
 class _Due:
     request: LoanRequest
@@ -60,13 +80,11 @@ def _due(conn: Connection, now: datetime) -> list[_Due]:
         rules = settings(conn, request.supplier)
         since = request.supplier_since.date()
         if working_days_between(since, today, rules.closing_days) > rules.answer_days:
-            due.append(
-                _Due(request, "skip_supplier", f"no answer in {rules.answer_days} working days")
-            )
+            due.append(_Due(request, "skip_supplier", _NO_ANSWER.format(rules.answer_days)))
     out = (State.RECEIVED.value, State.HANDED_TO_PATRON.value, State.RETURNED_BY_PATRON.value)
     for request in requests(conn, states=out):
         if request.due_date and date.fromisoformat(request.due_date) < today:
-            due.append(_Due(request, "mark_overdue", f"due {request.due_date}"))
+            due.append(_Due(request, "mark_overdue", _DUE.format(request.due_date)))
     return due
 
 

@@ -253,7 +253,7 @@ def test_a_registration_waits_for_approval_before_it_may_order(served: Served) -
     assert log_in(desk, "Team marl").status_code == 302
     assert "1 online registration waits" in page(desk, "/staff/patrons")
     queue = page(desk, "/staff/patrons/registrations")
-    assert "Rita Neu" in queue and "1990-05-17" in queue
+    assert "Rita Neu" in queue and '<time datetime="1990-05-17">May 17, 1990</time>' in queue
     with served.engine.connect() as conn:
         rita = accounts.card_account(conn, "marl", card)
     herten = client.application.test_client()

@@ -9,6 +9,7 @@ Flask-Babel, msgids in English, German the default. Record data is always escape
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from flask import Blueprint, Response, g, request, url_for
@@ -18,7 +19,13 @@ from stdnum.exceptions import ValidationError
 
 from index.document import Holding
 from webapp.errors import NoIndex, no_index_page
-from webapp.labels import FORMAT_LABELS, LANGUAGE_LABELS, RULE_LABELS, STATUS_LABELS
+from webapp.labels import (
+    FORMAT_LABELS,
+    LANGUAGE_LABELS,
+    RULE_LABELS,
+    STATUS_LABELS,
+    evidence_text,
+)
 from webapp.state import catalogue
 
 pages = Blueprint("pages", __name__)
@@ -40,6 +47,7 @@ def _helpers() -> dict[str, Any]:
         "language_label": lambda code: LANGUAGE_LABELS.get(code, code),
         "status_label": lambda code: STATUS_LABELS.get(code, code),
         "rule_label": lambda code: RULE_LABELS.get(code, code),
+        "evidence_text": lambda line: evidence_text(line, catalogue().library_name),
         "library_name": catalogue().library_name,
         "libraries": catalogue().libraries,
         "home": chosen_home(),
@@ -48,6 +56,8 @@ def _helpers() -> dict[str, Any]:
         "number": format_decimal,
         "when": lambda moment: format_datetime(moment, "medium"),
         "day": lambda moment: format_date(moment, "medium"),
+        "iso_day": iso_day,
+        "seconds": seconds,
         "isbn_label": _isbn_label,
         "author_url": lambda name: _fielded("author", name),
         "series_url": lambda title: _fielded("series", title),
@@ -69,6 +79,16 @@ def volumes_url(title: str) -> str:
     """ "All volumes": the titles whose title proper is exactly this one (the index's
     title_exact, as `work:`), by title, which orders a work's volumes by their number."""
     return url_for("pages.search", q=f'work:"{title.replace(chr(34), " ")}"', sort="title")
+
+
+def iso_day(text: str | None) -> str:
+    """A date the store keeps as ISO text (due dates, birth dates) in the page's language."""
+    return format_date(date.fromisoformat(text), "medium") if text else ""
+
+
+def seconds(value: float | None) -> str:
+    """A duration in seconds with one decimal in the page's language ("0,4"); a dash for none."""
+    return "–" if value is None else format_decimal(value, "#,##0.0")
 
 
 def _isbn_label(number: str) -> str:

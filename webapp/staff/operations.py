@@ -32,7 +32,7 @@ from index.update import index_state
 from libnet.accounts import login
 from libnet.lock import is_held
 from libnet.nightly_report import text as report_text
-from libnet.store import Run, nightly_runs
+from libnet.store import nightly_runs
 from webapp.errors import NoIndex
 from webapp.labels import OUTCOME_LABELS
 from webapp.staff.blueprint import staff_user
@@ -77,7 +77,7 @@ def overview() -> str:
     updated = datetime.fromtimestamp(state.updated_at, UTC) if state.updated_at else None
     return render_template(
         "operations.html", libraries=libraries, reports=reports, state=state,
-        clusters=clusters, index_updated=updated, form=HarvestForm(), seconds=_seconds,
+        clusters=clusters, index_updated=updated, form=HarvestForm(),
         outcome_label=_outcome_label, harvest_here=catalogue().config.nightly.harvest_here,
         patron_systems=patron_systems,
     )  # fmt: skip
@@ -165,7 +165,3 @@ def _reap_later(process: subprocess.Popen) -> None:
 
 def _outcome_label(outcome: str) -> str:
     return str(OUTCOME_LABELS.get(outcome, outcome))
-
-
-def _seconds(run: Run) -> str:
-    return f"{run.seconds:.1f}" if run.seconds is not None else "–"
