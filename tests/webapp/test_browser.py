@@ -189,7 +189,7 @@ def test_a_hit_opens_its_record_with_the_holdings(
     hit = page.locator("ol.hits li.hit h3 a").first
     title = hit.inner_text().strip()
     hit.click()
-    page.wait_for_url(re.compile(r"/record/\d+$"))
+    page.wait_for_url(re.compile(r"/record/\d+(\?back=/search[^#]*)?$"))
     assert page.locator("h1").inner_text().startswith(title)
     rows = page.locator("table#holdings tbody tr")
     assert rows.count() >= 1
@@ -308,7 +308,7 @@ def test_a_keyboard_user_searches_with_completion_and_opens_a_record(
     title = first_hit.inner_text().strip()
     with page.expect_navigation():
         keys.press("Enter")
-    assert re.search(r"/record/\d+$", page.url)
+    assert re.search(r"/record/\d+(\?back=/search[^#]*)?$", page.url)
     assert page.locator("h1").inner_text().startswith(title)
 
 

