@@ -58,6 +58,7 @@ class Searchers:
                 if attempt == OPEN_ATTEMPTS - 1:
                     raise
         self.generation = toc.generation
+        self._files = files
         self._first = make(first)
         self._free = [self._first]
         self._opened = 1  # snapshots opened and not closed, lent or free
@@ -94,7 +95,10 @@ class Searchers:
                 self._changed.notify()
                 return
             self._opened -= 1
+            last = self._opened == 0
         snapshot.close()
+        if last:
+            self._close_files()
 
     def retire(self) -> None:
         """Close every snapshot now free, and each one lent as soon as it is given back.
@@ -105,9 +109,17 @@ class Searchers:
             self._retired = True
             free, self._free = self._free, []
             self._opened -= len(free)
+            last = self._opened == 0
             self._changed.notify_all()
         for snapshot in free:
             snapshot.close()
+        if last:
+            self._close_files()
+
+    def _close_files(self) -> None:
+        """Unmap the commit's files once its last searcher is closed (a rebuild deletes them)."""
+        for files in self._files.values():
+            files.release()
 
 
 def _searcher(ix: FileIndex, toc: TOC, files: dict[str, _SharedFiles]) -> Searcher:
@@ -162,6 +174,11 @@ class _SharedFiles(CompoundStorage):
 
     def close(self) -> None:
         """Nothing: each searcher closes its own file objects, the bytes go with the last one."""
+
+    def release(self) -> None:
+        """Close the mapped file, once no searcher reads this commit any more."""
+        if not self._compound.is_closed:
+            self._compound.close()
 
 
 class _Segment:

@@ -113,3 +113,17 @@ def test_the_searchers_of_one_commit_read_one_copy_of_its_files(tmp_path: Path) 
     assert postings[0]._buf is postings[1]._buf  # ... in the same bytes
     pool.give_back(first)
     pool.give_back(second)
+
+
+def test_a_commit_s_files_are_closed_with_its_last_searcher(tmp_path: Path) -> None:
+    catalogue = UnionIndex(tmp_path / "index")
+    written = docs()
+    catalogue.write(written)
+    old = catalogue._searchers()
+    held = old.take()
+    catalogue.write([replace(written[0], title="Ruhm")])
+    assert catalogue.search("ruhm").total == 1  # the new commit's pool retires the old one
+    files = list(old._files.values())
+    assert files and not any(f._compound.is_closed for f in files)  # one search still reads
+    old.give_back(held)
+    assert all(f._compound.is_closed for f in files)
