@@ -149,11 +149,18 @@ def served_head(title: str, r: dict, minutes: float, loads: Loads, command: str)
     return lines
 
 
-def config_toml(files: Path, data_dir: Path) -> str:
-    """config.toml for the demo libraries' files and a store in data_dir."""
+def config_toml(files: Path, data_dir: Path, *, rate_limits: bool = False) -> str:
+    """config.toml for the demo libraries' files and a store in data_dir.
+
+    Without rate_limits every simulated user comes from 127.0.0.1 and the per-client limits
+    would measure themselves: they are switched off. With them, they keep their defaults and
+    one proxy is trusted, so that each simulated client names its address in X-Forwarded-For.
+    """
     lines = ["[storage]", f"data_dir = {json.dumps(str(data_dir))}", ""]
-    # every simulated user comes from 127.0.0.1: the per-client limits would measure themselves
-    lines += ["[rate_limits]", "enabled = false", ""]
+    if rate_limits:
+        lines += ["[web]", "trusted_proxies = 1", ""]
+    else:
+        lines += ["[rate_limits]", "enabled = false", ""]
     for lib in demo_libraries("iso2709"):
         lines += [
             "[[libraries]]",

@@ -11,7 +11,8 @@ import json
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, fields
 from itertools import pairwise
 from pathlib import Path
@@ -20,6 +21,7 @@ from whoosh import index, query
 from whoosh.fields import Schema
 from whoosh.qparser import AndGroup, FieldAliasPlugin, MultifieldParser
 from whoosh.qparser.common import QueryParserError
+from whoosh.searching import Searcher
 
 from index.analysis import (
     exact_title,
@@ -29,6 +31,7 @@ from index.analysis import (
 from index.document import ClusterDoc, Holding
 from index.errors import BadSearch, QueryTooBroad
 from index.pricing import DEFAULT_BOUNDS, Bounds, Budget, price
+from index.searchers import Searchers
 from index.suggest import NOT_WORDS, OPERATORS, complete, corrected
 from index.vectors import Snapshot
 from index.writer import schema, write
@@ -95,9 +98,9 @@ class UnionIndex:
             self._index = index.create_in(path, schema())
         self._path = path
         self._folder = path.resolve()
-        self._snapshot_lock = threading.Lock()
-        self._current: Snapshot | None = None
-        self._current_key: tuple[Path, int] | None = None
+        self._pool_lock = threading.Lock()
+        self._pool: Searchers | None = None
+        self._pool_key: tuple[Path, int] | None = None
         named = Schema(**{name: self._index.schema[name] for name in QUERY_FIELDS})
         self._parser = MultifieldParser(SEARCH_FIELDS, named, group=AndGroup)
         self._parser.add_plugin(
@@ -124,8 +127,7 @@ class UnionIndex:
 
     def get(self, cluster_id: int) -> ClusterDoc | None:
         """The indexed document of one cluster, or None when the index has no such cluster."""
-        snapshot = self._snapshot()
-        with snapshot.lock:
+        with self._leased() as snapshot:
             stored = snapshot.searcher.document(id=str(cluster_id))
         return None if stored is None else _cluster_doc(json.loads(stored["doc"]))
 
@@ -145,9 +147,8 @@ class UnionIndex:
         if q is None:
             return SearchResult(0, (), {name: [] for name in FACET_FIELDS})
         price(q, self._bounds)  # QueryTooBroad before any work
-        snapshot = self._snapshot()
-        with snapshot.lock:
-            # the budget counts this search's own work, not its wait for the searcher
+        with self._leased() as snapshot:
+            # the budget counts this search's own work, not a wait for a searcher
             budget = Budget(self._bounds, self._clock)
             matches = snapshot.restrict(snapshot.evaluate(q, budget), filters)
             total = len(matches.docs)
@@ -186,34 +187,47 @@ class UnionIndex:
             return None
         return fixed if len(found.docs) > total else None
 
-    def _snapshot(self) -> Snapshot:
-        """The searcher of the latest commit with its arrays, opened again after a commit.
+    @contextmanager
+    def _leased(self) -> Iterator[Snapshot]:
+        """A snapshot of the latest commit that only this thread uses until the block ends."""
+        while True:
+            pool = self._searchers()
+            snapshot = pool.take()
+            if snapshot is not None:  # None: a newer commit's pool came while this one waited
+                break
+        try:
+            yield snapshot
+        finally:
+            pool.give_back(snapshot)
+
+    def _searchers(self) -> Searchers:
+        """The pool of the latest commit, made again after a commit (index/searchers.py).
 
         A full rebuild swaps the folder behind the index link: the folder is part of the key,
-        since a new folder's first generation may carry an old one's number.
+        since a new folder's first generation may carry an old one's number. The old pool's
+        snapshots are closed as the searches using them end.
         """
-        with self._snapshot_lock:
+        with self._pool_lock:
             folder = self._path.resolve()
             if folder != self._folder:
                 self._index = index.open_dir(self._path)
                 self._folder = folder
             key = (folder, self._index.latest_generation())
-            if self._current is None or self._current_key != key:
-                old = self._current
-                sort_fields = {field for keys in _SORT_KEYS.values() for field, _ in keys}
-                self._current = Snapshot(
-                    self._index.searcher(), tuple(FACET_FIELDS.values()), sorted(sort_fields)
-                )
-                self._current_key = key
+            if self._pool is None or self._pool_key != key:
+                old = self._pool
+                self._pool = Searchers(self._index, self._new_snapshot)
+                self._pool_key = (folder, self._pool.generation)
                 if old is not None:
-                    with old.lock:  # a search still running on it finishes first
-                        old.close()
-            return self._current
+                    old.retire()
+            return self._pool
+
+    def _new_snapshot(self, searcher: Searcher) -> Snapshot:
+        sort_fields = {field for keys in _SORT_KEYS.values() for field, _ in keys}
+        return Snapshot(searcher, tuple(FACET_FIELDS.values()), sorted(sort_fields))
 
     def complete(self, prefix: str, limit: int = 10) -> list[str]:
         """Titles and authors as catalogued that start with prefix (index.suggest.complete)."""
-        snapshot = self._snapshot()
-        with snapshot.lock:
+        with self._leased() as snapshot:
             return complete(snapshot.searcher.reader(), prefix, limit, self._bounds.completion_keys)
 
     def _query(self, text: str) -> query.Query | None:

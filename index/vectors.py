@@ -19,8 +19,7 @@ Matches, its facet counts index/facets.py's Facet.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import copy
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
@@ -29,15 +28,18 @@ from whoosh import query
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from index.cache import TermCache
 from index.errors import WhooshChanged
 from index.facets import Facet
-from index.hits import EMPTY_DOCS, Matches, add_where_present, all_of, any_of, in_order
+from index.hits import Matches, add_where_present, all_of, any_of, in_order
 from index.postings import LENGTHS, length_bytes, read_postings
 from index.pricing import Budget, expansion
 
 # the arrays of terms in at least this many documents are kept between searches
 CACHE_MIN_DOCS = 20_000
 CACHE_BYTES = 256 * 1024 * 1024
+# and the documents of a term a wildcard expands to, from this many (fewer are read at once)
+WILDCARD_CACHE_MIN_DOCS = 64
 T = TypeVar("T")
 CHECK_EVERY = 256  # a loop over words, documents or postings reads the clock this often
 
@@ -46,14 +48,14 @@ class Snapshot:
     """One Whoosh searcher over a committed state of the index, with its arrays.
 
     Open a new one after a commit (Whoosh's refresh() shows replaced documents twice). A
-    snapshot is used by one thread at a time: hold `lock` around a search.
+    snapshot is used by one thread at a time (index/searchers.py lends them); its siblings,
+    each with a searcher of its own over the same commit, share its arrays and term cache.
     """
 
     def __init__(
         self, searcher: Searcher, facet_fields: Sequence[str], sort_fields: Sequence[str] = ()
     ) -> None:
         self.searcher = searcher
-        self.lock = threading.Lock()
         self._leaves = searcher.leaf_searchers()
         self.doc_count_all = searcher.doc_count_all()
         self.live = np.ones(self.doc_count_all, dtype=bool)
@@ -66,16 +68,24 @@ class Snapshot:
         self.facets = {field: self._facet(field) for field in facet_fields}
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
-        # a common term's scored matches (key: field, term, boost) and its postings with
-        # positions (key: field, term, None), the least recently used dropped first
-        self._cache: OrderedDict[tuple[str, bytes, float | None], tuple[object, int]]
-        self._cache = OrderedDict()
-        self._cached_bytes = 0
+        self._cache = TermCache(CACHE_BYTES)
         self._weighting = searcher.weighting
         if not isinstance(self._weighting, BM25F):
             raise WhooshChanged("the fast path scores with BM25F, the searcher does not")
         for field in sort_fields:  # loaded now, not by the first search that sorts (~1 s)
             self.column(field)
+
+    def sibling(self, searcher: Searcher) -> Snapshot:
+        """A snapshot with its own searcher, which must be of the same commit, and these arrays.
+
+        The arrays read later (a filter's facet, a column, field lengths) are added to the
+        shared dicts by whichever sibling needs them first; two may both read one, the same.
+        """
+        other = copy.copy(self)
+        other.searcher = searcher
+        other._leaves = searcher.leaf_searchers()
+        other._weighting = searcher.weighting
+        return other
 
     def close(self) -> None:
         self.searcher.close()
@@ -159,14 +169,14 @@ class Snapshot:
         except ValueError:  # year:"" or year:"1990 2000": no number, so no document, as in Whoosh
             return Matches.none()
         key = (field, btext, boost)
-        cached = self._cached(key)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         docs, weights = self._postings(field, btext)
         scores = self._scores(field, btext, docs, weights)
         result = Matches(docs, scores * boost if boost != 1.0 else scores)
         if len(docs) >= CACHE_MIN_DOCS:
-            self._remember(key, result, result.docs.nbytes + result.scores.nbytes)
+            self._cache.put(key, result, result.docs.nbytes + result.scores.nbytes)
         return result
 
     def _scores(
@@ -181,26 +191,12 @@ class Snapshot:
         b, k1 = self._weighting._field_B.get(field, self._weighting.B), self._weighting.K1
         return idf * ((weights * (k1 + 1)) / (weights + k1 * ((1 - b) + b * lengths / avgfl)))
 
-    def _cached(self, key: tuple[str, bytes, float | None]):
-        found = self._cache.get(key)
-        if found is None:
-            return None
-        self._cache.move_to_end(key)
-        return found[0]
-
-    def _remember(self, key: tuple[str, bytes, float | None], value: object, size: int) -> None:
-        self._cache[key] = (value, size)
-        self._cached_bytes += size
-        while self._cached_bytes > CACHE_BYTES and len(self._cache) > 1:
-            _, (_old, old_size) = self._cache.popitem(last=False)
-            self._cached_bytes -= old_size
-
     def _positional_postings(
         self, field: str, btext: bytes
     ) -> tuple[np.ndarray, np.ndarray, list[bytes]]:
         """read_postings() with values, kept between searches for a common term."""
         key = (field, btext, None)
-        cached = self._cached(key)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         found = read_postings(self._leaves, self.live, field, btext, values=True)
@@ -208,8 +204,23 @@ class Snapshot:
         if len(docs) >= CACHE_MIN_DOCS:
             # a bytes object costs its length and about 33 bytes; the list 8 a value
             size = docs.nbytes + weights.nbytes + sum(map(len, values)) + 41 * len(values)
-            self._remember(key, found, size)
+            self._cache.put(key, found, size)
         return found
+
+    def _term_docs(self, field: str, btext: bytes) -> np.ndarray:
+        """The live documents with a term, kept between searches unless the term is rare.
+
+        A wildcard like `*a*` reads hundreds of terms' postings (most of its time, decoding
+        Whoosh's posting blocks); the next wildcard reaching the same terms reads them here.
+        """
+        key = (field, btext, "docs")
+        cached = self._cache.get(key)
+        if cached is not None:
+            return cached
+        docs = self._postings(field, btext)[0]
+        if len(docs) >= WILDCARD_CACHE_MIN_DOCS:
+            self._cache.put(key, docs, docs.nbytes)
+        return docs
 
     def _postings(self, field: str, btext: bytes) -> tuple[np.ndarray, np.ndarray]:
         """The live documents with a term and its weight in each, read block by block."""
@@ -272,8 +283,10 @@ class Snapshot:
         if not q.constantscore:
             found = [self._term(q.field(), text) for text in _counted(texts, budget)]
             return any_of(found).boosted(q.boost)
-        docs = [self._postings(q.field(), text)[0] for text in _counted(texts, budget)]
-        union = np.unique(np.concatenate(docs)) if docs else EMPTY_DOCS
+        found = np.zeros(self.doc_count_all, dtype=bool)
+        for text in _counted(texts, budget):
+            found[self._term_docs(q.field(), text)] = True
+        union = np.flatnonzero(found)
         return Matches(union, np.full(len(union), float(q.boost)))
 
     def _by_whoosh(self, q: query.Query, budget: Budget) -> Matches:

@@ -145,8 +145,8 @@ def test_a_query_too_broad_is_a_bad_search(catalogue: UnionIndex) -> None:
 
 
 def test_did_you_mean_is_given_up_when_time_runs_out(catalogue: UnionIndex) -> None:
-    with catalogue._snapshot().lock:
-        reader = catalogue._snapshot().searcher.reader()
+    with catalogue._leased() as snapshot:
+        reader = snapshot.searcher.reader()
         assert corrected(reader, "Vermesung") == "Vermessung"
         assert corrected(reader, "Vermesung", lambda: False) is None
 
