@@ -125,7 +125,9 @@ def test_a_request_from_order_to_completion(
         marl.goto("/staff/requests?side=incoming")
         assert marl.locator(f"a[href='/staff/requests/{placed.id}']").count() == 2
         marl.get_by_role("link", name="Pull slips").click()
+        marl.wait_for_url("**/staff/pull-slips**")
         slip = marl.locator("article.slip")
+        slip.first.wait_for()  # count() does not wait for the page
         assert slip.count() == 1 and "Rom Keh" in slip.inner_text()
         assert "Datteln" in slip.inner_text()
         marl.emulate_media(media="print")
