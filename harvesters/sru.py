@@ -240,11 +240,16 @@ def _key(item: RawRecord | RecordProblem) -> tuple[str, ...]:
 
 
 def _local(element: etree._Element) -> str:
-    return etree.QName(element).localname if isinstance(element.tag, str) else ""
+    """The element's name without its namespace ("" for a comment or processing instruction).
+    Read from the tag itself: lxml's QName refuses a tag such as "zs:record" that a
+    recovering parse leaves when its prefix was never declared."""
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
 
 
 def _namespace(element: etree._Element) -> str:
-    return etree.QName(element).namespace or ""
+    tag = element.tag
+    return tag[1:].partition("}")[0] if isinstance(tag, str) and tag.startswith("{") else ""
 
 
 def _children(parent: etree._Element | None, name: str) -> list[etree._Element]:

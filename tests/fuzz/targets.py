@@ -34,6 +34,7 @@ from harvesters.oai_pmh import OaiSource
 from harvesters.sru import SruSource
 from index.blocking import match_keys
 from index.document import cluster_doc
+from index.errors import QueryTooBroad
 from index.facts import record_facts
 from index.writer import _fields
 from libnet.config import SourceConfig
@@ -192,7 +193,10 @@ def search_query(data: bytes) -> None:
     """A patron's search as the web catalogue and the JSON API pass it on."""
     text = data.decode("utf-8", "replace")[: limits.MAX_QUERY_CHARS]
     index = world.index()
-    fast = index.search(text, page_size=5)
+    try:
+        fast = index.search(text, page_size=5)
+    except QueryTooBroad:  # refused before it runs, as documented (index/pricing.py)
+        return
     slow = search_with_whoosh(index, text, page_size=5)
     assert (fast.total, fast.facets) == (slow.total, slow.facets), text  # one answer, two paths
     index.complete(text)

@@ -198,9 +198,11 @@ class WebWorld:
     people: list[Person] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        from tests.webapp.conftest import GENEROUS_LIMITS
         from tests.webapp.test_loans_api import Served  # builds the network, app and tokens
 
-        self.served = Served(self.folder)
+        # thousands of requests from one client: the rate limits would answer 429 and 503
+        self.served = Served(self.folder, rate_limits=GENEROUS_LIMITS)
         self.app: Flask = self.served.client.application
         self.engine = self.served.engine
         self.cluster: int = self.served.cluster

@@ -21,6 +21,7 @@ from libnet import accounts
 from libnet.config import Config, LibraryConfig, MailConfig, SourceConfig, StorageConfig
 from libnet.loans import notices
 from libnet.store.schema import users
+from libnet.web_config import RateLimitsConfig
 from tests.libnet.test_loans import Network
 from tests.peers.postgres import free_port
 from tests.webapp.test_api import rebase, strict
@@ -35,7 +36,12 @@ class Served(Network):
     """The network served by the web app. With `mail`, each library has an address
     (code@bibliothek.example) and the patron Anna Schmidt one too, in English."""
 
-    def __init__(self, tmp_path: Path, mail: MailConfig | None = None) -> None:
+    def __init__(
+        self,
+        tmp_path: Path,
+        mail: MailConfig | None = None,
+        rate_limits: RateLimitsConfig | None = None,
+    ) -> None:
         storage = StorageConfig(tmp_path / "var")
         storage.data_dir.mkdir()
         super().__init__(tmp_path, storage.url)
@@ -53,7 +59,8 @@ class Served(Network):
             with self.engine.begin() as conn:
                 conn.execute(update(users).where(users.c.id == self.patron.id)
                              .values(email=PATRON_EMAIL, language="en"))  # fmt: skip
-        config = Config(tmp_path / "config.toml", storage, libraries, mail=mail or MailConfig())
+        config = Config(tmp_path / "config.toml", storage, libraries, mail=mail or MailConfig(),
+                        rate_limits=rate_limits or RateLimitsConfig())  # fmt: skip
         self.client: FlaskClient = create_app(config, TESTING=True).test_client()
         people = {"patron": self.patron, "other_patron": self.other_patron,
                   "marl_patron": self.marl_patron, "admin": self.admin,
