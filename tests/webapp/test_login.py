@@ -121,15 +121,17 @@ def test_every_failure_gives_the_same_message_status_and_about_the_same_time(
         "unknown staff name": ("Niemand Hier", PASSWORD, ""),
     }
     seen = {}
-    for n, (name, (login, password, library)) in enumerate(tries.items()):
-        times = []
-        for _ in range(5):
+    times: dict[str, list[float]] = {name: [] for name in tries}
+    # round by round, so that a busy moment of the machine falls on every kind alike; each
+    # try from an address of its own, so that no throttle comes in between
+    for attempt in range(7):
+        for n, (name, (login, password, library)) in enumerate(tries.items()):
             started = time.perf_counter()
-            answer = log_in(served.client, login, password, address=f"10.2.{n}.1",
+            answer = log_in(served.client, login, password, address=f"10.2.{n}.{attempt}",
                             library=library)  # fmt: skip
-            times.append(time.perf_counter() - started)
-        # the fastest of five: the work each answer costs, without the machine's noise
-        seen[name] = (answer.status_code, message(answer), min(times))
+            times[name].append(time.perf_counter() - started)
+            # the fastest of seven: the work each answer costs, without the machine's noise
+            seen[name] = (answer.status_code, message(answer), min(times[name]))
     assert {status for status, _, _ in seen.values()} == {401}, seen
     assert len({text for _, text, _ in seen.values()}) == 1, seen
     fastest = [took for _, _, took in seen.values()]
