@@ -43,9 +43,7 @@ def forbidden_in_iso2709(data: bytes) -> str:
         controls.discard(0x1B)  # ESC: MARC-8 switching character sets
     if not controls and _NONCHARACTER_START not in data:
         return ""  # nearly every record: two quick looks and done
-    # UTF-8 as libnet.records.marc decides it: flagged, or unflagged and decoding as such
-    # (an unflagged record with ESC is MARC-8)
-    utf8 = flagged or (b"\x1b" not in data and _decodes(data))
+    utf8 = reads_as_utf8(data[9:10].decode("latin-1"), data[24:])
     suspect = _CONTROLS_AND_NONCHARACTERS if utf8 else _CONTROLS
     base = int(data[12:17])
     directory = data[24 : base - 1]
@@ -65,9 +63,15 @@ def forbidden_in_iso2709(data: bytes) -> str:
     return ""
 
 
-def _decodes(data: bytes) -> bool:
+def reads_as_utf8(leader_09: str, body: bytes) -> bool:
+    """Whether libnet reads an ISO 2709 record as UTF-8: leader/09 says so ("a"), or it is
+    blank and the bytes decode as UTF-8 and hold no ESC (which switches MARC-8's sets)."""
+    if leader_09 == "a":
+        return True
+    if leader_09 != " " or b"\x1b" in body:
+        return False
     try:
-        data.decode("utf-8")
+        body.decode("utf-8")
     except UnicodeDecodeError:
         return False
     return True

@@ -25,6 +25,7 @@ from libnet.records.characters import (
     entity_reason,
     escape_unknown_entities,
     forbidden_in_iso2709,
+    reads_as_utf8,
 )
 from libnet.records.harvested import ISO2709, FieldRepair, RawRecord, RecordProblem, excerpt
 from libnet.records.iso_fields import CODES, decode_field
@@ -96,7 +97,7 @@ def _valid_tag(tag: str) -> bool:
 
 def _is_utf8_record(leader: str, body: bytes) -> bool:
     """True for UTF-8, False for MARC-8, from leader/09 and the bytes; RecordError otherwise."""
-    if leader[9] == "a" or (leader[9] == " " and _is_utf8(body) and b"\x1b" not in body):
+    if reads_as_utf8(leader[9], body):
         return True
     if leader[9] != " ":
         raise RecordError(f"unknown character coding in leader/09 ({leader[9]!r})")
@@ -104,14 +105,6 @@ def _is_utf8_record(leader: str, body: bytes) -> bool:
     if problem:
         raise RecordError(f"text is neither UTF-8 nor MARC-8: {problem}")
     return False
-
-
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
 
 
 def iso2709_001(data: bytes) -> str:
