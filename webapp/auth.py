@@ -22,7 +22,8 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from libnet.accounts import get_user, sessions
+from libnet import accounts
+from libnet.accounts import Account, get_user, sessions
 from libnet.accounts.login import Failed, LoggedIn, Unreachable, log_in
 from webapp.errors import error_page
 from webapp.language import chose_language
@@ -71,6 +72,22 @@ def _load_user() -> None:
     g.user, g.session_id = account, found.id
     if not chose_language():  # the account's language, unless chosen on this device
         g.language = account.language
+
+
+def bearer_token() -> str:
+    """The token of the request's `Authorization: Bearer TOKEN` header; "" when none."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+def token_account() -> Account | None:
+    """The active account of the request's bearer token, or None (none sent, unknown, revoked,
+    disabled): looked up once a request, for the rate limits and the API alike."""
+    if "token_account" not in g:
+        token = bearer_token()
+        engine = catalogue().store.engine
+        g.token_account = accounts.account_for_token(engine, token) if token else None
+    return g.token_account
 
 
 @bp.app_context_processor

@@ -31,12 +31,11 @@ from flask_limiter import ApplicationLimit, Limiter, RateLimitExceeded
 from limits import parse_many
 from limits.errors import ConfigurationError
 
-from libnet import accounts
 from libnet.errors import ConfigError
 from libnet.web_config import RateLimitsConfig
+from webapp.auth import bearer_token, token_account
 from webapp.errors import Diagnostic, error_page, json_error
 from webapp.sru.server import diagnostic_answer
-from webapp.state import catalogue
 
 # endpoints counted apart from their blueprint's area
 AREAS = {
@@ -112,9 +111,8 @@ def client(settings: RateLimitsConfig) -> Client:
 def _identify(settings: RateLimitsConfig) -> Client:
     user = g.get("user")
     factor = 1
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if user is None and scheme.lower() == "bearer" and token.strip():
-        user = accounts.account_for_token(catalogue().store.engine, token.strip())
+    if user is None and bearer_token():
+        user = token_account()
         factor = settings.token_factor if user is not None else 1
     if user is None:
         return Client(f"address:{request.remote_addr or '-'}", 1)

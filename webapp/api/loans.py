@@ -22,6 +22,7 @@ from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.loans.states import Actor, TransitionError, allowed
+from webapp.auth import bearer_token, token_account
 from webapp.errors import NoIndex, Refused, refused
 from webapp.limits import MAX_NOTE_CHARS
 from webapp.state import catalogue
@@ -147,10 +148,9 @@ def _user() -> Account:
     header = request.headers.get("Authorization", "")
     if not header and g.get("user") is not None:
         return _session_user(g.user)
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
+    if not bearer_token():
         raise Refused(401, "Unauthorized", "log in: send Authorization: Bearer TOKEN")
-    account = accounts.account_for_token(catalogue().store.engine, token.strip())
+    account = token_account()
     if account is None:
         raise Refused(401, "Unauthorized", "the token is unknown, revoked or its account off")
     return account
