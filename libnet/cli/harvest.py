@@ -18,7 +18,7 @@ from libnet.cli.console import (
 from libnet.cli.search import index_line
 from libnet.config import Config
 from libnet.lock import data_dir_lock
-from libnet.store import RecordStore
+from libnet.store import RecordStore, Run
 
 
 def cmd_harvest(config: Config, args: argparse.Namespace) -> int:
@@ -59,9 +59,8 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
     if args.repairs is not None:
         return _print_repairs(store, args.repairs, args.json)
     if args.rejects is not None:
-        run = store.run(args.rejects)
+        run = _named_run(store, args.rejects)
         if run is None:
-            print(f"libnet: no harvest run {args.rejects}", file=sys.stderr)
             return EXIT_FAILED
         problems = store.rejects(args.rejects)
         if args.json:
@@ -125,11 +124,18 @@ def cmd_runs(store: RecordStore, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _print_repairs(store: RecordStore, run_id: int, as_json: bool) -> int:
-    """The records run RUN kept with a malformed field, and what was done to each field."""
+def _named_run(store: RecordStore, run_id: int) -> Run | None:
+    """The harvest run the command line names; None, said on stderr, when there is none."""
     run = store.run(run_id)
     if run is None:
         print(f"libnet: no harvest run {run_id}", file=sys.stderr)
+    return run
+
+
+def _print_repairs(store: RecordStore, run_id: int, as_json: bool) -> int:
+    """The records run RUN kept with a malformed field, and what was done to each field."""
+    run = _named_run(store, run_id)
+    if run is None:
         return EXIT_FAILED
     found = store.repairs(run_id)
     if as_json:

@@ -14,15 +14,8 @@ from index.document import ClusterDoc, cluster_doc
 from index.search import SearchResult, UnionIndex
 from libnet.records.bib import normalise
 from tests.builders import book
+from tests.index.test_pricing import TITLES
 
-TITLES = (
-    ("Die Vermessung der Welt", "Kehlmann, Daniel"),
-    ("Die Straße der Ölsardinen", "Steinbeck, John"),
-    ("Das Haus am See", "Müller, Hans"),
-    ("Sommer am See", "Seemann, Sara"),
-    ("Schiffe und Segel", "Segler, Sven"),
-    ("Sagen aus Sachsen", "Sachs, Sabine"),
-)
 QUERIES = ("see", "die", "s*", "*e*", "welt", "sommer OR segel", '"haus am see"', "kehlman")
 WAIT = 10  # seconds at most for a thread in these tests; they take milliseconds
 
