@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 from whoosh import query
+from whoosh.fields import NUMERIC
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
@@ -144,7 +145,10 @@ class Snapshot:
         """
         if field not in self.searcher.schema:
             return Matches.none()
-        if not self.searcher.schema[field].scorable:
+        kind = self.searcher.schema[field]
+        if isinstance(kind, NUMERIC):  # `year:*`: its terms are numbers, no prefix of ""
+            return self._by_whoosh(query.Every(field, boost=boost), budget)
+        if not kind.scorable:
             return self._multiterm(query.Prefix(field, "", boost=boost), budget)
         docs = np.flatnonzero(self.live & (self._length_bytes(field) > 0))
         return Matches(docs, np.full(len(docs), float(boost)))

@@ -109,6 +109,13 @@ def test_search_answers_as_whoosh_does(catalogue: UnionIndex, filters: dict, sor
     assert checked > 20  # most queries find something, so the comparison means something
 
 
+def test_a_whole_field_answers_as_whoosh_does(catalogue: UnionIndex) -> None:
+    """`FIELD:*` is every document with a word in FIELD, the numeric year too (no prefix "")."""
+    for text in ("year:*", "title:*", "year:* NOT roman"):
+        fast, slow = catalogue.search(text), search_with_whoosh(catalogue, text)
+        assert fast.total == slow.total > 0, text
+
+
 def test_phrases_are_answered_without_whoosh_matchers(catalogue: UnionIndex, monkeypatch) -> None:
     def refuse(self, q):
         raise AssertionError(f"{q!r} went through Whoosh's matcher")
