@@ -98,7 +98,7 @@ def log_in(
         if account is None:
             with engine.connect() as conn:
                 account = card_account(conn, library, login) if login else None
-        _failed(engine, account, "throttled", now)
+        _failed(engine, attempt, account, "throttled", now)
         return Failed(attempt.wait_until)
     if staff is not None:
         outcome, reason = _local(engine, staff, password)
@@ -118,7 +118,7 @@ def log_in(
         with transaction(engine) as conn:
             conn.execute(update(users).where(users.c.id == outcome.id).values(last_login=now))
         return LoggedIn(outcome)
-    _failed(engine, outcome if isinstance(outcome, Account) else None, reason, now)
+    _failed(engine, attempt, outcome if isinstance(outcome, Account) else None, reason, now)
     return Failed(attempt.wait_until)
 
 
@@ -189,12 +189,18 @@ def _refresh(conn: Connection, library: str, account: Account | None, patron: Pa
     return refreshed
 
 
-def _failed(engine: Engine, account: Account | None, reason: str, now: datetime) -> None:
-    """Note a failed login of an existing account, for the staff's view of it."""
-    if account is None:
-        return
+def _failed(
+    engine: Engine, attempt: throttle.Claim, account: Account | None, reason: str, now: datetime
+) -> None:
+    """Note a failed login: of an existing account, for the staff's view of it. Every failure
+    commits one write, known card or not, so that the time of the answer (a commit can cost
+    tens of milliseconds) does not tell which cards exist."""
     with transaction(engine) as conn:
-        conn.execute(insert(login_failures).values(user_id=account.id, at=now, reason=reason[:200]))
+        throttle.failed(conn, attempt, now)
+        if account is not None:
+            conn.execute(
+                insert(login_failures).values(user_id=account.id, at=now, reason=reason[:200])
+            )
 
 
 def _note_system(conn: Connection, library: str, answer: object, now: datetime) -> None:

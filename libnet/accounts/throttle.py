@@ -79,6 +79,13 @@ def succeeded(engine: Engine, attempt: Claim) -> None:
         )
 
 
+def failed(conn: Connection, attempt: Claim, now: datetime) -> None:
+    """The attempt was wrong: its pair's counter (raised by `claim`) notes the time."""
+    conn.execute(
+        update(login_throttle).where(login_throttle.c.key == attempt.pair).values(last_failure=now)
+    )
+
+
 def wait_after(failures: int, free: int) -> timedelta:
     """How long the next try waits after this many failures in a row."""
     return min(MAX_WAIT, BASE_WAIT * 2 ** min(failures - free, 10))
