@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from libnet.availability.config import AvailabilityConfig, read_availability
 from libnet.email_address import AddressProblem, normalised_email
 from libnet.errors import ConfigError
 from libnet.patron_config import PatronsConfig, read_patrons
@@ -44,6 +45,8 @@ class LibraryConfig:
     card_prefixes: tuple[str, ...] = ()  # a card number starting so is this library's
     signup_text: str = ""  # on the login page: how to get an account at this library
     pin_help: str = ""  # for "PIN vergessen?" where the library's system keeps the PIN
+    # where the record page asks whether its copies are in now (DAIA), or "none"
+    availability: AvailabilityConfig = field(default_factory=AvailabilityConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +323,7 @@ class _Reader:
         ):
             raise self.fail(f"{key}.card_prefixes", "expected a list of non-empty strings")
         patrons = self.table(raw.get("patrons", {}), f"{key}.patrons")
+        availability = self.table(raw.get("availability", {}), f"{key}.availability")
         return LibraryConfig(
             code=code,
             name=self.value(raw, "name", str, key),
@@ -333,6 +337,7 @@ class _Reader:
             card_prefixes=tuple(p.strip() for p in prefixes),
             signup_text=self.value(raw, "signup_text", str, key, default=""),
             pin_help=self.value(raw, "pin_help", str, key, default=""),
+            availability=read_availability(self, availability, f"{key}.availability"),
         )
 
     def holdings(self, raw: Any, key: str) -> HoldingsProfile:

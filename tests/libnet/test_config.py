@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from libnet.availability.config import AvailabilityConfig
 from libnet.config import (
     HarvestConfig,
     LibraryConfig,
@@ -236,7 +237,8 @@ def test_every_key_is_documented_in_the_shipped_config() -> None:
     keys += [f.name for f in fields(MailConfig)] + ["mail", "LIBNET_SMTP_PASSWORD"]
     keys += [f.name for f in fields(PatronsConfig)] + [f.name for f in fields(SessionsConfig)]
     keys += [f.name for f in fields(LoansConfig)] + ["sessions", "loans", "patrons"]
-    keys += ["data_dir", "database_url", "profile"]
+    keys += ["data_dir", "database_url", "profile", "availability"]
+    keys += [f.name for f in fields(AvailabilityConfig)]
     missing = [key for key in keys if not re.search(rf"\b{key}\b", text)]
     assert not missing, f"config.toml does not mention {missing}"
 
@@ -324,3 +326,35 @@ def test_two_libraries_may_not_claim_one_card_prefix(tmp_path: Path) -> None:
 def test_sessions_may_not_idle_longer_than_they_last(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"sessions\.idle_hours: must not be longer"):
         load_config(write(tmp_path, GOOD + "[sessions]\nidle_hours = 13\n"))
+
+
+def test_a_library_without_availability_table_shows_the_harvested_status(tmp_path) -> None:
+    availability = load_config(write(tmp_path, GOOD)).library("marl").availability
+    assert availability == AvailabilityConfig("none", "", 2.0, 60.0) and not availability.live
+
+
+def test_a_daia_service_is_read_with_its_timeout_and_cache(tmp_path: Path) -> None:
+    text = GOOD + '[libraries.availability]\ntype = "daia"\nurl = "https://d.example/?id={id}"\n'
+    availability = load_config(write(tmp_path, text + "timeout = 1\ncache_seconds = 0\n"))
+    assert availability.library("marl").availability == AvailabilityConfig(
+        "daia", "https://d.example/?id={id}", 1.0, 0.0
+    )
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        ('type = "sip2"', r"availability\.type: 'sip2' is not one of \('none', 'daia'\)"),
+        ('type = "daia"', r"availability\.url: missing or not an http\(s\) URL"),
+        ('type = "daia"\nurl = "https://d.example/"', r"availability\.url: must hold \{id\}"),
+        ('type = "daia"\nurl = "https://d/{id}{x}"', r"availability\.url: may hold no braces"),
+        ('url = "https://d.example/{id}"', r'availability\.url: only type = "daia" takes a url'),
+        ("timeout = 0", r"availability\.timeout: must be greater than 0"),
+        ("cache_seconds = -1", r"availability\.cache_seconds: must not be negative"),
+        ('timeout = "2"', r"availability\.timeout: expected a number, got a string"),
+        ("ttl = 5", r"availability\.ttl: unknown key"),
+    ],
+)
+def test_a_wrong_availability_table_is_named_by_its_key(tmp_path, table, message) -> None:
+    with pytest.raises(ConfigError, match=r"libraries\[marl\]\." + message):
+        load_config(write(tmp_path, GOOD + "[libraries.availability]\n" + table + "\n"))
