@@ -8,6 +8,7 @@ from flask import abort
 from libnet import loans
 from libnet.accounts import Account
 from libnet.loans import LoanError
+from webapp.availability import live_on_shelf
 from webapp.errors import NoIndex
 from webapp.state import catalogue
 
@@ -25,10 +26,12 @@ def place_for(
         abort(503)
     if doc is None:
         abort(404)
+    live = live_on_shelf(doc.id)  # asked before the transaction: it may wait for a library
     try:
         with loans.transaction(catalogue().store.engine) as conn:
             loans.place_request(conn, patron, doc.id, title=doc.title, pickup_library=pickup,
-                                placed_by=placed_by, mailing=catalogue().mailing)  # fmt: skip
+                                placed_by=placed_by, mailing=catalogue().mailing,
+                                live=live)  # fmt: skip
     except LoanError as exc:
         return exc
     catalogue().send_notices_soon()

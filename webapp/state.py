@@ -25,6 +25,7 @@ from index.search import UnionIndex
 from index.update import index_path, read_cursor
 from index.writer import SCHEMA_VERSION
 from libnet.accounts.checkers import Checkers
+from libnet.availability.service import Availability
 from libnet.config import Config, LibraryConfig
 from libnet.loans import mailer, notices
 from libnet.store import RecordStore, clusters, open_store
@@ -51,6 +52,8 @@ class Catalogue:
         self._courier = Courier(self._send_notices)
         # library code -> the checker of its own patron system (LDAP, SIP2), None: libnet's
         self.patron_checker = Checkers(config)
+        # the libraries' live status sources ([libraries.availability]), with their cache
+        self.availability = Availability({lib.code: lib.availability for lib in config.libraries})
 
     @property
     def libraries(self) -> tuple[LibraryConfig, ...]:

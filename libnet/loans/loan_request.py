@@ -16,7 +16,7 @@ the same transaction: libnet.loans.notices is handed a `RequestChange`, a value.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -87,6 +87,7 @@ def place_request(
     now: datetime | None = None,
     mailing: Mailing | None = None,
     placed_by: Account | None = None,
+    live: Mapping[str, bool] | None = None,
 ) -> LoanRequest:
     """A new request of `patron` for a title, at the first library of its rota.
 
@@ -97,7 +98,8 @@ def place_request(
     shelf, the patron already has the title on request or on loan, has as many open requests
     as their library allows, or no other library lends the title. The e-mail notices it
     causes are queued in the same transaction (libnet.loans.notices; `mailing` names
-    libraries).
+    libraries). `live`: library -> whether its own system says a lendable copy is on the
+    shelf now (libnet.availability), for the rota.
     """
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
@@ -127,7 +129,7 @@ def place_request(
     limit = settings(conn, patron.library).max_open
     if conn.scalar(mine) >= limit:
         raise LoanError(f"you have {limit} open requests, as many as your library allows", "limit")
-    order = rota(conn, held, {patron.library, pickup}, now)
+    order = rota(conn, held, {patron.library, pickup}, now, live)
     if not order:
         raise LoanError("no other library in the network lends this title just now", "no_lender")
     row = {

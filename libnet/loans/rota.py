@@ -2,13 +2,15 @@
 
 It is every other library whose record of the title has a copy that may be lent, least busy
 first: fewest requests shipped in the last ROTA_WINDOW_DAYS, then a copy on the shelf before
-one on loan. Paused libraries are left out.
+one on loan. Paused libraries are left out. Where a library's own system said just now whether
+a lendable copy is on the shelf (live availability, libnet.availability), that wins over the
+harvest: libraries with a copy on the shelf now come first, then the rest as above.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -49,10 +51,16 @@ def holdings(conn: Connection, cluster_id: int) -> list[Holding]:
 
 
 def rota(
-    conn: Connection, held: Iterable[Holding], leave_out: Iterable[str], now: datetime
+    conn: Connection,
+    held: Iterable[Holding],
+    leave_out: Iterable[str],
+    now: datetime,
+    live: Mapping[str, bool] | None = None,
 ) -> list[Holding]:
     """The libraries to ask, in order, of a title's holdings (`holdings()`): lending, not
-    paused, not in leave_out, least busy first."""
+    paused, not in leave_out; those with a copy on the shelf now by `live` (library -> its
+    system's answer, for those that answered) first, then least busy first."""
+    live = live or {}
     leave_out = set(leave_out)
     candidates: dict[str, Holding] = {}
     for holding in held:
@@ -70,4 +78,12 @@ def rota(
             .group_by(loan_events.c.supplier)
         ).all()
     )
-    return sorted(lending, key=lambda h: (shipped.get(h.library, 0), not h.on_shelf, h.library))
+    return sorted(
+        lending,
+        key=lambda h: (
+            not live.get(h.library, False),
+            shipped.get(h.library, 0),
+            not live.get(h.library, h.on_shelf),
+            h.library,
+        ),
+    )

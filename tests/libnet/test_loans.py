@@ -110,6 +110,24 @@ def test_a_paused_library_is_left_out_of_the_rota(network: Network) -> None:
     assert [library for library, _ in network.place().rota] == ["marl"]
 
 
+def test_a_library_whose_system_says_its_copy_is_on_the_shelf_now_comes_first(
+    network: Network,
+) -> None:
+    # the harvest found both on the shelf: herten first by its name; marl's system says so now
+    live = network.place(live={"marl": True, "herten": False})
+    assert [library for library, _ in live.rota] == ["marl", "herten"]
+
+
+def test_a_copy_its_library_says_is_out_now_goes_behind_one_that_may_be_in(
+    network: Network,
+) -> None:
+    # herten's system says its copy went out since the harvest; marl was not asked
+    assert [library for library, _ in network.place(live={"herten": False}).rota] == [
+        "marl",
+        "herten",
+    ]
+
+
 def test_a_patron_whose_library_has_a_copy_on_the_shelf_is_sent_there(network: Network) -> None:
     with pytest.raises(OwnCopyAvailable, match="your library has a copy"):
         network.place(network.marl_patron)

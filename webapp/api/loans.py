@@ -23,6 +23,7 @@ from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
 from libnet.loans.states import Actor, TransitionError, allowed
 from webapp.auth import bearer_token, token_account
+from webapp.availability import live_on_shelf
 from webapp.errors import NoIndex, Refused, refused
 from webapp.limits import MAX_NOTE_CHARS
 from webapp.state import catalogue
@@ -72,11 +73,12 @@ def place() -> tuple[Response, int]:
         abort(503, str(exc))
     if doc is None:
         raise Refused(404, "Not Found", f"no title {cluster_id} in the catalogue")
+    live = live_on_shelf(doc.id)  # asked before the transaction: it may wait for a library
     try:
         with loans.transaction(catalogue().store.engine) as conn:
             placed = loans.place_request(conn, user, doc.id, title=doc.title,
-                                         pickup_library=pickup,
-                                         mailing=catalogue().mailing)  # fmt: skip
+                                         pickup_library=pickup, mailing=catalogue().mailing,
+                                         live=live)  # fmt: skip
             people = _patrons(conn, [placed])
     except LoanError as exc:
         raise Refused(409, "Conflict", str(exc), reason=exc.reason) from None

@@ -36,7 +36,8 @@ MAX_SEARCH_URL = 2000
 HIT_LIBRARIES = 3  # libraries named per hit; the record page lists them all
 FACET_VALUES_SHOWN = 8  # more behind a <details> "show more"
 # best first: a library's copies of a title show the best status among them
-STATUS_ORDER = ("available", "on_loan", "not_for_loan", "unknown", "lost")
+# (a live status, libnet.availability.model.STATES, or a harvested one)
+STATUS_ORDER = ("available", "on_loan", "not_for_loan", "not_available", "unknown", "lost")
 
 
 @pages.app_context_processor  # the loan network's pages use them too

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import (
@@ -23,6 +24,7 @@ from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import published
 from libnet.store.published import MemberRecord
+from webapp.availability import as_of, holding_rows, live_label
 from webapp.catalogue.blueprint import chosen_home, hit_list, pages, status_rank
 from webapp.state import Found, catalogue
 
@@ -46,7 +48,8 @@ def record(cluster_id: int) -> str:
     if request.args.get("view") == "staff":
         return staff(cluster_id)
     doc = _cluster(cluster_id)
-    best = describing(_members(cluster_id))
+    members = _members(cluster_id)
+    best = describing(members)
     bib = best.bib if best else None
     volumes = dict(bib.series) if bib else {}
     home_library = chosen_home()
@@ -58,7 +61,7 @@ def record(cluster_id: int) -> str:
         bib=bib,
         series=[(title, volumes.get(title, "")) for title in doc.series],
         holdings=sorted(
-            doc.holdings,
+            holding_rows(doc, members),
             key=lambda h: (
                 h.library != home_library,
                 catalogue().library_name(h.library),
@@ -66,6 +69,8 @@ def record(cluster_id: int) -> str:
                 h.call_number,
             ),
         ),
+        live_label=live_label,
+        as_of=lambda moment: as_of(moment, datetime.now(UTC)),
     )
 
 

@@ -1,0 +1,125 @@
+"""The record page's holdings with each copy's live status, and the rota's view of it.
+
+Every library of the title with a live source ([libraries.availability]) is asked at once
+(libnet.availability.service); a copy whose library answers in time shows the status it
+answered, the others the harvested status and its age ("Stand: gestern 02:14"), from the
+library's last successful harvest. The hit list never asks: it shows the harvested status.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask_babel import format_date, format_time, gettext, to_user_timezone
+
+from index.document import ClusterDoc, Holding
+from libnet.availability.model import NOT_AVAILABLE, ON_LOAN, CopyStatus, Unanswered
+from libnet.availability.service import Answer, Question, on_shelf, question
+from libnet.records.holdings import Item
+from libnet.store import published
+from libnet.store.published import MemberRecord
+from libnet.times import utc
+from webapp.labels import STATUS_LABELS
+from webapp.state import catalogue
+
+
+@dataclass(frozen=True, slots=True)
+class HoldingRow:
+    """A line of the record page's holdings: a library's copies with one call number and
+    one status, live or harvested."""
+
+    holding: Holding  # the index's group of these copies (library, record, call number)
+    status: str  # a live state (libnet.availability.model.STATES) or the harvested status
+    copies: int
+    live: CopyStatus | None  # the library's answer; None: the harvested status stands
+    as_of: datetime | None  # when the harvested status was read; None when live or unknown
+
+    @property
+    def library(self) -> str:
+        return self.holding.library
+
+    @property
+    def call_number(self) -> str:
+        return self.holding.call_number
+
+
+def holding_rows(doc: ClusterDoc, members: Sequence[MemberRecord]) -> list[HoldingRow]:
+    """The title's holdings, live where the library answers in time."""
+    items = {(m.library, m.local_id): m.bib.items for m in members if not m.deleted}
+    answers = _ask(items)
+    harvests = {code: utc(moment) for code, moment in catalogue().last_harvests().items()}
+    rows: list[HoldingRow] = []
+    for holding in doc.holdings:
+        held = items.get((holding.library, holding.local_id), ())
+        answer = answers.get(question(holding.library, holding.local_id, held))
+        live = None if answer is None or isinstance(answer, Unanswered) else answer
+        grouped = _live_groups(holding, held, live) if live is not None else None
+        if not grouped:
+            as_of = harvests.get(holding.library)
+            rows.append(HoldingRow(holding, holding.status, holding.copies, None, as_of))
+            continue
+        rows.extend(
+            HoldingRow(holding, status.state, count, status, None)
+            for status, count in grouped.items()
+        )
+    return rows
+
+
+def live_on_shelf(cluster_id: int) -> dict[str, bool]:
+    """library -> whether it has a lendable copy of the title on the shelf now, for the
+    libraries that answer in time (the rota prefers them)."""
+    with catalogue().store.engine.connect() as conn:
+        members = published.member_records(conn, [cluster_id], raw=False)[cluster_id]
+    items = {(m.library, m.local_id): m.bib.items for m in members if not m.deleted}
+    answers = _ask(items)
+    return on_shelf([(lib, rid, held) for (lib, rid), held in items.items()], answers)
+
+
+def _ask(items: dict[tuple[str, str], tuple[Item, ...]]) -> dict[Question, Answer]:
+    availability = catalogue().availability
+    asked = [
+        question(lib, rid, held) for (lib, rid), held in items.items() if availability.asks(lib)
+    ]
+    return availability.ask(asked) if asked else {}
+
+
+def _live_groups(
+    holding: Holding, held: Sequence[Item], live: Sequence[CopyStatus]
+) -> dict[CopyStatus, int]:
+    """The live statuses of the copies one holding row stands for, counted; {} when the index
+    and the store disagree on them (the row then keeps its harvested status)."""
+    if not held:  # a record without items: the answer's summary is the record's status
+        return {live[0]: holding.copies} if live else {}
+    counted: dict[CopyStatus, int] = {}
+    for item, status in zip(held, live, strict=False):
+        if item.call_number == holding.call_number and item.status == holding.status:
+            counted[status] = counted.get(status, 0) + 1
+    return counted
+
+
+def live_label(status: CopyStatus) -> str:
+    """A live status as a patron reads it: "ausgeliehen bis 20.12.2026", "nur vor Ort"."""
+    if status.state == ON_LOAN and status.expected:
+        try:
+            until = format_date(datetime.fromisoformat(status.expected).date(), "medium")
+        except ValueError:
+            until = status.expected
+        text = gettext("on loan until %(date)s", date=until)
+    elif status.state == NOT_AVAILABLE:
+        text = str(STATUS_LABELS["not_for_loan"]) if status.on_site else gettext("not available")
+    else:
+        text = str(STATUS_LABELS.get(status.state, status.state))
+    return f"{text} ({status.note})" if status.note else text
+
+
+def as_of(moment: datetime, now: datetime) -> str:
+    """When a harvested status was read, in the page's language: "gestern 02:14"."""
+    day, today = to_user_timezone(moment).date(), to_user_timezone(now).date()
+    at = format_time(moment, "short")
+    if day == today:
+        return gettext("today %(time)s", time=at)
+    if day == today - timedelta(days=1):
+        return gettext("yesterday %(time)s", time=at)
+    return f"{format_date(moment, 'medium')} {at}"
