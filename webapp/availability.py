@@ -100,7 +100,8 @@ def _live_groups(
 
 
 def live_label(status: CopyStatus) -> str:
-    """A live status as a patron reads it: "ausgeliehen bis 20.12.2026", "nur vor Ort"."""
+    """A live status as a patron reads it: "entliehen bis 20.12.2026", or "nicht ausleihbar
+    (Lesesaal)" with the library's own words on a limitation in brackets."""
     if status.state == ON_LOAN and status.expected:
         try:
             until = format_date(datetime.fromisoformat(status.expected).date(), "medium")

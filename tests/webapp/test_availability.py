@@ -132,7 +132,7 @@ def test_the_page_says_the_age_in_german(live_client, live_app, title) -> None:
     found = rows(live_client, f"/record/{title.cluster_id}?lang=de")
     german = r"Stand: (heute|gestern) \d\d:\d\d$"  # a harvest just before midnight: gestern
     assert all(re.search(german, status) for status in found[name(live_app, title.slow)])
-    assert "ausgeliehen bis 20.12.2026" in found[name(live_app, title.live)]
+    assert "entliehen bis 20.12.2026" in found[name(live_app, title.live)]
 
 
 def test_a_library_that_answers_500_keeps_its_harvested_status(live_client, live_app, title, daia):
