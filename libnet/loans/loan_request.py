@@ -117,7 +117,9 @@ def place_request(
     if current is None:
         raise LoanError(f"the title {cluster_id} is no longer in the catalogue", "gone")
     held = holdings(conn, current)
-    if any(h.on_shelf for h in held if h.library == patron.library):
+    live = live or {}
+    own = any(h.on_shelf for h in held if h.library == patron.library)
+    if live.get(patron.library, own):  # what the library's system says now wins
         raise OwnCopyAvailable(
             "your library has a copy on the shelf: ask for it there, no loan is needed"
         )

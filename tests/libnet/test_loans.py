@@ -133,6 +133,16 @@ def test_a_patron_whose_library_has_a_copy_on_the_shelf_is_sent_there(network: N
         network.place(network.marl_patron)
 
 
+def test_a_patron_may_order_when_their_librarys_system_says_its_copy_went_out(network) -> None:
+    request = network.place(network.marl_patron, live={"marl": False})
+    assert [library for library, _ in request.rota] == ["herten", "datteln"]  # datteln's is lent
+
+
+def test_a_patron_whose_librarys_system_says_a_copy_is_in_now_is_sent_there(network) -> None:
+    with pytest.raises(OwnCopyAvailable, match="your library has a copy"):
+        network.place(live={"datteln": True})
+
+
 @pytest.mark.parametrize(
     ("column", "value", "why"),
     [("order_block", "card expired", "card expired"), ("desk_block", "Gebühren offen", "Gebühren"),
