@@ -196,6 +196,8 @@ def test_a_hit_opens_its_record_with_the_holdings(
     names = {library.name for library in demo_config.libraries}
     for library in rows.locator("th[scope=row]").all_inner_texts():
         assert any(library.startswith(name) for name in names), f"{library!r} is no library"
+    # the demo libraries have no live source: each status is the harvested one, with its age
+    assert rows.locator("td .as-of").count() == rows.count()
     page.screenshot(path=artifacts_dir() / "record.png", full_page=True)
 
 
