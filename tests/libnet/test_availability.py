@@ -164,7 +164,7 @@ def test_the_page_waits_once_for_all_slow_libraries_together(daia: DaiaServer) -
     answers = service_for(daia, timeout=0.2).ask(questions, NOW)
     waited = time.monotonic() - started
     assert all(isinstance(a, Unanswered) and "0.2 s" in a.reason for a in answers.values())
-    assert waited < 0.45  # one deadline, not three
+    assert waited < 0.5  # one deadline, not three (0.6 s and more)
 
 
 def test_a_library_without_live_source_is_not_asked(daia: DaiaServer) -> None:
