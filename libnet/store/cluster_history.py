@@ -125,10 +125,14 @@ def arrive(conn: Connection, record_ids: Iterable[int], now: datetime) -> None:
 
 
 def _forget(conn: Connection, record_ids: Iterable[int]) -> None:
-    ids = list(record_ids)
+    ids = list(record_ids) if _any_departed(conn) else []
     for start in range(0, len(ids), 500):  # SQLite allows only so many parameters
         chunk = ids[start : start + 500]
         conn.execute(delete(departed_records).where(departed_records.c.record_id.in_(chunk)))
+
+
+def _any_departed(conn: Connection) -> bool:
+    return conn.execute(select(departed_records.c.record_id).limit(1)).first() is not None
 
 
 def returning(
@@ -139,7 +143,8 @@ def returning(
     A group takes the id its records left most recently, if that cluster is gone (not merged
     into another, whose permalink leads there) and not in `taken`; each id goes to one group.
     """
-    wanted = [rid for record_ids in groups.values() for rid in record_ids]
+    # the first grouping of a catalogue makes every group new: a million records to look up
+    wanted = [rid for ids in groups.values() for rid in ids] if _any_departed(conn) else []
     left: dict[int, tuple[int, datetime]] = {}
     for start in range(0, len(wanted), 500):
         query = (
