@@ -3,6 +3,7 @@ of ids says what became of each (merged into another, gone, split, returned)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -26,9 +27,9 @@ TYLL = book("h9", "Tyll", isbn="978-3-498-03567-9", year="2017")
 class Libraries:
     """Libraries whose exports a test writes, harvested and grouped at the time it names."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, url: str) -> None:
         self.folder = folder
-        self.store = open_store(f"sqlite:///{folder / 'store.sqlite3'}", folder)
+        self.store = open_store(url, folder)
         self.exports: dict[str, list[pymarc.Record]] = {}
 
     def harvest(self, now: datetime) -> None:
@@ -58,8 +59,9 @@ class Libraries:
 
 
 @pytest.fixture
-def libraries(tmp_path: Path) -> Libraries:
-    found = Libraries(tmp_path)
+def libraries(tmp_path: Path, store_url: str) -> Iterator[Libraries]:
+    """On SQLite and on PostgreSQL."""
+    found = Libraries(tmp_path, store_url)
     yield found
     found.store.close()
 
@@ -143,6 +145,9 @@ def test_a_chain_of_merges_that_runs_in_a_circle_leads_nowhere(libraries: Librar
         assert clusters.current_id(conn, tyll) is None
 
 
-@pytest.mark.parametrize("cluster_id", [0, -1, 2**31, 10**30])
-def test_an_id_out_of_range_was_never_known(libraries: Libraries, cluster_id: int) -> None:
-    assert libraries.fate(cluster_id) is None
+def test_an_id_out_of_range_or_never_given_out_was_never_known(libraries: Libraries) -> None:
+    libraries.exports = {"marl": [RUHM]}
+    libraries.harvest(T0)
+    ruhm = libraries.cluster_of("marl", "m9")
+    for cluster_id in (0, -1, ruhm + 1, 2**31, 10**30):
+        assert libraries.fate(cluster_id) is None, cluster_id
