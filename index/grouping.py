@@ -20,11 +20,13 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from sqlalchemy import Connection
 
 from index import evidence
 from index.blocking import MAX_BLOCK, blocking_keys
+from index.document import most_complete
 from index.editions import cluster_facts
 from index.errors import UnknownRecord
 from index.facts import Facts, record_facts
@@ -32,6 +34,7 @@ from libnet.records.bib import BibRecord
 from libnet.store import RecordStore, grouping_feed
 from libnet.store import clusters as store_clusters
 from libnet.store.clusters import ALWAYS, NEVER, Grouped, Override
+from libnet.store.published import MemberRecord
 
 log = logging.getLogger("libnet.cluster")
 
@@ -56,11 +59,13 @@ def update_clusters(
     full: bool = False,
     one_pass: bool | None = None,
     progress: Progress | None = None,
+    now: datetime | None = None,
 ) -> ClusterReport:
     """Bring the clusters up to the store's latest change; `full` regroups every record.
 
     `one_pass` None decides by itself: a full regrouping, or changes to more than half of the
-    live records, regroup everything at once; True or False forces one way.
+    live records, regroup everything at once; True or False forces one way. `now`: the time
+    the changes are written at (a record back within a year of leaving takes its old id).
     """
     with store.write() as conn:
         previous = store_clusters.state(conn, "clustered_change_no")
@@ -73,10 +78,10 @@ def update_clusters(
             # One transaction from first read to last write, so no harvest slips in between
             # and a reader never sees half a regrouping. It holds the write lock throughout
             # (about 19 s for 100,000 records, so minutes for 1,000,000): acceptable for now.
-            changed, skipped = _regroup_all(conn, progress)
+            changed, skipped = _regroup_all(conn, progress, now)
             edited = _changed_records(conn, previous, target, limit=None)
             live = [rid for _no, rid, deleted in edited if not deleted]
-            changed |= store_clusters.touch(conn, live, changed)
+            changed |= store_clusters.touch(conn, live, changed, now)
             store_clusters.set_state(conn, "clustered_change_no", target)
             return ClusterReport(todo, frozenset(changed), skipped, one_pass=True)
         if full:
@@ -87,7 +92,7 @@ def update_clusters(
             batch = _changed_records(conn, since, target)
             if not batch:
                 break
-            result = _regroup(conn, batch, previous)
+            result = _regroup(conn, batch, previous, now)
             changed |= result[0]
             skipped += result[1]
             since = batch[-1][0]
@@ -98,7 +103,9 @@ def update_clusters(
     return ClusterReport(done, frozenset(changed), skipped)
 
 
-def _regroup_all(conn: Connection, progress: Progress | None) -> tuple[set[int], int]:
+def _regroup_all(
+    conn: Connection, progress: Progress | None, now: datetime | None
+) -> tuple[set[int], int]:
     """Regroup every live record at once; replaces all blocking keys and all clusters.
 
     Only each live record's matching facts and name stay in memory, not the record: about
@@ -110,7 +117,7 @@ def _regroup_all(conn: Connection, progress: Progress | None) -> tuple[set[int],
         loaded, skipped = _load_all(conn, progress)
         before = grouping_feed.all_members(conn)
         groups = group(loaded, _pairs(conn, store_clusters.overrides(conn), set(loaded.facts)))
-        return store_clusters.write_groups(conn, groups, before), skipped
+        return store_clusters.write_groups(conn, groups, before, now, cluster_title), skipped
 
 
 @contextmanager
@@ -155,7 +162,7 @@ def _changed_records(
 
 
 def _regroup(
-    conn: Connection, batch: list[tuple[int, int, bool]], previous: int
+    conn: Connection, batch: list[tuple[int, int, bool]], previous: int, now: datetime | None
 ) -> tuple[set[int], int]:
     """Regroup a batch of changed records; `previous`: changes the clusters already reflect."""
     changed_ids = [rid for _no, rid, _deleted in batch]
@@ -174,9 +181,9 @@ def _regroup(
     universe = (set(before) | set(live) | candidates) - deleted
     _load(conn, universe - set(loaded.facts), loaded)
     groups = group(loaded, _pairs(conn, store_clusters.overrides(conn), universe))
-    changed = store_clusters.write_groups(conn, groups, before)
+    changed = store_clusters.write_groups(conn, groups, before, now, cluster_title)
     edited = [rid for no, rid, deleted in batch if not deleted and no > previous]
-    changed |= store_clusters.touch(conn, edited, changed)
+    changed |= store_clusters.touch(conn, edited, changed, now)
     return changed, len(skipped)
 
 
@@ -280,4 +287,10 @@ def apply_override(store: RecordStore, override: Override) -> set[int]:
         universe = set(before) | set(ids.values())
         pairs = _pairs(conn, store_clusters.overrides(conn), universe)
         groups = group(_load(conn, universe), pairs)
-        return store_clusters.write_groups(conn, groups, before)
+        return store_clusters.write_groups(conn, groups, before, title=cluster_title)
+
+
+def cluster_title(members: list[MemberRecord]) -> str:
+    """The title a cluster's most complete record gives it, deleted members included: a
+    cluster that goes has only those; kept in the history of cluster ids for a search."""
+    return most_complete([member.bib for member in members]).title if members else ""

@@ -28,7 +28,7 @@ from libnet.accounts.checkers import Checkers
 from libnet.availability.service import Availability
 from libnet.config import Config, LibraryConfig
 from libnet.loans import mailer, notices
-from libnet.store import RecordStore, clusters, open_store
+from libnet.store import RecordStore, cluster_history, open_store
 from webapp.errors import NoIndex
 
 log = logging.getLogger("libnet.web")
@@ -36,10 +36,12 @@ log = logging.getLogger("libnet.web")
 
 @dataclass(frozen=True, slots=True)
 class Found:
-    """A cluster looked up by id: its document, or where it went."""
+    """A cluster looked up by id: its document, where it went, or that it is gone."""
 
     doc: ClusterDoc | None
     moved_to: int | None = None  # the cluster it was merged into
+    gone: bool = False  # the id was a cluster once; it has no members now and went nowhere
+    title: str = ""  # a gone cluster's title, for a search; "" when not known
 
 
 class Catalogue:
@@ -103,10 +105,14 @@ class Catalogue:
         if doc is not None:
             return Found(doc)
         with self.store.engine.connect() as conn:
-            current = clusters.current_id(conn, cluster_id)
-        if current is not None and current != cluster_id:
-            return Found(None, moved_to=current)
-        return Found(None)
+            fate = cluster_history.fate(conn, cluster_id)
+        if fate is None:  # never a cluster of this catalogue
+            return Found(None)
+        if fate.current is None:
+            return Found(None, gone=True, title=fate.title)
+        if fate.current != cluster_id:
+            return Found(None, moved_to=fate.current)
+        return Found(None)  # live, but not in the index yet
 
     def current_doc(self, cluster_id: int) -> ClusterDoc | None:
         """The indexed document of a cluster, or of the cluster it was merged into; None

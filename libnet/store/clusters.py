@@ -4,22 +4,23 @@ Deciding what belongs together is the union index's work (index/grouping.py); th
 keeps the result so that cluster ids outlive re-harvests and re-indexes: permalinks and loan
 requests point at them. A regrouping hands each new group the id of the old cluster that
 gave it most members; an old cluster left without members is kept as a tombstone, and one
-whose members all went to another cluster points there (merged_into).
+whose members all went to another cluster points there (merged_into). What became of each id,
+and which cluster a departed record left, is kept by libnet/store/cluster_history.py.
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
-from libnet.errors import StoreError
+from libnet.store import cluster_history
 from libnet.store.database import utcnow
-from libnet.store.published import member_records
+from libnet.store.published import MemberRecord, member_records
 from libnet.store.schema import (
     MAX_ID,
     cluster_members,
@@ -146,16 +147,23 @@ def assign_ids(groups: list[list[Grouped]], before: Mapping[int, int]) -> list[i
     return result
 
 
+def first_title(members: list[MemberRecord]) -> str:
+    """The title of a cluster's first member; grouping names it by its describing record."""
+    return members[0].bib.title if members else ""
+
+
 def write_groups(
     conn: Connection,
     groups: list[list[Grouped]],
     before: Mapping[int, int],
     now: datetime | None = None,
+    title: Callable[[list[MemberRecord]], str] = first_title,
 ) -> set[int]:
     """Store a regrouping; return the ids of the clusters whose members or rules changed.
 
     `before` maps every member of the clusters being regrouped to its old cluster; `groups`
     place every record that stays or arrives. An old member placed nowhere has left.
+    `title` names a cluster by its members, for the history of the ids that go.
     """
     now = now or utcnow()
     old_rules = {
@@ -168,13 +176,21 @@ def write_groups(
         )
     }
     old_sizes = Counter(cluster_id for cluster_id, _rule, _evidence in old_rules.values())
+    ids = assign_ids(groups, before)
+    # a record back in its library's export takes the id it left, while that id is free
+    fresh = {i: [g.record_id for g in groups[i]] for i, cid in enumerate(ids) if cid is None}
+    back = cluster_history.returning(conn, fresh, {c for c in ids if c is not None}, now)
+    for index, cluster_id in back.items():
+        ids[index] = cluster_id
+    retiring = set(before.values()) - set(ids)
+    titles = {cid: title(found) for cid, found in
+              member_records(conn, sorted(retiring), raw=False).items()}  # fmt: skip
     regrouped = [*before, *(g.record_id for group in groups for g in group)]
     for start in range(0, len(regrouped), 500):
         chunk = regrouped[start : start + 500]
         conn.execute(delete(cluster_members).where(cluster_members.c.record_id.in_(chunk)))
     feed = _Feed(conn)
     changed: set[int] = set()
-    ids = assign_ids(groups, before)
     new: list[dict[str, object]] = []  # clusters to insert, in the order of their groups
     renewed: list[dict[str, object]] = []  # clusters whose members or rules changed
     for index, (group, cluster_id) in enumerate(zip(groups, ids, strict=True)):
@@ -187,6 +203,8 @@ def write_groups(
             renewed.append({"cid": cluster_id, "changed_at": now, "members": len(group),
                             "merged_into": None, "change_no": feed.next()})  # fmt: skip
             changed.add(cluster_id)
+    events = [cluster_history.Event(cid, cluster_history.RETURNED, None, now) for cid in
+              back.values()]  # fmt: skip
     if new:
         # one statement for all: 400,000 single inserts (a full regrouping) take most of a
         # minute; the ids come back in the order of the rows
@@ -197,6 +215,9 @@ def write_groups(
         for row, cluster_id in zip(new, inserted, strict=True):
             ids[row["index"]] = cluster_id
             changed.add(cluster_id)
+            parts = {before[g.record_id] for g in groups[row["index"]] if g.record_id in before}
+            events.extend(cluster_history.Event(old, cluster_history.SPLIT, cluster_id, now)
+                          for old in sorted(parts - retiring))  # fmt: skip
     final: dict[int, int] = {}
     rows: list[dict[str, object]] = []
     for group, cluster_id in zip(groups, ids, strict=True):
@@ -211,14 +232,19 @@ def write_groups(
     old_members: dict[int, list[int]] = {}
     for record_id, old_id in before.items():
         old_members.setdefault(old_id, []).append(record_id)
-    for old_id in set(old_members) - set(final.values()):
+    for old_id in sorted(retiring):
         heirs = {final[rid] for rid in old_members[old_id] if rid in final}
-        renewed.append({"cid": old_id, "changed_at": now, "members": 0,
-                        "merged_into": heirs.pop() if len(heirs) == 1 else None,
+        heir = heirs.pop() if len(heirs) == 1 else None
+        renewed.append({"cid": old_id, "changed_at": now, "members": 0, "merged_into": heir,
                         "change_no": feed.next()})  # fmt: skip
         changed.add(old_id)
+        event = cluster_history.GONE if heir is None else cluster_history.MERGED
+        events.append(cluster_history.Event(old_id, event, heir, now, titles.get(old_id, "")))
     if renewed:
         conn.execute(update(clusters).where(clusters.c.id == bindparam("cid")), renewed)
+    cluster_history.note(conn, events)
+    cluster_history.depart(conn, {r: c for r, c in before.items() if r not in final}, now)
+    cluster_history.arrive(conn, [r for r in final if r not in before], now)
     feed.save()
     return changed
 
@@ -324,18 +350,8 @@ def cluster_info(conn: Connection, cluster_id: int) -> ClusterInfo | None:
 
 def current_id(conn: Connection, cluster_id: int) -> int | None:
     """Where a cluster id leads now: itself, the cluster it was merged into, or None (gone)."""
-    seen: set[int] = set()
-    while cluster_id not in seen:
-        seen.add(cluster_id)
-        info = cluster_info(conn, cluster_id)
-        if info is None:
-            return None
-        if info.members:
-            return info.id
-        if info.merged_into is None:
-            return None
-        cluster_id = info.merged_into
-    raise StoreError(f"cluster {cluster_id} is merged into itself")
+    found = cluster_history.fate(conn, cluster_id)
+    return None if found is None else found.current
 
 
 def members(conn: Connection, cluster_id: int) -> list[Member]:

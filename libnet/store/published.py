@@ -4,7 +4,8 @@ their member records (member_records: for the index, SRU, OAI-PMH and the record
 One cluster is one published record. Its datestamp is clusters.changed_at, which
 libnet.store.clusters sets whenever the cluster's members or their rules change (write_groups) or a
 member's record changes in place (touch). A cluster left without members, gone or merged into
-another, is published as deleted, for good: its row is never removed.
+another, is published as deleted: its row is never removed. A gone cluster whose record comes
+back within a year lives again under its id (libnet.store.cluster_history).
 
 Lists run in cluster change order (change_no): unique, indexed, handed out in commit order, and
 a cluster that changes takes a new, higher number. Paging after the last number seen thus

@@ -136,6 +136,33 @@ cluster_members = Table(
     Index("ix_cluster_members_cluster_id", "cluster_id"),
 )
 
+# What became of cluster ids that no longer name a live cluster, oldest first: "merged" (into
+# into_id), "gone" (no member left), "split" (part of it went to the new cluster into_id),
+# "returned" (a record that had left came back and took the id again). title: the cluster's
+# title when it happened, for the search a gone permalink offers.
+cluster_history = Table(
+    "cluster_history",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("cluster_id", Integer, ForeignKey("clusters.id"), nullable=False),
+    Column("event", String(20), nullable=False),
+    Column("into_id", Integer, ForeignKey("clusters.id")),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("title", Text, nullable=False, default=""),
+    Index("ix_cluster_history_cluster", "cluster_id", "id"),
+)
+
+# The cluster each record left when its library stopped exporting it, and when: a record that
+# comes back within a year takes that id again while it is free (libnet.store.cluster_history).
+departed_records = Table(
+    "departed_records",
+    metadata,
+    Column("record_id", Integer, ForeignKey("records.id"), primary_key=True),
+    Column("cluster_id", Integer, ForeignKey("clusters.id"), nullable=False),
+    Column("left_at", DateTime(timezone=True), nullable=False),
+    Index("ix_departed_records_left_at", "left_at"),
+)
+
 # Blocking keys of live records: records sharing a key are compared, no others.
 match_keys = Table(
     "match_keys",

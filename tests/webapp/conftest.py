@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from harvesters.run import harvest_all
+from index.grouping import apply_override
 from index.update import update_index
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo import DEMO_LIBRARIES, generate
 from libnet.records.holdings import PROFILES
-from libnet.store import open_store
+from libnet.store import clusters, open_store
+from libnet.store.clusters import ALWAYS, Override
 from libnet.web_config import RateLimitsConfig
+from tests.builders import book, iso2709
 from webapp import create_app
 
 DEMO_TITLES = 300
@@ -54,6 +58,75 @@ def demo_config(tmp_path_factory) -> Config:
     finally:
         store.close()
     return config
+
+
+@dataclass(frozen=True, slots=True)
+class Permalinks:
+    """A catalogue whose cluster ids had a history: merges in a chain, a title withdrawn."""
+
+    client: FlaskClient
+    first: int  # merged into `middle`
+    middle: int  # merged into `last` afterwards
+    last: int  # live, with the records of all three
+    gone: int  # its one record left its library's export
+    gone_title: str
+    never: int  # an id never given out
+
+
+GONE_TITLE = "Der Kuckuck und der Esel"
+
+
+@pytest.fixture(scope="session")
+def permalinks(tmp_path_factory) -> Permalinks:
+    """Three clusters joined by librarians in two steps, and one whose record was withdrawn."""
+    tmp: Path = tmp_path_factory.mktemp("permalinks")
+    welt = [book(f"{code[0]}c", isbn="978-3-498-03528-0") for code in ("marl", "herten", "dorsten")]
+    exports = {
+        "marl": [welt[0], book("m1", "Ruhm", isbn="978-3-498-03543-3", year="2009")],
+        "herten": [welt[1], book("h1", "Tyll", isbn="978-3-498-03567-9", year="2017")],
+        "dorsten": [welt[2], book("d9", GONE_TITLE, author="Kneip, Ludwig", isbn="")],
+    }
+
+    def harvest() -> None:
+        for code, records in exports.items():
+            (tmp / f"{code}.mrc").write_bytes(iso2709(*records))
+        assert all(report.ok for report in harvest_all(config, store))
+        update_index(store, config.storage.data_dir)
+
+    def cluster_of(library: str, local_id: str) -> int:
+        with store.engine.connect() as conn:
+            rid = clusters.record_ids(conn, [(library, local_id)])[(library, local_id)]
+            return clusters.cluster_of(conn, [rid])[rid]
+
+    libraries = tuple(
+        LibraryConfig(code, code, SourceConfig("marc", str(tmp / f"{code}.mrc")),
+                      max_delete_share=1.0)
+        for code in exports
+    )  # fmt: skip
+    config = Config(tmp / "config.toml", StorageConfig(tmp / "var"), libraries,
+                    rate_limits=GENEROUS_LIMITS)  # fmt: skip
+    store = open_store(config.storage.url, config.storage.data_dir)
+    try:
+        harvest()
+        ruhm, tyll, gone = (
+            cluster_of("marl", "m1"),
+            cluster_of("herten", "h1"),
+            cluster_of("dorsten", "d9"),
+        )
+        apply_override(store, Override(ALWAYS, ("marl", "m1"), ("herten", "h1")))
+        middle = cluster_of("marl", "m1")  # the older id stays, the other is merged into it
+        (first,) = {ruhm, tyll} - {middle}
+        # the three records of the larger cluster outweigh the two: `middle` goes into it
+        apply_override(store, Override(ALWAYS, ("marl", "m1"), ("marl", "mc")))
+        last = cluster_of("marl", "m1")
+        exports["dorsten"] = [welt[2]]
+        harvest()
+    finally:
+        store.close()
+    assert len({first, middle, last, gone}) == 4
+    client = create_app(config, TESTING=True).test_client()
+    never = max(first, middle, last, gone) + 1000
+    return Permalinks(client, first, middle, last, gone, GONE_TITLE, never)
 
 
 @pytest.fixture(scope="session")

@@ -26,6 +26,7 @@ from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.store import clusters, open_store
 from libnet.store.clusters import ALWAYS, Override
 from tests.builders import book, iso2709
+from tests.webapp.conftest import Permalinks
 from webapp import create_app
 from webapp.api.search import COMPLETE_PARAMETERS, SEARCH_PARAMETERS
 
@@ -409,6 +410,7 @@ EXAMPLES = {
     ("/records/{cluster_id}", "200"): ("demo", "GET", "/records/{full}"),
     ("/records/{cluster_id}", "301"): ("merged", "GET", "/records/{old}"),
     ("/records/{cluster_id}", "404"): ("demo", "GET", "/records/999999"),
+    ("/records/{cluster_id}", "410"): ("permalinks", "GET", "/records/{gone}"),
     ("/records/{cluster_id}", "503"): ("unindexed", "GET", "/records/1"),
     ("/records/{cluster_id}", "default"): ("demo", "DELETE", "/records/1"),
     ("/libraries", "200"): ("demo", "GET", "/libraries"),
@@ -490,14 +492,17 @@ def test_every_described_field_is_in_a_real_answer_and_nothing_more(
     client: FlaskClient,
     unindexed: FlaskClient,
     merged: tuple[FlaskClient, int, int],
+    permalinks: Permalinks,
     spec: dict[str, Any],
     full_record: int,
     path: str,
     status: str,
 ) -> None:
     which, method, url = EXAMPLES[(path, status)]
-    chosen = {"demo": client, "unindexed": unindexed, "merged": merged[0]}[which]
-    response = chosen.open(API + url.format(old=merged[1], full=full_record), method=method)
+    chosen = {"demo": client, "unindexed": unindexed, "merged": merged[0],
+              "permalinks": permalinks.client}[which]  # fmt: skip
+    address = url.format(old=merged[1], full=full_record, gone=permalinks.gone)
+    response = chosen.open(API + address, method=method)
     described = spec["paths"][path]["get"]["responses"][status]
     if status == "default":
         assert response.status_code == 405

@@ -178,6 +178,21 @@ ERROR = object_schema(
     ),
 )
 
+# a permalink whose cluster was withdrawn: its title, and where to search for it
+GONE = object_schema(
+    "A cluster that is no longer in the catalogue.",
+    error=object_schema(
+        "The error.",
+        status={"type": "integer", "description": "410."},
+        title={"type": "string"},
+        detail={"type": "string"},
+        record_title={"type": "string", "description": "The cluster's title when it went; "
+                      "empty when not known."},
+        search={"type": ["string", "null"], "format": "uri-reference",
+                "description": "This API's search for that title; null without a title."},
+    ),
+)  # fmt: skip
+
 _BAD = error("A bad parameter; the detail names it.")
 _BROAD = DEFAULT_BOUNDS  # the web app's index (webapp/state.py) is opened with these
 _BAD_SEARCH = error(
@@ -226,7 +241,9 @@ def document(server: str) -> dict[str, Any]:
                     "301": {"description": "The cluster was merged into another: Location "
                             "is that one's address.", "headers": {"Location": {
                                 "schema": {"type": "string", "format": "uri-reference"}}}},
-                    "404": error("No such cluster, or it is gone."),
+                    "404": error("There never was such a cluster."),
+                    "410": answer("The cluster was withdrawn: no library has it any more.",
+                                  ref("Gone")),
                     "503": _NO_INDEX, "default": _OTHER,
                 },
             }},
@@ -264,7 +281,7 @@ def document(server: str) -> dict[str, Any]:
             "schemas": {
                 "SearchResult": SEARCH_RESULT, "Hit": HIT, "Holding": HOLDING,
                 "FacetCounts": FACET_COUNTS, "Record": RECORD, "Library": LIBRARY,
-                "Error": ERROR, "Loan": LOAN, "LoanEvent": LOAN_EVENT,
+                "Error": ERROR, "Gone": GONE, "Loan": LOAN, "LoanEvent": LOAN_EVENT,
                 "LoanDetail": LOAN_DETAIL, "LoanError": LOAN_ERROR,
             },
             "securitySchemes": {

@@ -21,7 +21,7 @@ from index.search import SORTS, UnionIndex, result_json
 from libnet.records.formats import FORMATS
 from libnet.store import clusters
 from webapp.api.openapi import document
-from webapp.errors import NoIndex
+from webapp.errors import NoIndex, json_error
 from webapp.limits import (
     COMPLETE_LIMIT,
     COMPLETE_MIN_CHARS,
@@ -95,7 +95,7 @@ def search() -> Response:
 
 
 @bp.get("/records/<int:cluster_id>")
-def record(cluster_id: int) -> Response:
+def record(cluster_id: int) -> Response | tuple[Response, int]:
     gone = f"there is no cluster {cluster_id}"
     if cluster_id > MAX_CLUSTER_ID:
         abort(404, gone)
@@ -105,6 +105,11 @@ def record(cluster_id: int) -> Response:
         abort(503, str(exc))
     if found.moved_to is not None:
         return redirect(url_for(".record", cluster_id=found.moved_to), 301)
+    if found.gone:  # a cluster once, withdrawn since: 410, with a search for its title
+        named = f" ({found.title})" if found.title else ""
+        detail = f"cluster {cluster_id}{named} is no longer in the catalogue"
+        search = url_for(".search", q=found.title) if found.title else None
+        return json_error(410, "Gone", detail, record_title=found.title, search=search), 410
     if found.doc is None:
         abort(404, gone)
     with catalogue().store.engine.connect() as conn:

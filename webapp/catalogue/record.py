@@ -16,6 +16,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext
+from werkzeug.exceptions import Gone
 
 from index.document import ClusterDoc, describing, union_marc
 from libnet import loans
@@ -26,6 +28,7 @@ from libnet.store import published
 from libnet.store.published import MemberRecord
 from webapp.availability import as_of, holding_rows, live_label
 from webapp.catalogue.blueprint import chosen_home, hit_list, pages, status_rank
+from webapp.errors import error_page
 from webapp.state import Found, catalogue
 
 # format -> (content type, file extension, label)
@@ -136,7 +139,8 @@ def export(cluster_id: int, fmt: str) -> Response:
 
 
 def _cluster(cluster_id: int) -> ClusterDoc:
-    """The cluster's document; a merged cluster redirects to its heir, a gone one is a 404."""
+    """The cluster's document; a merged cluster redirects (301) to the cluster it went into, a
+    gone one is a 410 that offers a search for its title, an id never given out a 404."""
     # the store's ids are 64-bit integers; a longer number is no cluster of ours
     found = catalogue().find(cluster_id) if cluster_id < 2**63 else Found(None)
     if found.doc is not None:
@@ -146,6 +150,10 @@ def _cluster(cluster_id: int) -> ClusterDoc:
         target = url_for(request.endpoint or "pages.record", **args)
         query = request.query_string.decode("ascii", "replace")
         abort(redirect(f"{target}?{query}" if query else target, 301))
+    if found.gone:
+        withdrawn = Gone(gettext("The title with the number %(id)s is no longer in the catalogue: "
+                                 "the libraries have withdrawn it.", id=cluster_id))  # fmt: skip
+        abort(make_response(error_page(withdrawn, 410, search_for=found.title), 410))
     abort(make_response(render_template("record_missing.html", cluster_id=cluster_id), 404))
 
 

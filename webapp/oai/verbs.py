@@ -3,7 +3,13 @@
 - A record is a cluster. Identifier `oai:libnet.kreis-re.de:cluster:<id>` with the id of the
   cluster's permalink; datestamp the time its members or one of their records last changed
   (libnet.store.published), to the second. A cluster gone or merged into another stays as a
-  deleted header (deletedRecord "persistent").
+  deleted header (deletedRecord "persistent": the store never removes a cluster's row, so
+  the deletion is known for good). GetRecord of a merged cluster answers the deleted header
+  too, not the record it went into: a harvester keys its copy by identifier, and a record
+  under another identifier would leave a stale copy behind; the cluster it went into comes
+  in the same harvest's list as changed. A gone cluster whose record comes back within a
+  year is published again under its old identifier, with a new datestamp
+  (libnet.store.cluster_history).
 - marc21: the cluster's union record, index.document.union_marc, the same that SRU and the
   record page's exports hand out: 001 the cluster id, the describing member's bibliographic
   fields, one 035 "(ISIL)local id" per member record and one 852 per library and call number

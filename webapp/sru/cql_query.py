@@ -12,7 +12,8 @@ parenthesised, so `dc.title = "a) OR (b"` searches the words a, OR and b in the 
     dc.subject        subject:      the same
     bath.isbn         isbn:         =, ==, exact, adj, all (every ISBN), any (one of them)
     dc.date           year:         =, ==, <, >, <=, >=, within "1990 2000"
-    rec.id            id:           =, ==, exact (one cluster), any "12 13" (one of them)
+    rec.id            id:           =, ==, exact (one cluster), any "12 13" (one of them);
+                                    a merged cluster's id finds the cluster it went into
     cql.allRecords    everything    any relation, any term: `cql.allRecords = 1`
 
 An index without a prefix is of the dc set; `>x="uri"` names sets anew. `and`, `or` and `not`
@@ -27,6 +28,7 @@ Diagnostic with the SRU diagnostic that says why.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from index.analysis import isbn_terms, words
@@ -120,8 +122,12 @@ class _Part:
 _NONE, _ALL = _Part("none"), _Part("all")
 
 
-def translate(text: str) -> EngineQuery:
-    """The engine query for a CQL query; raises Diagnostic for what cannot be answered."""
+def translate(text: str, current: Callable[[int], int | None] = lambda i: i) -> EngineQuery:
+    """The engine query for a CQL query; raises Diagnostic for what cannot be answered.
+
+    `current` says where a cluster id of rec.id leads now: itself, the cluster it was merged
+    into (so an old permalink's id finds its title), or None when the cluster is gone.
+    """
     if len(text) > MAX_QUERY_CHARS:
         raise Diagnostic(12, str(MAX_QUERY_CHARS))
     try:
@@ -132,7 +138,7 @@ def translate(text: str) -> EngineQuery:
         if count > MAX_CLAUSES:
             raise Diagnostic(38, str(MAX_CLAUSES - 1))
     sets = _assign(_default_sets(), tree.prefixes)
-    part = _translate(tree.root, sets)
+    part = _translate(tree.root, sets, current)
     sort = _sort(tree.sort_keys, sets)
     if part.kind == "none":
         return EngineQuery(None, sort)
@@ -158,7 +164,7 @@ def _assign(sets: dict[str | None, str], prefixes: tuple[PrefixAssignment, ...])
     return sets
 
 
-def _translate(root: Node, sets: dict) -> _Part:
+def _translate(root: Node, sets: dict, current: Callable[[int], int | None]) -> _Part:
     """The tree bottom-up with explicit stacks: a chain of booleans may be long."""
     todo: list[tuple[Node, dict, bool]] = [(root, sets, False)]
     done: list[_Part] = []
@@ -167,7 +173,7 @@ def _translate(root: Node, sets: dict) -> _Part:
         if not children_done:
             scope = _assign(scope, node.prefixes)
         if isinstance(node, SearchClause):
-            done.append(_clause(node, scope))
+            done.append(_clause(node, scope, current))
         elif children_done:
             right, left = done.pop(), done.pop()
             done.append(_combine(node.op, left, right))
@@ -224,7 +230,7 @@ def _relation(name: str) -> str:
     return name.lower().removeprefix("cql.")
 
 
-def _clause(clause: SearchClause, sets: dict) -> _Part:
+def _clause(clause: SearchClause, sets: dict, current: Callable[[int], int | None]) -> _Part:
     index = _index(clause.index, sets)
     relation = _relation(clause.relation.name)
     if clause.relation.modifiers:
@@ -243,7 +249,8 @@ def _clause(clause: SearchClause, sets: dict) -> _Part:
         return _group("OR" if relation == "any" else "AND", terms)
     if index.kind == "id":
         ids = literal.split() if relation == "any" else [literal.strip()]
-        return _group("OR", [f'id:"{int(i)}"' for i in ids if _ID.fullmatch(i)])
+        now = [current(int(i)) for i in ids if _ID.fullmatch(i)]
+        return _group("OR", [f'id:"{i}"' for i in dict.fromkeys(now) if i is not None])
     return _years(relation, literal)
 
 

@@ -33,7 +33,7 @@ from libnet.errors import LibnetError
 from libnet.records.bib import BibRecord
 from libnet.records.exports import DC_NS, XSI_NS, dublin_core
 from libnet.records.marc import safe_parser, to_marcxml
-from libnet.store import published
+from libnet.store import cluster_history, published
 from libnet.xml_text import xml_text
 from webapp.errors import Diagnostic, NoIndex
 from webapp.sru.cql_query import (
@@ -185,12 +185,20 @@ def _search_retrieve(params: Mapping[str, str], answer: _Answer) -> None:
     start = answer.start = _number(params, "startRecord", 1, least=1)
     wanted = min(_number(params, "maximumRecords", DEFAULT_RECORDS, least=0), MAXIMUM_RECORDS)
     name = _schema_name((params.get("recordSchema") or "marcxml").strip())
-    plan = translate(query)
+    plan = translate(query, _current_id)
     try:
         ids = _find(plan, start, wanted, answer)
     except QueryTooBroad as exc:
         raise Diagnostic(TOO_BROAD[exc.bound], _too_broad_details(exc)) from None
     answer.records = [(SCHEMAS[name][0], data) for data in _records(ids, name)]
+
+
+def _current_id(cluster_id: int) -> int | None:
+    """Where a cluster id leads now (rec.id of an old permalink finds its title), None when the
+    cluster is gone; an id never given out stays itself and finds nothing."""
+    with catalogue().store.engine.connect() as conn:
+        fate = cluster_history.fate(conn, cluster_id)
+    return cluster_id if fate is None else fate.current
 
 
 # The diagnostic for each bound of index.pricing. The SRU list has no "query too broad" (27 is
