@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, delete, func, insert, select, update
 
-from libnet.lists.errors import ListError
+from libnet.lists.errors import ListError, ListFull, UnknownTitle
 from libnet.store.schema import MAX_ID, clusters, list_entries
 from libnet.times import utc
 
@@ -38,9 +38,9 @@ def add(conn: Connection, user_id: int, cluster_id: int, now: datetime) -> bool:
         select(clusters.c.id).where(clusters.c.id == cluster_id)
     )
     if not known:
-        raise ListError(f"there is no title {cluster_id}")
+        raise UnknownTitle(f"there is no title {cluster_id}")
     if _count(conn, user_id) >= MAX_ENTRIES:
-        raise ListError(f"the list is full: at most {MAX_ENTRIES} titles")
+        raise ListFull(f"the list is full: at most {MAX_ENTRIES} titles")
     conn.execute(insert(list_entries).values(user_id=user_id, cluster_id=cluster_id, note="",
                                              added_at=now))  # fmt: skip
     return True

@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Connection, delete, func, insert, select, update
 
-from libnet.lists.errors import ListError
+from libnet.lists.errors import ListError, ListFull
 from libnet.store.schema import saved_searches
 from libnet.times import utc
 
@@ -52,7 +52,7 @@ def save(conn: Connection, user_id: int, name: str, query: str, now: datetime) -
         conn.execute(update(saved_searches).where(where).values(name=name))
         return _one(conn, where)
     if conn.scalar(select(func.count()).where(saved_searches.c.user_id == user_id)) >= MAX_SEARCHES:
-        raise ListError(f"at most {MAX_SEARCHES} saved searches; delete one first")
+        raise ListFull(f"at most {MAX_SEARCHES} saved searches; delete one first")
     new_id = conn.execute(
         insert(saved_searches).values(
             user_id=user_id, name=name, query=query, alert=False, created_at=now,
