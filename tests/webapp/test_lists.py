@@ -182,6 +182,7 @@ def test_the_unsubscribe_link_needs_no_login_and_a_get_changes_nothing(served: S
     assert 'name="csrf_token"' not in confirm and kept_searches(served)[0].alert is True
     done = stranger.post(link)
     assert done.status_code == 200 and kept_searches(served)[0].alert is False
+    assert done.headers["Cache-Control"] == "no-store"  # it names the patron's search
     assert "q=Vermessung" in done.get_data(as_text=True)
     forged = stranger.get("/alerts/unsubscribe/" + "A" * 43)
     assert forged.status_code == 404 and 'role="alert"' in forged.get_data(as_text=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template
+from flask import Blueprint, Response, abort, flash, make_response, redirect, render_template
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
@@ -28,6 +28,7 @@ from libnet.lists.saved_searches import MAX_NAME, MAX_QUERY, SavedSearch
 from libnet.store import transaction
 from webapp.catalogue.search import parse_search
 from webapp.lists.merkliste import ListForm, patron
+from webapp.private_answers import NO_STORE
 from webapp.state import catalogue
 
 bp = Blueprint("saved_searches", __name__)
@@ -99,21 +100,23 @@ def delete(search_id: int) -> Response:
 
 
 @bp.get(f"{UNSUBSCRIBE}<token>")
-def unsubscribe_page(token: str) -> str | tuple[str, int]:
+def unsubscribe_page(token: str) -> Response:
     with catalogue().store.engine.connect() as conn:
         found = saved_searches.by_token(conn, token)
     return _unsubscribe(found, done=False)
 
 
 @bp.post(f"{UNSUBSCRIBE}<token>")
-def unsubscribe(token: str) -> str | tuple[str, int]:
+def unsubscribe(token: str) -> Response:
     """No CSRF token: the link's own token is the secret, and the change only stops mail."""
     with transaction(catalogue().store.engine) as conn:
         found = saved_searches.unsubscribe(conn, token)
     return _unsubscribe(found, done=True)
 
 
-def _unsubscribe(found: SavedSearch | None, *, done: bool) -> str | tuple[str, int]:
-    if found is None:
-        return render_template("unsubscribe.html", search=None), 404
-    return render_template("unsubscribe.html", search=found, done=done)
+def _unsubscribe(found: SavedSearch | None, *, done: bool) -> Response:
+    """The page, never kept by a cache: it names a patron's search to whoever has the link."""
+    html = render_template("unsubscribe.html", search=found, done=done)
+    response = make_response(html, 404 if found is None else 200)
+    response.headers["Cache-Control"] = NO_STORE
+    return response
