@@ -3,16 +3,18 @@ saved searches kept once per query, and the unsubscribe token that opens one ale
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
 from libnet import accounts
 from libnet.accounts import Account
-from libnet.lists import ListError, merkliste, saved_searches
+from libnet.lists import ListError, alerts, merkliste, saved_searches
 from libnet.lists.errors import UnknownTitle
 from libnet.store.schema import MAX_ID
+from libnet.store.schema import saved_searches as searches_table
 from tests.builders import book
 from tests.index.test_grouping import Catalogue
 
@@ -103,3 +105,24 @@ def test_forgetting_a_patron_takes_only_their_lists(shelf: Shelf) -> None:
         assert merkliste.forget(conn, shelf.anna.id) == 1
         assert saved_searches.forget(conn, shelf.anna.id) == 1
         assert counts(shelf.anna) == (0, 0) and counts(shelf.bert) == (1, 1)
+
+
+def test_alerts_are_due_for_patrons_with_an_address_not_mailed_lately(shelf: Shelf) -> None:
+    with shelf.engine.begin() as conn:
+        for patron in (shelf.anna, shelf.bert):
+            accounts.set_contact(conn, patron.id, email=f"{patron.name}@example.org",
+                                 language="de")  # fmt: skip
+            kept = saved_searches.save(conn, patron.id, "", "q=ruhm", NOW)
+            saved_searches.set_alert(conn, patron.id, kept.id, True)
+        saved_searches.save(conn, shelf.anna.id, "", "q=welt", NOW)  # no alert: not due
+        conn.execute(update(searches_table).where(searches_table.c.user_id == shelf.bert.id)
+                     .values(last_alert_at=NOW - timedelta(hours=19)))  # fmt: skip
+        due = alerts.due_alerts(conn, NOW)
+        assert {user: [s.query for s in kept] for user, kept in due.items()} == {
+            shelf.anna.id: ["q=ruhm"]}  # fmt: skip
+        later = alerts.due_alerts(conn, NOW + timedelta(hours=2))
+        assert set(later) == {shelf.anna.id, shelf.bert.id}
+        assert alerts.newest_cluster(conn) == max(shelf.titles)
+        assert alerts.new_clusters(conn, min(shelf.titles), max(shelf.titles)) == [
+            max(shelf.titles)
+        ]
