@@ -12,6 +12,7 @@ import pymarc
 import pytest
 from sqlalchemy import update
 
+from index.grouping import update_clusters
 from index.search import UnionIndex
 from index.update import index_path, update_index
 from libnet import accounts
@@ -19,11 +20,13 @@ from libnet.accounts import Account
 from libnet.accounts.deletion import delete_account
 from libnet.cli import main
 from libnet.cli.alerts import index_search
+from libnet.cli.nightly import run_nightly
 from libnet.config import load_config
 from libnet.lists import saved_searches
 from libnet.lists.alerts import AlertReport, newest_cluster, run_alerts
 from libnet.loans import notices
 from libnet.loans.notices import Mailing
+from libnet.nightly_report import text
 from libnet.store import open_store
 from libnet.store.schema import saved_searches as searches_table
 from libnet.store.schema import users
@@ -181,3 +184,26 @@ def test_the_nightly_runs_the_alerts_after_the_index_and_the_mail_arrives(
     assert "Alerts: 1 saved searches with an alert run (0 for the first time), 1 mails " in out
     [mail] = smtp.to("leserin@example.org")
     assert "Buch der Lieder" in mail.body and "/alerts/unsubscribe/" in mail.body
+
+
+def test_after_a_failed_index_update_the_alerts_wait_for_the_next_night(tmp_path: Path) -> None:
+    config = load_config(write_config(tmp_path))
+    store = open_store(config.storage.url, config.storage.data_dir)
+    asked = []
+
+    def index() -> None:
+        raise OSError("disk full")
+
+    try:
+        report = run_nightly(config, store, harvest=list, group=lambda: update_clusters(store),
+                             index=index, alerts=asked.append)  # fmt: skip
+    finally:
+        store.close()
+    assert report.index.outcome == "failed" and asked == []
+    assert report.to_json()["alerts"] | {"seconds": 0} == {
+        "outcome": "skipped",
+        "error": "",
+        "seconds": 0,
+        "reason": "the index is not up to date",
+    }
+    assert "Alerts: skipped: the index is not up to date" in text(report.to_json())
