@@ -4,9 +4,8 @@ The row stays because the audit log and the statistics count requests, and reque
 pointed at it; what made it a person goes: name, card, e-mail, password hash, birth date and
 the blocks are cleared, the account disabled and marked deleted. Its sessions, API tokens,
 failed logins, the login counters keyed with its card, its Merkliste and its saved searches
-(with their alerts, libnet.lists) are deleted; its requests are
-unlinked from it at once, as libnet.loans.anonymisation does for every request some time after
-it ended, and the notices to its address lose address and text. Only an account without an
+(with their alerts, libnet.lists) are deleted; its requests are unlinked from it at once, as
+libnet.loans.anonymisation does for every request some time after it ended, and the notices to its address lose address and text. Only an account without an
 open request can go: a copy on its way must still find its patron.
 
 Staff accounts are never deleted, only disabled: the audit log names who acted for a library.
