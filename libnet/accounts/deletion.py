@@ -5,8 +5,9 @@ pointed at it; what made it a person goes: name, card, e-mail, password hash, bi
 the blocks are cleared, the account disabled and marked deleted. Its sessions, API tokens,
 failed logins, the login counters keyed with its card, its Merkliste and its saved searches
 (with their alerts, libnet.lists) are deleted; its requests are unlinked from it at once, as
-libnet.loans.anonymisation does for every request some time after it ended, and the notices to its address lose address and text. Only an account without an
-open request can go: a copy on its way must still find its patron.
+libnet.loans.anonymisation does for every request some time after it ended, and the notices
+to its address lose address and text. Only an account without an open request can go: a copy
+on its way must still find its patron.
 
 Staff accounts are never deleted, only disabled: the audit log names who acted for a library.
 The library's own patron system (LDAP, SIP2) keeps its record of the card; a later login with
