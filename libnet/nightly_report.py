@@ -26,7 +26,7 @@ class Step:
 
 
 # after the harvest, in the order they run
-STEPS = ("group", "index", "loans", "privacy", "notices")
+STEPS = ("group", "index", "alerts", "loans", "privacy", "notices")
 
 
 @dataclass(slots=True)
@@ -37,6 +37,7 @@ class NightlyReport:
     libraries: list[dict[str, Any]] = field(default_factory=list)
     group: Step = field(default_factory=Step)
     index: Step = field(default_factory=Step)
+    alerts: Step = field(default_factory=Step)
     loans: Step = field(default_factory=Step)
     privacy: Step = field(default_factory=Step)
     notices: Step = field(default_factory=Step)
@@ -89,6 +90,10 @@ LOANS_WORDS = (
     "{moved_on} moved on from a silent supplier, {overdue} overdue, "
     "{left} changed meanwhile and left for the next run"
 )
+ALERTS_WORDS = (
+    "{searches} saved searches with an alert run ({first} for the first time), {sent} mails "
+    "queued, {failed} searches failed"
+)
 PRIVACY_WORDS = (
     "anonymised {anonymised} requests that ended; forgot {forgotten} old failed logins and "
     "login counters, {sessions_ended} ended sessions"
@@ -110,6 +115,12 @@ def text(report: dict[str, Any]) -> str:
     if "group" in report:  # reports of runs before grouping was a step of its own have none
         lines.append("Grouping: " + _step_text(report["group"], GROUP_WORDS))
     lines.append("Index: " + _step_text(index, INDEX_WORDS))
+    alerts = report.get("alerts")  # reports of runs before alerts have none
+    if alerts and alerts["outcome"] == "skipped":
+        lines.append(f"Alerts: skipped: {alerts.get('reason', '')}")
+    elif alerts:
+        lines.append("Alerts: " + _step_text(alerts, ALERTS_WORDS))
+        lines += [f"      {problem}" for problem in alerts.get("problems", [])]
     if timers.get("moved_on") is not None:
         timers = timers | {key: len(timers[key]) for key in ("moved_on", "overdue", "left")}
     lines.append("Loans: " + _step_text(timers, LOANS_WORDS))

@@ -109,7 +109,7 @@ def test_grouping_is_a_step_of_its_own_between_the_harvest_and_the_index(
     assert out.index("Grouping:") < out.index("Index:")
     steps = [line.split(" INFO ")[1].split()[0] for line in err.splitlines() if " finished " in line
              and "step=" in line]  # fmt: skip
-    assert steps == ["group", "index", "loans", "privacy", "notices"]
+    assert steps == ["group", "index", "alerts", "loans", "privacy", "notices"]
 
 
 def test_a_failing_library_fails_the_run_not_the_others_and_the_operators_hear_of_it(

@@ -4,7 +4,8 @@
 gunicorn. Each area of the site is a blueprint in a module or package of its own:
 webapp.catalogue (the patrons' pages and feeds), webapp.loan_pages (a patron's requests),
 webapp.account ("Mein Konto"), webapp.password_reset, webapp.auth (log in and out),
-webapp.privacy (the privacy page, deleting an account),
+webapp.privacy (the privacy page, deleting an account), webapp.lists (the Merkliste, saved
+searches and their alerts' unsubscribe link),
 webapp.staff (the librarians' loan pages, operations, statistics), webapp.admin, webapp.api
 (JSON and its OpenAPI document), webapp.sru, webapp.oai and webapp.health. What they share,
 the open index and store, is `webapp.state.Catalogue`; their exceptions and error pages are
@@ -81,6 +82,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     from webapp.api import loans as loans_api
     from webapp.api import search as search_api
     from webapp.catalogue import feeds, pages
+    from webapp.lists import merkliste, searches
     from webapp.oai import verbs as oai
     from webapp.sru import server as sru
     from webapp.staff import bp as staff_pages
@@ -89,7 +91,7 @@ def create_app(config: Config, **settings: Any) -> Flask:
     for blueprint in (pages, auth.bp, loan_pages.bp, account.bp, password_reset.bp,
                       staff_pages, admin.bp, statistics.bp, search_api.bp, loans_api.bp,
                       feeds.bp, oai.bp, sru.bp, health.bp, operations.bp,
-                      privacy.bp, registration.bp):  # fmt: skip
+                      privacy.bp, registration.bp, merkliste.bp, searches.bp):  # fmt: skip
         app.register_blueprint(blueprint)
     from webapp import rate_limits
 

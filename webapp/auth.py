@@ -98,7 +98,7 @@ def _forms() -> dict[str, object]:
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Response | tuple[str, int] | str:
     form = LoginForm()
-    target = _safe_next(request.values.get("next", ""))
+    target = safe_next(request.values.get("next", ""))
     if request.method == "GET":
         form.library.data = request.cookies.get(LIBRARY_COOKIE, "")
         return _page(form, target, "")
@@ -159,7 +159,7 @@ def _page(form: LoginForm, target: str, message: str) -> str:
                            libraries=libraries)  # fmt: skip
 
 
-def _safe_next(target: str) -> str:
+def safe_next(target: str) -> str:
     """A page of this site to go back to: a path, never another site."""
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):

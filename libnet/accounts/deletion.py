@@ -3,10 +3,11 @@
 The row stays because the audit log and the statistics count requests, and requests once
 pointed at it; what made it a person goes: name, card, e-mail, password hash, birth date and
 the blocks are cleared, the account disabled and marked deleted. Its sessions, API tokens,
-failed logins and the login counters keyed with its card are deleted; its requests are
-unlinked from it at once, as libnet.loans.anonymisation does for every request some time after
-it ended, and the notices to its address lose address and text. Only an account without an
-open request can go: a copy on its way must still find its patron.
+failed logins, the login counters keyed with its card, its Merkliste and its saved searches
+(with their alerts, libnet.lists) are deleted; its requests are unlinked from it at once, as
+libnet.loans.anonymisation does for every request some time after it ended, and the notices
+to its address lose address and text. Only an account without an open request can go: a copy
+on its way must still find its patron.
 
 Staff accounts are never deleted, only disabled: the audit log names who acted for a library.
 The library's own patron system (LDAP, SIP2) keeps its record of the card; a later login with
@@ -22,6 +23,7 @@ from sqlalchemy import Connection, delete, func, select, update
 
 from libnet.accounts import sessions, throttle
 from libnet.accounts.model import Account, AccountError, get_user
+from libnet.lists import merkliste, saved_searches
 from libnet.loans.anonymisation import clear_notices, unlink
 from libnet.loans.states import TERMINAL
 from libnet.store.schema import (
@@ -85,6 +87,8 @@ def delete_account(conn: Connection, user_id: int, now: datetime) -> Account:
     if account.email:
         clear_notices(conn, func.lower(notices.c.recipient) == account.email.lower())
     sessions.end_all(conn, user_id, now)
+    merkliste.forget(conn, user_id)
+    saved_searches.forget(conn, user_id)
     for table in (user_sessions, api_tokens, login_failures):
         conn.execute(delete(table).where(table.c.user_id == user_id))
     if account.card:

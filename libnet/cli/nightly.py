@@ -1,5 +1,6 @@
 """`libnet nightly`: every library harvested, the changed records grouped into clusters, the
-index brought up to date, the loan timers run, requests that ended long ago anonymised and old
+index brought up to date, the saved searches' alerts queued (libnet.lists.alerts), the loan
+timers run, requests that ended long ago anonymised and old
 failed logins forgotten, the notices sent, and a report of it all for the operators.
 
 `run_nightly()` does the steps in that order; each step's failure is noted in the report and
@@ -72,6 +73,16 @@ class GroupResult(Protocol):
     one_pass: bool
 
 
+class AlertResult(Protocol):
+    """What the report reads of the alerts (libnet.lists.alerts.AlertReport)."""
+
+    searches: int
+    first: int
+    sent: int
+    failed: int
+    errors: tuple[str, ...]
+
+
 class IndexResult(Protocol):
     """What the report reads of an index update (index.update.IndexReport)."""
 
@@ -93,6 +104,7 @@ def cmd_nightly(config: Config, args: argparse.Namespace) -> int:
     from harvesters.run import harvest_all
     from index.grouping import update_clusters
     from index.update import update_index
+    from libnet.cli.alerts import send_alerts
 
     setup_logging(logging.INFO)
     with data_dir_lock(config.storage.data_dir):
@@ -112,6 +124,7 @@ def cmd_nightly(config: Config, args: argparse.Namespace) -> int:
                 index=lambda: update_index(
                     store, config.storage.data_dir, grouped=grouped[-1] if grouped else None
                 ),
+                alerts=lambda at: send_alerts(config, store, at),
             )
         finally:
             store.close()
@@ -133,9 +146,13 @@ def run_nightly(
     harvest: Callable[[], Sequence[HarvestResult]],
     group: Callable[[], GroupResult],
     index: Callable[[], IndexResult],
+    alerts: Callable[[datetime], AlertResult] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> NightlyReport:
-    """Run every step, keep the report in the store and data_dir, mail it as configured."""
+    """Run every step, keep the report in the store and data_dir, mail it as configured.
+
+    The alerts run only after a good index update: against a stale index, titles that came
+    in that night would be passed by for good."""
     interrupted = close_interrupted(store)
     if interrupted:
         log.warning("an earlier nightly run was killed before it finished", extra={
@@ -146,6 +163,7 @@ def run_nightly(
         _harvest(report, store, harvest)
         report.group = _step("group", lambda: _group_details(group()))
         report.index = _step("index", lambda: _index_details(index()))
+        report.alerts = _step("alerts", lambda: _alerts(report, alerts, now()))
         report.loans = _step("loans", lambda: _timers(config, store))
         report.privacy = _step("privacy", lambda: _privacy(config, store, now()))
         report.notices = _step("notices", lambda: _send(config, store))
@@ -231,6 +249,17 @@ def _group_details(result: GroupResult) -> dict[str, Any]:
 def _index_details(result: IndexResult) -> dict[str, Any]:
     names = ("records", "added", "changed", "removed", "total", "rebuilt")
     return {name: getattr(result, name) for name in names}
+
+
+def _alerts(
+    report: NightlyReport, alerts: Callable[[datetime], AlertResult] | None, at: datetime
+) -> dict[str, Any]:
+    if alerts is None or report.index.outcome != "ok":
+        reason = "not wired in" if alerts is None else "the index is not up to date"
+        return {"outcome": "skipped", "reason": reason}
+    found = alerts(at)
+    return {"searches": found.searches, "first": found.first, "sent": found.sent,
+            "failed": found.failed, "problems": list(found.errors[:REJECTS_SHOWN])}  # fmt: skip
 
 
 def _timers(config: Config, store: RecordStore) -> dict[str, Any]:

@@ -16,7 +16,9 @@ Who hears of what:
   while it waits uncollected at the pickup library or after the patron brought it back. A
   patron without an e-mail address gets none.
 - the holder of an account, in its language, about the account itself, tied to no request
-  ("password_reset": the link to set a new password, libnet.accounts.reset).
+  ("password_reset": the link to set a new password, libnet.accounts.reset), and what the
+  patron's lists send ("merkliste": the list mailed to oneself; "alert": new titles of the
+  saved searches, libnet.lists.alerts).
 - a library, in German: a request arrived there ("incoming": placed, or moved on to it by
   cannot_supply or skip_supplier) and a renewal is asked of it ("renewal": renew).
 
@@ -49,7 +51,7 @@ from libnet.times import utc
 
 PATRON_KINDS = ("placed", "unfilled", "ready", "overdue", "recalled")
 LIBRARY_KINDS = ("incoming", "renewal")
-ACCOUNT_KINDS = ("password_reset",)
+ACCOUNT_KINDS = ("password_reset", "merkliste", "alert")
 LANGUAGES = ("de", "en")  # the first is the default
 LIBRARY = "library:"  # recipient "library:CODE": the address is looked up when sending
 PATRON_PAGE = "/account/requests"

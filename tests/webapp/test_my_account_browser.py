@@ -58,3 +58,39 @@ def test_a_patron_sets_email_and_language_on_a_phone(browser: Browser, tmp_path:
         saved = accounts.find_user(conn, "D100")
     assert (saved.email, saved.language) == ("anna.schmidt@example.org", "en")
     assert watch.problems() == []
+
+
+def test_a_patron_keeps_a_title_and_saves_a_search_on_a_phone(
+    browser: Browser, tmp_path: Path
+) -> None:
+    network = Served(tmp_path)
+    with served(network.client.application) as base_url:
+        context = browser.new_context(base_url=base_url, locale="de-DE", viewport=PHONE)
+        context.set_default_timeout(10_000)
+        watch = Watch()
+        watch.attach(context)
+        page = context.new_page()
+        fill_login(page, "D100", PASSWORD, "datteln")
+        page.wait_for_url(base_url + "/")
+        page.goto("/search?q=Vermessung")
+        page.locator("form.list-add button").first.click()
+        page.wait_for_url(base_url + "/search?q=Vermessung")
+        assert page.locator(".flash--success").count() == 1
+        assert page.locator("form.list-add").count() == 0
+        assert_no_sideways_scroll(page, "list-hits-phone")
+        page.locator("p.listed a").first.click()
+        page.wait_for_url(f"{base_url}/account/list#title-{network.cluster}")
+        page.locator(f"#note-{network.cluster}").fill("Für das Referat")
+        page.locator("form.note-form button").click()
+        page.wait_for_load_state()
+        assert page.locator(f"#note-{network.cluster}").input_value() == "Für das Referat"
+        assert_no_sideways_scroll(page, "list-phone")
+        page.goto("/search?q=Vermessung")
+        page.locator("form.save-search button").click()
+        page.wait_for_url(base_url + "/account/searches")
+        page.locator(".saved-search form[action$='/alert/on'] button").click()
+        page.wait_for_load_state()
+        assert page.locator(".saved-search form[action$='/alert/off']").count() == 1
+        assert_no_sideways_scroll(page, "searches-phone")
+        context.close()
+    assert watch.problems() == []

@@ -8,11 +8,13 @@ stands on the first screen. A failing page leaves its screenshot in the artifact
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
+from libnet.lists import merkliste, saved_searches
 from tests.libnet.test_loans import PASSWORD
 from tests.webapp.browser import Watch, artifacts_dir, fill_login, scrolls_sideways, served
 from tests.webapp.test_loans_api import Served
@@ -39,7 +41,7 @@ PAGES = {
     "patron": (
         "D100",
         ("/", "/search?q=Vermessung", "/record/{cluster}", "/account/requests", "/account",
-         "/account/delete"),
+         "/account/delete", "/account/list", "/account/searches"),
     ),
     "librarian": (
         "Team herten",
@@ -62,6 +64,11 @@ def network(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, 
     tmp_path: Path = tmp_path_factory.mktemp("phone")
     served_network = Served(tmp_path)
     loan = served_network.place()
+    with served_network.engine.begin() as conn:  # the patron's list and searches are not empty
+        merkliste.add(conn, served_network.patron.id, served_network.cluster, datetime.now(UTC))
+        merkliste.set_note(conn, served_network.patron.id, served_network.cluster, "Referat " * 20)
+        saved_searches.save(conn, served_network.patron.id, "Kehlmann, alle Ausgaben",
+                            "q=Vermessung&format=book", datetime.now(UTC))  # fmt: skip
     with served(served_network.client.application) as base_url:
         yield served_network, base_url, loan.id
 

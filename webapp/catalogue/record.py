@@ -22,6 +22,7 @@ from werkzeug.exceptions import Gone
 from index.document import ClusterDoc, describing, union_marc
 from libnet import loans
 from libnet.errors import RecordError
+from libnet.records.bib import BibRecord
 from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import published
@@ -38,6 +39,14 @@ EXPORTS = {
     "marcxml": ("application/marcxml+xml; charset=utf-8", "xml", "MARCXML"),
     "marc": ("application/marc", "mrc", "MARC 21 (ISO 2709)"),
 }
+
+
+CITATIONS = ("ris", "bibtex")  # the exports of the describing record, one title or a list
+
+
+def citation(fmt: str, cluster_id: int, bib: BibRecord) -> str:
+    """A title's RIS or BibTeX entry: the record page's export and the Merkliste's alike."""
+    return ris(bib) if fmt == "ris" else bibtex(bib, f"libnet{cluster_id}")
 
 
 @pages.app_context_processor
@@ -123,10 +132,8 @@ def export(cluster_id: int, fmt: str) -> Response:
         abort(404)
     if member is None or member.deleted or marc is None:
         abort(404)
-    if fmt == "ris":
-        body: str | bytes = ris(member.bib)
-    elif fmt == "bibtex":
-        body = bibtex(member.bib, f"libnet{cluster_id}")
+    if fmt in CITATIONS:
+        body: str | bytes = citation(fmt, cluster_id, member.bib)
     elif fmt == "marcxml":
         body = b'<?xml version="1.0" encoding="UTF-8"?>\n' + to_marcxml(marc) + b"\n"
     else:

@@ -147,7 +147,7 @@ def home() -> str:
 @pages.route("/search")
 def search() -> str:
     """One page of hits with facets, active filters, sort and paging."""
-    wanted = _parse_search(request.args)
+    wanted = parse_search(request.args)
     if wanted.empty:  # a search sent with nothing in it gets a hint, the bare page none
         hint = empty_search_message() if "q" in request.args else None
         return render_template("search.html", search=wanted, result=None, query="", hint=hint)
@@ -192,8 +192,9 @@ def search() -> str:
     )
 
 
-def _parse_search(args: MultiDict[str, str]) -> Search:
-    """The search the query string asks for; a value no search can have is a 400."""
+def parse_search(args: MultiDict[str, str]) -> Search:
+    """The search the query string asks for; a value no search can have is a 400 (an
+    HTTPException, also outside a request: the nightly reads saved searches with it)."""
     q = " ".join(args.get("q", "").split())
     if len(q) > MAX_SEARCH_CHARS:
         abort(400, gettext("The search is too long: at most %(n)s characters.", n=MAX_SEARCH_CHARS))
