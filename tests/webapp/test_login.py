@@ -106,6 +106,9 @@ def test_repeated_failures_slow_down_this_card_from_this_address_only(served: Se
     assert log_in(served.client, "D100", address="10.9.9.9").status_code == 302
 
 
+ROUNDS = 40  # at most; a quiet machine settles after seven
+
+
 def test_every_failure_gives_the_same_message_status_and_about_the_same_time(
     served: Served,
 ) -> None:
@@ -121,21 +124,24 @@ def test_every_failure_gives_the_same_message_status_and_about_the_same_time(
         "unknown staff name": ("Niemand Hier", PASSWORD, ""),
     }
     seen = {}
-    times: dict[str, list[float]] = {name: [] for name in tries}
+    fastest: dict[str, float] = {}
     # round by round, so that a busy moment of the machine falls on every kind alike; each
-    # try from an address of its own, so that no throttle comes in between
-    for attempt in range(7):
+    # try from an address of its own, so that no throttle comes in between. The fastest answer
+    # of each kind is the work it costs without the machine's noise: a busy machine may need
+    # more rounds to show it, a real difference (work done for one kind only) stays in all.
+    for attempt in range(ROUNDS):
         for n, (name, (login, password, library)) in enumerate(tries.items()):
             started = time.perf_counter()
             answer = log_in(served.client, login, password, address=f"10.2.{n}.{attempt}",
                             library=library)  # fmt: skip
-            times[name].append(time.perf_counter() - started)
-            # the fastest of seven: the work each answer costs, without the machine's noise
-            seen[name] = (answer.status_code, message(answer), min(times[name]))
+            took = time.perf_counter() - started
+            fastest[name] = min(took, fastest.get(name, took))
+            seen[name] = (answer.status_code, message(answer), fastest[name])
+        if attempt >= 6 and max(fastest.values()) - min(fastest.values()) < 0.05:
+            break
     assert {status for status, _, _ in seen.values()} == {401}, seen
     assert len({text for _, text, _ in seen.values()}) == 1, seen
-    fastest = [took for _, _, took in seen.values()]
-    assert max(fastest) - min(fastest) < 0.05, seen
+    assert max(fastest.values()) - min(fastest.values()) < 0.05, seen
 
 
 def test_a_throttled_try_gives_the_same_message_with_the_time_to_come_back(
