@@ -66,8 +66,8 @@ def cluster(
     so a chain A~B~C never puts A and C together when A and C are different editions. A block
     bigger than max_block (a key too common to mean anything) compares each record with its
     next max_block neighbours only, and is reported. Librarians' corrections come first:
-    `always` pairs (a, b, note) are joined whatever the rules say, and no two records of a
-    `never` pair end up together.
+    `always` pairs (a, b, evidence line: index.evidence.librarian_line) are joined whatever
+    the rules say, and no two records of a `never` pair end up together.
     """
     return cluster_facts([record_facts(bib) for bib in records], max_block, never, always)
 
@@ -121,9 +121,8 @@ def _join(
         edges.setdefault(a, []).append((b, decision))
         edges.setdefault(b, []).append((a, decision))
 
-    for a, b, note in always:
+    for a, b, reason in always:
         if root(a) != root(b):
-            reason = "joined by a librarian" + (f": {note}" if note else "")
             unite(a, b, Decision(True, "librarian", reason))
     for rank, a, b in matches:
         ra, rb = root(a), root(b)

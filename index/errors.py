@@ -49,3 +49,18 @@ class NotTheIndexLink(UnionIndexError, OSError):
 
 class WhooshChanged(UnionIndexError, TypeError):
     """Whoosh is not the release the fast path reads the internals of (pyproject.toml pins it)."""
+
+
+class CorrectionRefused(UnionIndexError, ValueError):
+    """A librarian's correction that cannot be made as asked; `code` says why.
+
+    code is "reason" (none given), "same-cluster" (a join of a cluster with itself),
+    "not-member" (a split of a record not in the cluster), "alone" (a split of a cluster's
+    only record), "no-cluster" (gone or never there), "changed" (someone changed the cluster
+    after the librarian looked: nothing was saved), "undone" (undone already) or "undo" (an
+    undo, which is not undone but corrected anew).
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code

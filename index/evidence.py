@@ -5,8 +5,10 @@ reasons, index/editions.py's librarian joins, index/grouping.py's lone and first
 the record store keeps that line as it is. The staff view shows it in the page's language:
 it reads the line back here into a code ("isbn", "agreeing", "with", ...) with its values
 (the ISBN, the format, the years, the other library's record) and words each part with the
-message catalogue (webapp/labels.py). A line of any other shape (an older libnet's) is kept
-whole as the code "text", shown as it was stored. Nothing German is ever stored.
+message catalogue (webapp/labels.py). A librarian's join or split (librarian_line) names who
+made it and on which day when it was made in the browser. A line of any other shape (an older
+libnet's) is kept whole as the code "text", shown as it was stored. Nothing German is ever
+stored.
 
 tests/index/test_evidence.py reads back every line the matcher makes, so a new sentence in
 index/match.py that this module does not know fails there, not on a librarian's screen.
@@ -17,6 +19,7 @@ from __future__ import annotations
 import ast
 import re
 from dataclasses import dataclass
+from datetime import date
 
 ALONE = "no other library's record matches"  # index/grouping.py, a cluster of one record
 FIRST = "the first record of this cluster"  # index/grouping.py, a cluster's seed
@@ -31,14 +34,29 @@ _TITLE_AUTHOR_YEAR = re.compile(
 _AGREEING = re.compile(
     r"^same format (?P<format>\S+), (?:year (?P<year>\S+)|years (?P<a>\S+) and (?P<b>\S+))$"
 )
-_LIBRARIAN = re.compile(r"^joined by a librarian(?:: (?P<note>.*))?$", re.S)
+_LIBRARIAN = re.compile(
+    r"^(?P<verb>joined|split off) by a librarian"
+    r"(?: \((?P<who>.+?), (?P<on>\d{4}-\d\d-\d\d)\))?(?:: (?P<note>.*))?$",
+    re.S,
+)
+_VERBS = {"join": "joined", "split": "split off"}
+
+
+def librarian_line(kind: str, note: str = "", who: str = "", on: date | None = None) -> str:
+    """The evidence line of a librarian's join or split ("join", "split"), naming who and on
+    which day when known: "split off by a librarian (Team herten, 2026-12-05): andere Auflage"."""
+    line = f"{_VERBS[kind]} by a librarian"
+    if who and on:
+        line += f" ({who}, {on.isoformat()})"
+    return line + (f": {note}" if note else "")
 
 
 @dataclass(frozen=True, slots=True)
 class Part:
     """One part of an evidence line: what it says (code) and the values it names."""
 
-    code: str  # alone, first, isbn, identifier, title-author-year, agreeing, librarian, with, text
+    # alone, first, isbn, identifier, title-author-year, agreeing, librarian, split, with, text
+    code: str
     values: tuple[tuple[str, str], ...] = ()
 
     def value(self, name: str) -> str:
@@ -67,7 +85,10 @@ def _said(text: str) -> list[Part] | None:
     """The joining rule's parts of a line without its "(with ...)"; None for an unknown line."""
     librarian = _LIBRARIAN.match(text)
     if librarian:
-        return [Part("librarian", (("note", librarian["note"] or ""),))]
+        code = "librarian" if librarian["verb"] == "joined" else "split"
+        values = (("note", librarian["note"] or ""), ("who", librarian["who"] or ""),
+                  ("on", librarian["on"] or ""))  # fmt: skip
+        return [Part(code, values)]
     head, separator, tail = text.rpartition("; ")
     agreeing = _AGREEING.match(tail) if separator else None
     if agreeing is None:

@@ -220,28 +220,35 @@ class Pairs:
     """The librarians' overrides among the records being grouped, as record-id pairs."""
 
     never: frozenset[frozenset[int]] = frozenset()
-    always: tuple[tuple[int, int, str], ...] = ()  # (a, b, note)
+    always: tuple[tuple[int, int, str], ...] = ()  # (a, b, evidence line)
+    # record id -> the evidence line of the latest split that names it, for a record left alone
+    split: tuple[tuple[int, str], ...] = ()
 
 
 def _pairs(conn: Connection, overrides: list[Override], universe: set[int]) -> Pairs:
     ids = store_clusters.record_ids(conn, {o.a for o in overrides} | {o.b for o in overrides})
-    never, always = set(), []
+    never, always, split = set(), [], {}
     for override in overrides:
         a, b = ids.get(override.a), ids.get(override.b)
         if a is None or b is None or (a not in universe and b not in universe):
             continue
+        on = override.made_at.date() if override.made_at and override.made_by else None
         if override.kind == NEVER:
             never.add(frozenset((a, b)))
+            line = evidence.librarian_line("split", override.note, override.made_by, on)
+            split.update({a: line, b: line})  # in order made: the latest wins
         elif override.kind == ALWAYS and a in universe and b in universe:
-            always.append((a, b, override.note))
-    return Pairs(frozenset(never), tuple(always))
+            line = evidence.librarian_line("join", override.note, override.made_by, on)
+            always.append((a, b, line))
+    return Pairs(frozenset(never), tuple(always), tuple(split.items()))
 
 
 def group(loaded: _Loaded, pairs: Pairs = Pairs()) -> list[list[Grouped]]:
     """Group records (by record id) with the matching rules and the librarians' overrides.
 
     The group's first record is its seed ("first"); every other member keeps the rule and
-    evidence of the match that reached it (index/match.py's cluster()).
+    evidence of the match that reached it (index/match.py's cluster()). A record alone after
+    a librarian's split is explained by that split (rule "split").
     """
     facts, names = loaded.facts, loaded.names
     ids = sorted(facts)
@@ -257,11 +264,14 @@ def group(loaded: _Loaded, pairs: Pairs = Pairs()) -> list[list[Grouped]]:
         if a in position and b in position
     ]
     result = cluster_facts([facts[rid] for rid in ids], never=never, always=always)
+    split = dict(pairs.split)
     groups = []
     for found in result.clusters:
         first = ids[found.members[0]]
         if len(found.members) == 1:
-            groups.append([Grouped(first, "alone", evidence.ALONE)])
+            # alone because a librarian split it off: the explanation says so, and who
+            lone = Grouped(first, "split", split[first]) if first in split else None
+            groups.append([lone or Grouped(first, "alone", evidence.ALONE)])
             continue
         joins = {join.record: join for join in found.joins}
         group_members = [Grouped(first, "first", evidence.FIRST)]
@@ -282,12 +292,39 @@ def apply_override(store: RecordStore, override: Override) -> set[int]:
             if pair not in ids:
                 raise UnknownRecord(f"no record {pair[1]!r} of library {pair[0]!r}")
         store_clusters.add_override(conn, override)
-        touched = store_clusters.cluster_of(conn, ids.values())
-        before = store_clusters.members_of(conn, set(touched.values()))
-        universe = set(before) | set(ids.values())
-        pairs = _pairs(conn, store_clusters.overrides(conn), universe)
-        groups = group(_load(conn, universe), pairs)
-        return store_clusters.write_groups(conn, groups, before, title=cluster_title)
+        return regroup(conn, ids.values())
+
+
+@dataclass(frozen=True, slots=True)
+class Regrouping:
+    """The clusters of some records grouped again: the new groups, each old member's cluster
+    (before) and each record's (library, local id)."""
+
+    groups: list[list[Grouped]]
+    before: dict[int, int]
+    names: dict[int, tuple[str, str]]
+
+
+def regrouping(
+    conn: Connection, record_ids: Iterable[int], extra: Iterable[Override] = ()
+) -> Regrouping:
+    """The clusters of these records grouped again, `extra` overrides counted as if stored."""
+    wanted = set(record_ids)
+    touched = store_clusters.cluster_of(conn, wanted)
+    before = store_clusters.members_of(conn, set(touched.values()))
+    universe = set(before) | wanted
+    loaded = _load(conn, universe)
+    extra = list(extra)
+    said = {frozenset((o.a, o.b)) for o in extra}  # a pair said again replaces the earlier word
+    stored = [o for o in store_clusters.overrides(conn) if frozenset((o.a, o.b)) not in said]
+    pairs = _pairs(conn, [*stored, *extra], universe)
+    return Regrouping(group(loaded, pairs), before, loaded.names)
+
+
+def regroup(conn: Connection, record_ids: Iterable[int]) -> set[int]:
+    """Regroup the clusters of these records with the stored overrides; the changed clusters."""
+    found = regrouping(conn, record_ids)
+    return store_clusters.write_groups(conn, found.groups, found.before, title=cluster_title)
 
 
 def cluster_title(members: list[MemberRecord]) -> str:

@@ -7,6 +7,7 @@ these labels. A code without a label is shown as it is. Lazy, so each is transla
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 
 from flask_babel import format_date, gettext, lazy_gettext
 
@@ -80,6 +81,7 @@ RULE_LABELS = {  # index/grouping.py and index/match.py
     "identifier": lazy_gettext("same union catalogue number or EAN"),
     "title-author-year": lazy_gettext("same title, author and year"),
     "librarian": lazy_gettext("joined by a librarian"),
+    "split": lazy_gettext("split off by a librarian"),
 }
 
 LOAN_STATE_LABELS = {  # libnet.loans.states.State, as a patron reads them
@@ -199,14 +201,26 @@ def _evidence_part(part: Part, library_name: Callable[[str], str]) -> str:
             return gettext("same format (%(format)s), years %(year)s and %(other)s",
                            format=kind, year=v("year"), other=v("other_year"))  # fmt: skip
         return gettext("same format (%(format)s), same year %(year)s", format=kind, year=v("year"))
-    if part.code == "librarian":
-        if v("note"):
-            return gettext("joined by a librarian: %(note)s", note=v("note"))
-        return gettext("joined by a librarian")
+    if part.code in ("librarian", "split"):
+        return _librarian_part(part)
     if part.code == "with":
         return gettext("matched with %(library)s, record %(id)s",
                        library=library_name(v("library")), id=v("local_id"))  # fmt: skip
     return v("text")
+
+
+def _librarian_part(part: Part) -> str:
+    """A librarian's join or split: who and on which day, when known, and why."""
+    v, joined = part.value, part.code == "librarian"
+    if v("who") and v("on"):
+        on = format_date(date.fromisoformat(v("on")), "medium")
+        if joined:
+            said = gettext("joined by %(who)s on %(date)s", who=v("who"), date=on)
+        else:
+            said = gettext("split off by %(who)s on %(date)s", who=v("who"), date=on)
+    else:
+        said = gettext("joined by a librarian") if joined else gettext("split off by a librarian")
+    return f"{said}: {v('note')}" if v("note") else said
 
 
 OUTCOME_LABELS = {  # harvest runs and nightly runs (libnet.store.schema harvest_runs, nightly_runs)

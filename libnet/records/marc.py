@@ -242,7 +242,27 @@ def _decode_in_context(raw: RawRecord) -> RawRecord | RecordProblem:
         record = parse_marcxml(element)
     except RecordError as exc:
         return RecordProblem(raw.position, str(exc), marcxml_001(element), excerpt(raw.data))
-    return dataclasses.replace(raw, data=marcxml_element_bytes(element), record=record, context=b"")
+    kept = raw.data if _stands_alone(raw) else marcxml_element_bytes(element)
+    return dataclasses.replace(raw, data=kept, record=record, context=b"")
+
+
+# a prefixed element or attribute name (marc:record, xsi:schemaLocation, xmlns:marc)
+_PREFIXED = re.compile(rb"<[\w.-]+:|\s[\w.-]+:[\w.-]+\s*=")
+_ENCODING = re.compile(rb"""<\?xml[^>]*\sencoding\s*=\s*["']([^"']*)["']""")
+
+
+def _stands_alone(raw: RawRecord) -> bool:
+    """Whether a record cut out of a MARCXML file reads the same without the file around it.
+
+    Then the store keeps it byte for byte as the library sent it. Without a namespace prefix
+    its elements lose only the file's default namespace, which no reader asks for; a prefix
+    declared by the file's root, or a file in another encoding than UTF-8, needs the record
+    written anew as a standalone element (marcxml_element_bytes).
+    """
+    declared = _ENCODING.match(raw.context)
+    if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
+        return False
+    return _PREFIXED.search(raw.data) is None
 
 
 def _xml_001(data: bytes) -> str:

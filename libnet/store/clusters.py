@@ -59,6 +59,9 @@ class Override:
     a: tuple[str, str]  # (library, local id)
     b: tuple[str, str]
     note: str = ""
+    made_by: str = ""  # the librarian's name ("" from the command line)
+    made_at: datetime | None = None  # when it was said (None: not yet stored)
+    correction_id: int | None = None  # the web correction it is part of (catalogue_corrections)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,7 +108,13 @@ def overrides(conn: Connection) -> list[Override]:
     query = select(cluster_overrides).order_by(cluster_overrides.c.id)
     return [
         Override(
-            row.kind, (row.library_a, row.local_id_a), (row.library_b, row.local_id_b), row.note
+            row.kind,
+            (row.library_a, row.local_id_a),
+            (row.library_b, row.local_id_b),
+            row.note,
+            row.made_by,
+            row.created_at,
+            row.correction_id,
         )
         for row in conn.execute(query)
     ]
@@ -123,7 +132,8 @@ def add_override(conn: Connection, override: Override) -> None:
     conn.execute(
         insert(cluster_overrides).values(
             kind=override.kind, library_a=a[0], local_id_a=a[1], library_b=b[0],
-            local_id_b=b[1], created_at=utcnow(), note=override.note,
+            local_id_b=b[1], created_at=override.made_at or utcnow(), note=override.note,
+            made_by=override.made_by, correction_id=override.correction_id,
         )
     )  # fmt: skip
 
@@ -346,6 +356,20 @@ def cluster_info(conn: Connection, cluster_id: int) -> ClusterInfo | None:
         return None
     row = conn.execute(select(clusters).where(clusters.c.id == cluster_id)).first()
     return ClusterInfo(**row._mapping) if row else None
+
+
+def locked_change_numbers(conn: Connection, cluster_ids: Iterable[int]) -> dict[int, int]:
+    """cluster id -> change number, the rows locked until the transaction ends (PostgreSQL's
+    FOR UPDATE; SQLite's write transaction locks the whole store), so a version check holds
+    until the change it guards is written."""
+    wanted = sorted({cid for cid in cluster_ids if 0 < cid <= MAX_ID})
+    query = (
+        select(clusters.c.id, clusters.c.change_no)
+        .where(clusters.c.id.in_(wanted))
+        .order_by(clusters.c.id)
+        .with_for_update()
+    )
+    return dict(conn.execute(query).all()) if wanted else {}
 
 
 def current_id(conn: Connection, cluster_id: int) -> int | None:

@@ -185,9 +185,34 @@ cluster_overrides = Table(
     Column("local_id_b", String(200), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("note", Text, nullable=False, default=""),
+    # who said it, for the evidence line ("" from the command line), and the web correction
+    # (catalogue_corrections) it belongs to, which an undo removes with it
+    Column("made_by", String(200), nullable=False, default=""),
+    Column("correction_id", Integer),
     UniqueConstraint(
         "library_a", "local_id_a", "library_b", "local_id_b", name="uq_cluster_overrides_pair"
     ),
+)
+
+# The audit log of the librarians' corrections made in the browser: one row each, an undo a
+# row of its own (undoes) that the undone row points back to (undone_by). records: the
+# records it is about, as JSON [[library, local id], ...]: a split's member first.
+catalogue_corrections = Table(
+    "catalogue_corrections",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(10), nullable=False),  # split, join, undo
+    Column("cluster_id", Integer, nullable=False),
+    Column("other_cluster_id", Integer),  # a join's other cluster
+    Column("records", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("by_name", String(200), nullable=False),
+    Column("by_library", String(40), nullable=False),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("undoes", Integer, ForeignKey("catalogue_corrections.id")),
+    Column("undone_by", Integer),
+    Index("ix_catalogue_corrections_at", "at"),
 )
 
 # --- the loan network: people and their rights ---------------------------------------------

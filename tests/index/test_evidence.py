@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pymarc
 from pymarc import Field, Indicators, Subfield
 
@@ -73,3 +75,16 @@ def test_a_lone_and_a_first_record_have_codes_of_their_own() -> None:
 def test_an_unknown_line_is_kept_whole_as_text() -> None:
     parts = evidence.read("matched by hand in 2019")
     assert parts == (evidence.Part("text", (("text", "matched by hand in 2019"),)),)
+
+
+def test_a_librarians_split_and_join_read_back_with_who_when_and_why() -> None:
+    made = date(2026, 12, 5)
+    split = evidence.read(evidence.librarian_line("split", "andere Auflage", "Herten Theke", made))
+    assert split == (evidence.Part("split", (("note", "andere Auflage"), ("who", "Herten Theke"),
+                                             ("on", "2026-12-05"))),)  # fmt: skip
+    joined = evidence.read(evidence.librarian_line("join", "Sammelband (2, 3)", "Marl, Team", made))
+    assert (joined[0].code, joined[0].value("who"), joined[0].value("note")) == (
+        "librarian", "Marl, Team", "Sammelband (2, 3)",
+    )  # fmt: skip
+    from_the_command_line = evidence.read(evidence.librarian_line("split"))
+    assert from_the_command_line[0].code == "split" and from_the_command_line[0].value("who") == ""

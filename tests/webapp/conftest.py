@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -146,3 +147,22 @@ def browser() -> Iterator[Any]:
 
     with chromium() as launched:
         yield launched
+
+
+@pytest.fixture
+def staff_client(app: Flask) -> FlaskClient:
+    """A client of the demo app logged in as a librarian (of Herten), for the staff views."""
+    from libnet import accounts
+    from libnet.accounts import AccountError
+    from tests.webapp.test_login import log_in
+
+    engine = app.extensions["libnet"].store.engine
+    with engine.begin() as conn, suppress(AccountError):  # made by an earlier test already
+        accounts.add_user(conn, role="librarian", library="herten", name="Team demo",
+                          password=STAFF_PASSWORD)  # fmt: skip
+    client = app.test_client()
+    assert log_in(client, "Team demo", STAFF_PASSWORD).status_code == 302
+    return client
+
+
+STAFF_PASSWORD = "korrekt-pferd-demo"

@@ -26,12 +26,15 @@ from index.grouping import apply_override
 from index.match import RULES
 from index.search import SORTS, Hit
 from index.update import update_index
+from libnet import accounts
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.records.formats import FORMATS
 from libnet.records.holdings import ITEM_STATUSES
 from libnet.store import clusters, open_store
 from libnet.store.clusters import ALWAYS, Override
 from tests.builders import book, iso2709
+from tests.webapp.conftest import STAFF_PASSWORD
+from tests.webapp.test_login import log_in
 from webapp import create_app
 from webapp.catalogue.search import MAX_PAGE, PAGE_SIZE, Search
 from webapp.labels import FORMAT_LABELS, RULE_LABELS, SORT_LABELS, STATUS_LABELS
@@ -387,13 +390,13 @@ def test_a_subject_on_the_record_page_leads_to_its_titles(client: FlaskClient, a
     assert doc.id in hit_ids(page(client, link))
 
 
-def test_staff_view_shows_each_member_record_as_marc(client: FlaskClient, app: Flask) -> None:
+def test_staff_view_shows_each_member_record_as_marc(staff_client: FlaskClient, app: Flask) -> None:
     doc = shared_cluster(app)
     store = catalogue_of(app).store
     with store.engine.connect() as conn:
         members = clusters.members(conn, doc.id)
     for url in (f"/record/{doc.id}/staff?lang=en", f"/record/{doc.id}?view=staff&lang=en"):
-        tree = page(client, url)
+        tree = page(staff_client, url)
         sections = tree.xpath(f"//section[{with_class('member')}]")
         assert len(sections) == len(members)
         for section, member in zip(sections, members, strict=True):
@@ -437,7 +440,8 @@ def test_an_export_has_its_content_type_and_a_file_name(
         assert record is not None and str(record.leader)[9] == "a" and record["245"]
 
 
-def test_an_export_of_another_library_record(client: FlaskClient, app: Flask) -> None:
+def test_an_export_of_another_library_record(staff_client: FlaskClient, app: Flask) -> None:
+    client = staff_client
     doc = shared_cluster(app)
     with catalogue_of(app).store.engine.connect() as conn:
         members = clusters.members(conn, doc.id)
@@ -552,20 +556,17 @@ def test_bad_parameters_never_give_a_server_error(client: FlaskClient, url: str)
 
 
 def test_pages_have_one_h1_labelled_controls_and_no_inline_script_or_style(
-    client: FlaskClient, app: Flask
+    client: FlaskClient, staff_client: FlaskClient, app: Flask
 ) -> None:
     doc = shared_cluster(app)
-    for url in (
-        "/",
-        "/search",
-        "/search?q=der&format=book",
-        "/search?q=qqxzzq",
-        f"/record/{doc.id}",
-        f"/record/{doc.id}/staff",
-        "/libraries",
-        "/record/987654321",
-    ):
-        response = client.get(url)
+    public = ("/", "/search", "/search?q=der&format=book", "/search?q=qqxzzq", f"/record/{doc.id}",
+              f"/record/{doc.id}/marc", "/libraries", "/record/987654321")  # fmt: skip
+    member = next(iter(catalogue_of(app).store.stats()))
+    staff = (f"/record/{doc.id}/staff", "/staff/corrections",
+             f"/staff/corrections/split?cluster={doc.id}&other={member}:nothing",
+             f"/staff/corrections/join?cluster={doc.id}&other=der")  # fmt: skip
+    for who, url in [(client, url) for url in public] + [(staff_client, url) for url in staff]:
+        response = who.get(url)
         tree = html.fromstring(response.get_data(as_text=True))
         assert len(tree.xpath("//h1")) == 1, url
         assert tree.xpath("//a[@class='skip-link'][@href='#main']") and tree.xpath(
@@ -582,7 +583,8 @@ def test_pages_have_one_h1_labelled_controls_and_no_inline_script_or_style(
             )
             assert labelled, (url, control.get("name"))
         for form in tree.xpath("//form"):
-            assert form.get("method") == "get" and form.get("action")  # works without script
+            # a visitor's forms work without script; staff post theirs with a CSRF token
+            assert form.get("action") and (form.get("method") == "get" or who is staff_client)
 
 
 def test_a_page_without_an_index_says_the_catalogue_is_unavailable(tmp_path: Path) -> None:
@@ -622,12 +624,16 @@ def tiny(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[FlaskClient
         assert len(before) == 2
         apply_override(store, Override(ALWAYS, ("marl", "m2"), ("herten", "h1")))
         update_index(store, config.storage.data_dir)
-        with store.engine.connect() as conn:
+        with store.engine.begin() as conn:
             (heir,) = set(clusters.cluster_of(conn, ids.values()).values())
+            accounts.add_user(conn, role="librarian", library="marl", name="Team marl",
+                              password=STAFF_PASSWORD)  # fmt: skip
     finally:
         store.close()
     (gone,) = before - {heir}
-    yield create_app(config, TESTING=True).test_client(), gone, heir
+    client = create_app(config, TESTING=True).test_client()
+    assert log_in(client, "Team marl", STAFF_PASSWORD).status_code == 302  # for the staff view
+    yield client, gone, heir
 
 
 def test_a_merged_cluster_redirects_to_the_cluster_it_went_into(
@@ -694,7 +700,7 @@ def test_every_code_the_pages_show_has_a_label() -> None:
     assert set(FORMAT_LABELS) == set(FORMATS)
     assert set(STATUS_LABELS) == set(ITEM_STATUSES)
     assert set(SORT_LABELS) == set(SORTS)
-    assert set(RULE_LABELS) == {*RULES, "alone", "first", "librarian"}
+    assert set(RULE_LABELS) == {*RULES, "alone", "first", "librarian", "split"}
 
 
 @pytest.mark.parametrize("language", ["de", "en"])

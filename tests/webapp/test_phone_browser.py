@@ -35,8 +35,8 @@ TWO_LINES = 2 * 44 + 12
 PAGES = {
     "anonymous": (
         None,
-        ("/", "/search?q=Vermessung", "/record/{cluster}", "/libraries", "/login",
-         "/no-such-page", "/password/forgot", "/privacy"),
+        ("/", "/search?q=Vermessung", "/record/{cluster}", "/record/{cluster}/marc",
+         "/libraries", "/login", "/no-such-page", "/password/forgot", "/privacy"),
     ),
     "patron": (
         "D100",
@@ -48,7 +48,9 @@ PAGES = {
         ("/record/{cluster}", "/record/{cluster}/staff", "/staff/requests?side=incoming",
          "/staff/requests?side=outgoing", "/staff/requests/{loan}", "/staff/pull-slips",
          "/staff/overdue", "/staff/statistics", "/staff/operations", "/staff/settings",
-         "/staff/patrons?q=a", "/staff/patrons/registrations"),
+         "/staff/patrons?q=a", "/staff/patrons/registrations", "/staff/corrections",
+         "/staff/corrections/split?cluster={cluster}&other=herten:h1",
+         "/staff/corrections/join?cluster={cluster}&other=Vermessung"),
     ),
     "administrator": (
         "Kreis",

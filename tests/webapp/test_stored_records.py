@@ -15,10 +15,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from lxml import etree
 
 from harvesters.marc_files import split_marc_file
 from index.update import update_index
+from libnet import accounts
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from libnet.errors import RecordError
 from libnet.records.bib import normalise
@@ -28,7 +30,8 @@ from libnet.records.prepare import Prepared, prepare
 from libnet.store import clusters, open_store
 from tests.builders import book, raw_book
 from tests.fuzz.seeds import SEEDS
-from tests.webapp.conftest import GENEROUS_LIMITS
+from tests.webapp.conftest import GENEROUS_LIMITS, STAFF_PASSWORD
+from tests.webapp.test_login import log_in
 from webapp import create_app
 from webapp.limits import EXPORT_FORMATS
 from webapp.oai.records import ID_PREFIX
@@ -134,16 +137,26 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> tuple[Flask, list[int]]:
             store.apply_harvest(run, code, prepared, snapshot=True, max_delete_share=1.0)
         update_index(store, config.storage.data_dir)
         total = sum(len(e) for e in entries.values())
-        with store.engine.connect() as conn:
+        with store.engine.begin() as conn:
             cluster_ids = sorted(set(clusters.cluster_of(conn, range(1, total + 1)).values()))
+            # the staff view is for staff: a librarian walks the pages
+            accounts.add_user(conn, role="librarian", library="corpus", name="Team corpus",
+                              password=STAFF_PASSWORD)  # fmt: skip
     finally:
         store.close()
     return create_app(config, TESTING=True), cluster_ids
 
 
+def staff_client(app: Flask) -> FlaskClient:
+    client = app.test_client()
+    assert log_in(client, "Team corpus", STAFF_PASSWORD).status_code == 302
+    return client
+
+
 def urls(cluster_id: int) -> Iterator[str]:
     yield f"/record/{cluster_id}"
     yield f"/record/{cluster_id}/staff"
+    yield f"/record/{cluster_id}/marc"
     for fmt in EXPORT_FORMATS:
         yield f"/record/{cluster_id}/export/{fmt}"
     yield f"/api/v1/records/{cluster_id}"
@@ -158,7 +171,7 @@ def test_every_page_and_export_of_every_stored_record_answers_without_a_server_e
 ) -> None:
     app, cluster_ids = walked
     assert len(cluster_ids) >= 10  # the fuzz seeds alone make more than 10; the corpus hundreds
-    client = app.test_client()
+    client = staff_client(app)
     failed = []
     for cluster_id in cluster_ids:
         for url in urls(cluster_id):
@@ -174,7 +187,7 @@ def test_a_stored_entity_reference_shows_as_text_and_exports_as_escaped_xml(
     walked: tuple[Flask, list[int]],
 ) -> None:
     app, cluster_ids = walked
-    client = app.test_client()
+    client = staff_client(app)
     for cluster_id in cluster_ids:
         export = client.get(f"/record/{cluster_id}/export/marcxml")
         if b"Vorher" in export.data:

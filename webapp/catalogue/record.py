@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pymarc
 from flask import (
     Response,
     abort,
@@ -30,6 +31,7 @@ from libnet.store.published import MemberRecord
 from webapp.availability import as_of, holding_rows, live_label
 from webapp.catalogue.blueprint import chosen_home, hit_list, pages, status_rank
 from webapp.errors import error_page
+from webapp.staff.blueprint import staff_user
 from webapp.state import Found, catalogue
 
 # format -> (content type, file extension, label)
@@ -98,7 +100,12 @@ def _open_request(cluster_id: int) -> loans.LoanRequest | None:
 
 @pages.route("/record/<int:cluster_id>/staff")
 def staff(cluster_id: int) -> str:
-    """Each member library's record as MARC, and the rule that joined it to the cluster."""
+    """Each member library's record as MARC, and the rule that joined it to the cluster.
+
+    For staff only: the libraries' records carry their item barcodes and notes. Anyone sees
+    the union record, which has none (index.document.union_marc), in the MARC view (marc).
+    """
+    staff_user()
     doc = _cluster(cluster_id)
     members = _members(cluster_id)
     shown = sorted(members, key=lambda member: (member.library, member.local_id))
@@ -110,12 +117,29 @@ def staff(cluster_id: int) -> str:
     )
 
 
+@pages.route("/record/<int:cluster_id>/marc")
+def marc(cluster_id: int) -> str:
+    """The MARC view ("MARC-Ansicht"): the cluster's union record, field by field."""
+    doc = _cluster(cluster_id)
+    try:
+        record = union_marc(cluster_id, _members(cluster_id), catalogue().libraries)
+    except RecordError as exc:  # a record stored before the harvest refused such records
+        current_app.logger.warning("MARC view of cluster %s: %s", cluster_id, exc)
+        abort(404)
+    if record is None:
+        abort(404)
+    return render_template("record_marc.html", doc=doc, rows=_rows(record))
+
+
 @pages.route("/record/<int:cluster_id>/export/<fmt>")
 def export(cluster_id: int, fmt: str) -> Response:
     """The cluster as a download: RIS and BibTeX of its describing record, MARCXML and MARC
-    its union record (index.document.union_marc); ?member=library:id: that member's record."""
+    its union record (index.document.union_marc); ?member=library:id: that member's record,
+    for staff only (it carries the library's item barcodes)."""
     if fmt not in EXPORTS:
         abort(404)
+    if "member" in request.args:
+        staff_user()
     _cluster(cluster_id)
     members = _members(cluster_id)
     try:
@@ -179,6 +203,11 @@ def _marc(member: MemberRecord) -> list[tuple[str, str, list[tuple[str, str]] | 
         record = parse_stored(member.raw, member.syntax)
     except RecordError as exc:
         return str(exc)
+    return _rows(record)
+
+
+def _rows(record: pymarc.Record) -> list[tuple[str, str, list[tuple[str, str]] | str]]:
+    """A MARC record as (tag, indicators, subfields or control data) rows, leader first."""
     rows: list[tuple[str, str, list[tuple[str, str]] | str]] = [("LDR", "", str(record.leader))]
     for marc_field in record.fields:
         if marc_field.is_control_field():

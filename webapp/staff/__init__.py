@@ -2,11 +2,23 @@
 and the operations and statistics pages.
 
 queues.py, loan_request.py, shelf.py, patrons.py (the patron desk), registrations.py (its
-approval queue) and desk_order.py (ordering for a patron) each add their routes to the
-blueprint; importing this package imports them, so `bp` has all its routes.
+approval queue), desk_order.py (ordering for a patron) and corrections.py (the catalogue's
+clusters split and joined) each add their routes to the blueprint; importing this package
+imports them, so `bp` has all its routes.
 """
 
-from webapp.staff import desk_order, loan_request, patrons, queues, registrations, shelf
+from webapp.staff import (
+    corrections,
+    desk_order,
+    loan_request,
+    patrons,
+    queues,
+    registrations,
+    shelf,
+)
 from webapp.staff.blueprint import bp
 
-__all__ = ["bp", "desk_order", "loan_request", "patrons", "queues", "registrations", "shelf"]
+__all__ = [
+    "bp", "corrections", "desk_order", "loan_request", "patrons", "queues", "registrations",
+    "shelf",
+]  # fmt: skip
