@@ -21,6 +21,7 @@ from index.document import Holding
 from webapp.errors import NoIndex, no_index_page
 from webapp.labels import (
     FORMAT_LABELS,
+    ILL_LABELS,
     LANGUAGE_LABELS,
     RULE_LABELS,
     STATUS_LABELS,
@@ -45,6 +46,7 @@ def _helpers() -> dict[str, Any]:
         "format_label": lambda code: FORMAT_LABELS.get(code, code),
         "language_label": lambda code: LANGUAGE_LABELS.get(code, code),
         "status_label": lambda code: STATUS_LABELS.get(code, code),
+        "ill_label": lambda code: ILL_LABELS.get(code, code),
         "rule_label": lambda code: RULE_LABELS.get(code, code),
         "evidence_text": lambda line: evidence_text(line, catalogue().library_name),
         "library_name": catalogue().library_name,
