@@ -16,6 +16,7 @@ from typing import Any
 
 from libnet.email_address import AddressProblem, normalised_email
 from libnet.errors import ConfigError
+from libnet.opac_link import template_problem
 from libnet.patron_config import PatronsConfig, read_patrons
 from libnet.records.holdings import KOHA, HoldingsProfile, profile_from_config
 from libnet.source_config import SourceConfig, read_source
@@ -44,6 +45,7 @@ class LibraryConfig:
     card_prefixes: tuple[str, ...] = ()  # a card number starting so is this library's
     signup_text: str = ""  # on the login page: how to get an account at this library
     pin_help: str = ""  # for "PIN vergessen?" where the library's system keeps the PIN
+    opac_url: str = ""  # a record in the library's own catalogue, {id}: its id (opac_link.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -320,6 +322,9 @@ class _Reader:
         ):
             raise self.fail(f"{key}.card_prefixes", "expected a list of non-empty strings")
         patrons = self.table(raw.get("patrons", {}), f"{key}.patrons")
+        opac_url = self.value(raw, "opac_url", str, key, default="").strip()
+        if opac_url and (problem := template_problem(opac_url)):
+            raise self.fail(f"{key}.opac_url", problem)
         return LibraryConfig(
             code=code,
             name=self.value(raw, "name", str, key),
@@ -333,6 +338,7 @@ class _Reader:
             card_prefixes=tuple(p.strip() for p in prefixes),
             signup_text=self.value(raw, "signup_text", str, key, default=""),
             pin_help=self.value(raw, "pin_help", str, key, default=""),
+            opac_url=opac_url,
         )
 
     def holdings(self, raw: Any, key: str) -> HoldingsProfile:

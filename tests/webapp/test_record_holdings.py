@@ -86,3 +86,24 @@ def test_the_ill_code_leaves_the_status_as_the_library_reports_it(
     for row in rows(client, f"/record/{cluster_id}?lang=en"):
         if row["Library"] == "Bibliothek herten":
             assert row["Status"] == "status unknown"  # 924 carries no circulation data
+
+
+def test_each_holding_links_to_its_record_in_the_librarys_own_catalogue(
+    tmp_path: Path,
+) -> None:
+    client, cluster_id = build(tmp_path, opac_url="https://opac.herten.de/Record/{id}?lng=de")
+    response = client.get(f"/record/{cluster_id}?lang=en")
+    tree = html.fromstring(response.get_data(as_text=True))
+    links = {
+        " ".join(row.xpath("./td[1]")[0].text_content().split()): row.xpath(
+            ".//a[@class='opac-link']"
+        )
+        for row in tree.xpath("//table[@id='holdings']/tbody/tr")
+    }
+    for call_number, found in links.items():
+        if call_number == "Rom Keh":  # Marl has no opac_url
+            assert found == []
+        else:
+            (link,) = found
+            assert link.get("href") == "https://opac.herten.de/Record/h1?lng=de"
+            assert link.text_content() == "In the library's catalogue"

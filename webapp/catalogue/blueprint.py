@@ -18,6 +18,7 @@ from stdnum import isbn
 from stdnum.exceptions import ValidationError
 
 from index.document import Holding
+from libnet.opac_link import opac_link
 from webapp.errors import NoIndex, no_index_page
 from webapp.labels import (
     FORMAT_LABELS,
@@ -50,6 +51,7 @@ def _helpers() -> dict[str, Any]:
         "rule_label": lambda code: RULE_LABELS.get(code, code),
         "evidence_text": lambda line: evidence_text(line, catalogue().library_name),
         "library_name": catalogue().library_name,
+        "opac_link": _opac_link,
         "libraries": catalogue().libraries,
         "home": chosen_home(),
         "hit_libraries": HIT_LIBRARIES,
@@ -90,6 +92,12 @@ def iso_day(text: str | None) -> str:
 def seconds(value: float | None) -> str:
     """A duration in seconds with one decimal in the page's language ("0,4"); a dash for none."""
     return "–" if value is None else format_decimal(value, "#,##0.0")
+
+
+def _opac_link(code: str, local_id: str) -> str:
+    """A holding's record in its library's own catalogue (config.toml's opac_url), or ""."""
+    library = next((lib for lib in catalogue().libraries if lib.code == code), None)
+    return opac_link(library.opac_url, local_id) if library else ""
 
 
 def _isbn_label(number: str) -> str:
