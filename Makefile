@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 # What the tests start on 127.0.0.1: Zebra (SRU/Z39.50), PostgreSQL, Chromium (pages).
 DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium slapd ldap-utils redis-server
 DEMO_TITLES ?= 2000
+# where `make demo` serves the catalogue on 127.0.0.1: make demo PORT=8081
+PORT ?= 8080
 
 .PHONY: install demo demo-accounts test system-deps lint bench bench-web bench-load fuzz clean
 
@@ -30,8 +32,8 @@ demo: install
 	@echo "  $(BIN)/libnet records show marl 300002 --json"
 	@echo "  $(BIN)/libnet clusters show marl:300002  # the libraries that hold the same edition"
 	@echo
-	@echo "The catalogue is served on http://127.0.0.1:8080 (Ctrl-C stops it):"
-	$(BIN)/libnet serve --config config.toml
+	@echo "The catalogue is served on http://127.0.0.1:$(PORT) (Ctrl-C stops it):"
+	$(BIN)/libnet serve --config config.toml --port $(PORT)
 
 # Demo accounts of the loan network, each with the password $(DEMO_PASSWORD); made once.
 DEMO_PASSWORD := demo-passwort
