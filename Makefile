@@ -25,7 +25,7 @@ demo: install
 	@$(MAKE) --no-print-directory demo-accounts
 	@echo
 	@echo "The nightly run harvested the demo catalogue into var/, grouped and indexed it. Try:"
-	@echo "  $(BIN)/libnet search glück auf --library marl   # one hit per edition, Marl's copies first"
+	@echo "  $(BIN)/libnet search glück auf --home marl      # one hit per edition, Marl's copies first"
 	@echo "  $(BIN)/libnet runs                      # what each harvest did"
 	@echo "  $(BIN)/libnet records stats             # records per library"
 	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"

@@ -107,3 +107,22 @@ def test_each_holding_links_to_its_record_in_the_librarys_own_catalogue(
             (link,) = found
             assert link.get("href") == "https://opac.herten.de/Record/h1?lng=de"
             assert link.text_content() == "In the library's catalogue"
+
+
+def test_library_keeps_that_librarys_holdings_and_home_puts_its_own_first(
+    tiny: tuple[FlaskClient, int],
+) -> None:
+    client, cluster_id = tiny
+    everyone = rows(client, f"/record/{cluster_id}?lang=en")
+    assert {row["Library"] for row in everyone} == {"Bibliothek herten", "Bibliothek marl"}
+    marl = rows(client, f"/record/{cluster_id}?lang=en&library=marl")
+    assert [row["Call number"] for row in marl] == ["Rom Keh"]
+    assert all("Interlibrary loan" not in row for row in marl)  # no ILL code among them
+    both = rows(client, f"/record/{cluster_id}?lang=en&library=marl&library=herten")
+    assert len(both) == len(everyone)
+    assert rows(client, f"/record/{cluster_id}?lang=en&library=bottrop") == everyone
+    # a client of its own: the home library chosen is kept in a cookie
+    home = rows(client.application.test_client(), f"/record/{cluster_id}?lang=en&home=marl")
+    assert len(home) == len(everyone)  # home= filters nothing
+    assert home[0]["Library"] == "Bibliothek marl my library"
+    assert everyone[0]["Library"] == "Bibliothek herten"  # by name without a home library

@@ -147,6 +147,14 @@ def chosen_home() -> str:
     return chosen if chosen in codes else ""
 
 
+def chosen_libraries() -> list[str]:
+    """The libraries of ?library= (repeatable), known codes only: a record page shows only
+    their holdings, as a search with the library filter keeps only the titles they hold.
+    Unlike ?home=, the patron's own library, it is a filter."""
+    codes = {library.code for library in catalogue().libraries}
+    return [code for code in dict.fromkeys(request.args.getlist("library")) if code in codes]
+
+
 def status_rank(holding: Holding) -> int:
     """A holding's place in STATUS_ORDER: the lower, the better for the patron."""
     return STATUS_ORDER.index(holding.status) if holding.status in STATUS_ORDER else 99

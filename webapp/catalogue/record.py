@@ -23,7 +23,13 @@ from libnet.records.exports import bibtex, ris
 from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import published
 from libnet.store.published import MemberRecord
-from webapp.catalogue.blueprint import chosen_home, hit_list, pages, status_rank
+from webapp.catalogue.blueprint import (
+    chosen_home,
+    chosen_libraries,
+    hit_list,
+    pages,
+    status_rank,
+)
 from webapp.state import Found, catalogue
 
 # format -> (content type, file extension, label)
@@ -50,6 +56,7 @@ def record(cluster_id: int) -> str:
     bib = best.bib if best else None
     volumes = dict(bib.series) if bib else {}
     home_library = chosen_home()
+    only = chosen_libraries()
     return render_template(
         "record.html",
         doc=doc,
@@ -57,8 +64,9 @@ def record(cluster_id: int) -> str:
         ordered=_open_request(doc.id),
         bib=bib,
         series=[(title, volumes.get(title, "")) for title in doc.series],
+        only=", ".join(catalogue().library_name(code) for code in only),
         holdings=sorted(
-            doc.holdings,
+            (h for h in doc.holdings if not only or h.library in only),
             key=lambda h: (
                 h.library != home_library,
                 catalogue().library_name(h.library),
