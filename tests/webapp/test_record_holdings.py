@@ -126,3 +126,13 @@ def test_library_keeps_that_librarys_holdings_and_home_puts_its_own_first(
     assert len(home) == len(everyone)  # home= filters nothing
     assert home[0]["Library"] == "Bibliothek marl my library"
     assert everyone[0]["Library"] == "Bibliothek herten"  # by name without a home library
+
+
+def test_the_api_gives_each_holding_its_ill_code(tiny: tuple[FlaskClient, int]) -> None:
+    client, cluster_id = tiny
+    record = client.get(f"/api/v1/records/{cluster_id}").get_json()
+    codes = {h["call_number"]: h["ill_code"] for h in record["holdings"]}
+    expected = {f"Rom {n}": code for n, code in enumerate(ILL_CODES, start=1)}
+    assert codes == {**expected, "Rom Keh": ""}
+    hits = client.get("/api/v1/search", query_string={"q": "Vermessung"}).get_json()["hits"]
+    assert {h["call_number"]: h["ill_code"] for h in hits[0]["holdings"]} == codes

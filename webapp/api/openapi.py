@@ -104,7 +104,10 @@ HOLDING = object_schema(
     call_number={"type": "string"},
     status={"type": "string", "enum": list(ITEM_STATUSES)},
     copies={"type": "integer", "minimum": 0},
-)
+    ill_code={"type": "string", "description": "What the library sends to other libraries, "
+              "from 924 $d: a loan only, b paper copies only, c loan and copies, d no "
+              "interlibrary loan, e electronic copies only; empty where its records say nothing."},
+)  # fmt: skip
 
 HIT = object_schema(
     "One cluster (one edition, held by one or more libraries) in a result list.",

@@ -248,7 +248,7 @@ def _record_json(doc: ClusterDoc, members: list[clusters.Member]) -> dict[str, o
         "language": doc.language,
         "holdings": [
             {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
-             "status": h.status, "copies": h.copies}
+             "status": h.status, "copies": h.copies, "ill_code": h.ill_code}
             for h in doc.holdings
         ],
         "members": [{"library": m.library, "local_id": m.local_id, "rule": m.rule}
