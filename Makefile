@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed-stamp
 # What the tests start on 127.0.0.1: Zebra (SRU/Z39.50), PostgreSQL, Chromium (pages).
 DEBIAN_PACKAGES := idzebra-2.0 yaz postgresql chromium slapd ldap-utils redis-server
 DEMO_TITLES ?= 2000
+# where `make demo` serves the catalogue on 127.0.0.1: make demo PORT=8081
+PORT ?= 8080
 
 .PHONY: install demo demo-accounts test system-deps lint bench bench-web bench-load fuzz clean
 
@@ -23,15 +25,15 @@ demo: install
 	@$(MAKE) --no-print-directory demo-accounts
 	@echo
 	@echo "The nightly run harvested the demo catalogue into var/, grouped and indexed it. Try:"
-	@echo "  $(BIN)/libnet search glück auf --library marl   # one hit per edition, Marl's copies first"
+	@echo "  $(BIN)/libnet search glück auf --home marl      # one hit per edition, Marl's copies first"
 	@echo "  $(BIN)/libnet runs                      # what each harvest did"
 	@echo "  $(BIN)/libnet records stats             # records per library"
 	@echo "  $(BIN)/libnet runs --rejects RUN        # the broken records of a run, and why"
 	@echo "  $(BIN)/libnet records show marl 300002 --json"
 	@echo "  $(BIN)/libnet clusters show marl:300002  # the libraries that hold the same edition"
 	@echo
-	@echo "The catalogue is served on http://127.0.0.1:8080 (Ctrl-C stops it):"
-	$(BIN)/libnet serve --config config.toml
+	@echo "The catalogue is served on http://127.0.0.1:$(PORT) (Ctrl-C stops it):"
+	$(BIN)/libnet serve --config config.toml --port $(PORT)
 
 # Demo accounts of the loan network, each with the password $(DEMO_PASSWORD); made once.
 DEMO_PASSWORD := demo-passwort

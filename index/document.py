@@ -9,9 +9,9 @@ order (libnet.store.published.member_records), and:
   (`cluster_doc`), the record page and Dublin Core show it, and its MARC gives the union record's
   bibliographic fields;
 - the index document (`ClusterDoc`) unites the members' authors, subjects, series and ISBNs
-  and lists every member's copies as holdings, by call number and status; its volume and part
-  (of a multi-volume work) are the describing member's, the same in every member since
-  matching keeps volumes apart;
+  and lists every member's copies as holdings, by call number, status and ILL code; its
+  volume and part (of a multi-volume work) are the describing member's, the same in every
+  member since matching keeps volumes apart;
 - the union MARC record (`union_marc`), which SRU's marcxml, OAI-PMH's marc21 and the record
   page's MARCXML and ISO 2709 exports all hand out, field for field the same:
   - leader: the describing record's, with the lengths left for the writer and leader/09 "a"
@@ -61,6 +61,9 @@ class Holding:
     call_number: str
     status: str  # one of libnet.records.holdings.ITEM_STATUSES
     copies: int
+    # the ILL code of 924 $d (libnet.records.holdings); "" where the library's items have none
+    # and in documents an index written before the code was kept holds
+    ill_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,15 +126,15 @@ def cluster_doc(cluster_id: int, members: Sequence[BibRecord]) -> ClusterDoc:
     best = most_complete(members)
     holdings: list[Holding] = []
     for member in members:
-        copies: dict[tuple[str, str], int] = {}
+        copies: dict[tuple[str, str, str], int] = {}
         for item in member.items:
-            key = (item.call_number, item.status)
+            key = (item.call_number, item.status, item.ill_code)
             copies[key] = copies.get(key, 0) + 1
         if not copies:
             holdings.append(Holding(member.library, member.local_id, "", "unknown", 0))
         holdings.extend(
-            Holding(member.library, member.local_id, call_number, status, count)
-            for (call_number, status), count in copies.items()
+            Holding(member.library, member.local_id, call_number, status, count, ill_code)
+            for (call_number, status, ill_code), count in copies.items()
         )
     return ClusterDoc(
         id=cluster_id,

@@ -304,7 +304,7 @@ def result_json(result: SearchResult) -> dict[str, object]:
                 "volume": hit.volume, "part": hit.part,
                 "holdings": [
                     {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
-                     "status": h.status, "copies": h.copies}
+                     "status": h.status, "copies": h.copies, "ill_code": h.ill_code}
                     for h in hit.holdings
                 ],
             }

@@ -1,4 +1,11 @@
-"""Suggestions: completions of a search box's prefix, and "did you mean" for a mistyped query."""
+"""Suggestions: completions of a search box's prefix, and "did you mean" for a mistyped query.
+
+Both match folded words ("marchen" for Märchen, Maerchen and MÄRCHEN) and show what the
+catalogue wrote: a completion is a title or author heading as catalogued, and a corrected word
+is its most frequent catalogued spelling (the spell_forms field keeps each folded word of
+titles, authors and subjects with the spellings it was folded from), in the case the patron
+typed: "Marchn" becomes "Märchen", "strase" "straße".
+"""
 
 from __future__ import annotations
 
@@ -98,11 +105,39 @@ def corrected(
             # most misspellings keep the first letter; the prefix also keeps the search short
             nearest = corrector.suggest(folded, limit=1, maxdist=maxdist, prefix=1)
             if nearest:
-                changes.append((start, end, _same_case(nearest[0], word)))
+                spelling = catalogued_spelling(reader, nearest[0])
+                changes.append((start, end, _same_case(spelling, word)))
                 break
     for start, end, replacement in reversed(changes):
         text = text[:start] + replacement + text[end:]
     return text if changes else None
+
+
+def catalogued_spelling(reader: IndexReader, folded: str) -> str:
+    """The folded word as the catalogue spells it most often, in lower case; on a tie the
+    spelling with letters that folding drops (Märchen before Maerchen); the folded word
+    itself in an index written before spellings were kept."""
+    if "spell_forms" not in reader.schema:
+        return folded
+    key = f"{folded}{_UNIT_SEPARATOR}".encode()
+    best, best_rank = folded, (0, False)
+    for term, info in reader.iter_prefix("spell_forms", key):
+        spelling = term.decode("utf-8").partition(_UNIT_SEPARATOR)[2]
+        rank = (info.doc_frequency(), not spelling.isascii())
+        if rank > best_rank:
+            best, best_rank = spelling, rank
+    return best
+
+
+def spellings(doc: ClusterDoc) -> str:
+    """The spell_forms field's value: one line per word of the title, authors and subjects,
+    its folded form, the unit separator and the word in lower case as catalogued."""
+    lines = set()
+    for text in (doc.title, *doc.authors, *doc.subjects):
+        for match in words(text):
+            word = match.group()
+            lines.add(f"{fold(word)}{_UNIT_SEPARATOR}{word.lower()}")
+    return "\n".join(sorted(lines))
 
 
 def _same_case(replacement: str, word: str) -> str:

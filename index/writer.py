@@ -20,13 +20,13 @@ from index.analysis import (
 )
 from index.document import ClusterDoc
 from index.errors import WriteRefused, WriterFailed
-from index.suggest import completions
+from index.suggest import completions, spellings
 from libnet.processes import end_with_parent
 from libnet.records.volumes import volume_key
 
 # Raise when the schema changes: `libnet index` then rebuilds instead of writing into an
 # index whose fields no longer fit.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def schema() -> Schema:
@@ -52,6 +52,9 @@ def schema() -> Schema:
         subject_facet=TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False),
         # words of title, authors and subjects, folded but not stemmed: what "did you mean" offers
         spell=TEXT(analyzer=name_analyzer(), phrase=False),
+        # one line per spell word: folded word, unit separator, the word as catalogued (lower
+        # case), so "did you mean" shows "Märchen" and not the folded "marchen"
+        spell_forms=TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False),
         # one line per completion: folded key, unit separator, title or author as catalogued
         complete=TEXT(analyzer=RegexTokenizer(r"[^\n]+"), phrase=False),
         title_sort=ID(sortable=True),
@@ -213,6 +216,7 @@ def _fields(doc: ClusterDoc) -> dict[str, object]:
         "available": " ".join(doc.available_at),
         "subject_facet": "\n".join(doc.subjects),
         "spell": "\n".join((doc.title, *doc.authors, *doc.subjects)),
+        "spell_forms": spellings(doc),
         "complete": completions(doc),
         "title_sort": title_sort(doc),
         "doc": json.dumps(stored, ensure_ascii=False),

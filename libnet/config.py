@@ -17,6 +17,7 @@ from typing import Any
 from libnet.availability.config import AvailabilityConfig, read_availability
 from libnet.email_address import AddressProblem, normalised_email
 from libnet.errors import ConfigError
+from libnet.opac_link import template_problem
 from libnet.patron_config import PatronsConfig, read_patrons
 from libnet.records.holdings import KOHA, HoldingsProfile, profile_from_config
 from libnet.source_config import SourceConfig, read_source
@@ -47,6 +48,7 @@ class LibraryConfig:
     pin_help: str = ""  # for "PIN vergessen?" where the library's system keeps the PIN
     # where the record page asks whether its copies are in now (DAIA), or "none"
     availability: AvailabilityConfig = field(default_factory=AvailabilityConfig)
+    opac_url: str = ""  # a record in the library's own catalogue, {id}: its id (opac_link.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,6 +326,9 @@ class _Reader:
             raise self.fail(f"{key}.card_prefixes", "expected a list of non-empty strings")
         patrons = self.table(raw.get("patrons", {}), f"{key}.patrons")
         availability = self.table(raw.get("availability", {}), f"{key}.availability")
+        opac_url = self.value(raw, "opac_url", str, key, default="").strip()
+        if opac_url and (problem := template_problem(opac_url)):
+            raise self.fail(f"{key}.opac_url", problem)
         return LibraryConfig(
             code=code,
             name=self.value(raw, "name", str, key),
@@ -338,6 +343,7 @@ class _Reader:
             signup_text=self.value(raw, "signup_text", str, key, default=""),
             pin_help=self.value(raw, "pin_help", str, key, default=""),
             availability=read_availability(self, availability, f"{key}.availability"),
+            opac_url=opac_url,
         )
 
     def holdings(self, raw: Any, key: str) -> HoldingsProfile:

@@ -78,6 +78,27 @@ def book(
     return record
 
 
+def with_924(record: pymarc.Record, isil: str, *ill_codes: str) -> pymarc.Record:
+    """The record with one German union-catalogue holding (924) per ILL code ($d), numbered
+    call numbers "Rom 1", "Rom 2" ... and no Koha items."""
+    for field in record.get_fields("952"):
+        record.remove_field(field)
+    for n, code in enumerate(ill_codes, start=1):
+        record.add_field(
+            Field(
+                tag="924",
+                indicators=Indicators("0", " "),
+                subfields=[
+                    Subfield("a", f"{isil}-{n}"),
+                    Subfield("b", isil),
+                    Subfield("d", code),
+                    Subfield("g", f"Rom {n}"),
+                ],
+            )
+        )
+    return record
+
+
 def iso2709(*records: pymarc.Record) -> bytes:
     """Records as one ISO 2709 file, UTF-8 with leader/09 'a'."""
     out = b""

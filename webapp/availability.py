@@ -44,6 +44,14 @@ class HoldingRow:
     def call_number(self) -> str:
         return self.holding.call_number
 
+    @property
+    def local_id(self) -> str:
+        return self.holding.local_id
+
+    @property
+    def ill_code(self) -> str:
+        return self.holding.ill_code
+
 
 def holding_rows(doc: ClusterDoc, members: Sequence[MemberRecord]) -> list[HoldingRow]:
     """The title's holdings, live where the library answers in time."""

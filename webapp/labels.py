@@ -60,6 +60,13 @@ STATUS_LABELS = {  # libnet.records.holdings.ITEM_STATUSES
     "not_for_loan": lazy_gettext("reference only"),
     "unknown": lazy_gettext("status unknown"),
 }
+ILL_LABELS = {  # 924 $d, the ILL code (libnet.records.holdings)
+    "a": lazy_gettext("loan only, no copies"),
+    "b": lazy_gettext("copies only"),
+    "c": lazy_gettext("loan and copies"),
+    "d": lazy_gettext("no interlibrary loan"),
+    "e": lazy_gettext("electronic copies only"),
+}
 SORT_LABELS = {
     "relevance": lazy_gettext("Relevance"),
     "year_desc": lazy_gettext("Newest first"),

@@ -99,9 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     search = sub.add_parser("search", parents=[common], help="search the union catalogue")
     search.add_argument("query", metavar="QUERY", nargs="+")
     search.add_argument("--json", action="store_true", help="the hits as JSON (the web API's)")
-    search.add_argument("--library", metavar="CODE", default="", help="your library: first")
+    search.add_argument("--home", metavar="CODE", default="", help="your library: its copies first")
     search.add_argument("--format", metavar="F", action="append", default=[], help="only F")
-    search.add_argument("--held-by", metavar="CODE", action="append", default=[],
+    # --held-by: the older name; --library means the same on the pages and in the API
+    search.add_argument("--library", "--held-by", dest="library", metavar="CODE",
+                        action="append", default=[],
                         help="only titles this library holds")  # fmt: skip
     search.add_argument("--sort", default="relevance",
                         choices=("relevance", "year_desc", "year_asc", "title"))  # fmt: skip

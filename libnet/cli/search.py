@@ -55,10 +55,10 @@ def cmd_search(config: Config, args: argparse.Namespace) -> int:
     if not path.exists():
         print("libnet: there is no index yet: run `libnet index`", file=sys.stderr)
         return EXIT_FAILED
-    filters = {"format": args.format, "library": args.held_by}
+    filters = {"format": args.format, "library": args.library}
     result = UnionIndex(path).search(
         " ".join(args.query), filters={k: v for k, v in filters.items() if v}, sort=args.sort,
-        page=max(args.page, 1), home=args.library,
+        page=max(args.page, 1), home=args.home,
     )  # fmt: skip
     if args.json:
         print(json.dumps(result_json(result), ensure_ascii=False, indent=2))

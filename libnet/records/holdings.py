@@ -3,6 +3,19 @@
 Libraries put one field per item into the bibliographic record. Where, and in which subfields,
 differs by system: Koha writes 952 with circulation data; German union catalogues write 924
 with the ISIL and the ILL code (Fernleihindikator) but no circulation data.
+
+The ILL code in 924 $d, as the DNB's MARC 21 documentation of field 924 defines it:
+
+    a  loan only: volumes are lent, no copies are made (Ausleihe, keine Kopie)
+    b  copies only: no volume is lent, paper copies are sent (nur Kopie)
+    c  unrestricted: loan and copies (uneingeschränkte Fernleihe)
+    d  no interlibrary loan at all (keine Fernleihe)
+    e  electronic copies only: no volume is lent, the patron gets an electronic copy
+
+The code says what goes to another library, not whether the copy may be borrowed at home: a
+copy with "d" may stand on the library's own open shelves. So it leaves the item's status
+alone, and only `Item.lendable` (what the loan network's rota asks for: a loan of the volume)
+reads it.
 """
 
 from __future__ import annotations
@@ -15,7 +28,8 @@ import pymarc
 
 ITEM_STATUSES = ("available", "on_loan", "lost", "not_for_loan", "unknown")
 ILL_CODES = ("a", "b", "c", "d", "e")  # a loan, b copy only, c both, d no ILL, e electronic copy
-_NOT_LENDABLE_ILL = ("b", "d", "e")  # b: copies only, so never a loan to another library
+# the codes under which a volume is never lent to another library: b and e send copies only
+_NOT_LENDABLE_ILL = ("b", "d", "e")
 _CLEAR = ("", "0")  # Koha's "no" for lost and not-for-loan
 
 
@@ -103,8 +117,6 @@ def item_from_field(field: pymarc.Field, library: str, profile: HoldingsProfile)
         status = "on_loan"
     elif profile.has_circulation:
         status = "available"
-    elif ill_code == "d":
-        status = "not_for_loan"
     else:
         status = "unknown"
     return Item(

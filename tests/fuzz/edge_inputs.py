@@ -84,8 +84,8 @@ ARGV_WORDS = (
     "\x00", "runs", "search", "records", "show", "stats", "clusters", "users", "list", "notices",
     "serve", "harvest", "index", "nightly", "backup", "restore", "demo-data", "loans", "timers",
     "split", "join", "update", "--json", "--marc", "--marcxml", "--limit", "--rejects", "--page",
-    "--sort", "--library", "--held-by", "--format", "--port", "--workers", "--threads", "--full",
-    "--force", "--unsent", "--config", "--help", "-h", "--", "marl:", "300002", "-1", "²",
+    "--sort", "--library", "--held-by", "--home", "--format", "--port", "--workers", "--threads",
+    "--full", "--force", "--unsent", "--config", "--help", "-h", "--", "marl:", "300002", "-1", "²",
     "relevance", "year_desc",
 )  # fmt: skip
 argvs = st.lists(

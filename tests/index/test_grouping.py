@@ -12,6 +12,7 @@ from harvesters.run import harvest_all
 from index.grouping import ClusterReport, apply_override, update_clusters
 from libnet.cli import main
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
+from libnet.records.holdings import KOHA, HoldingsProfile
 from libnet.store import RecordStore, clusters, open_store, schema
 from libnet.store.clusters import ALWAYS, NEVER, Override
 from tests.builders import book, iso2709, kehlmann_in_two_libraries
@@ -35,11 +36,15 @@ class Catalogue:
     def __init__(self, tmp_path: Path, url: str = "") -> None:
         self.dir = tmp_path
         self.exports: dict[str, list[pymarc.Record]] = {}
+        self.profiles: dict[str, HoldingsProfile] = {}  # a library's holdings; default Koha's
         url = url or f"sqlite:///{tmp_path / 'store.sqlite3'}"
         self.store: RecordStore = open_store(url, tmp_path)
 
-    def export(self, library: str, *records: pymarc.Record) -> None:
+    def export(
+        self, library: str, *records: pymarc.Record, holdings: HoldingsProfile = KOHA
+    ) -> None:
         self.exports[library] = list(records)
+        self.profiles[library] = holdings
 
     def harvest(self, one_pass: bool | None = None) -> ClusterReport:
         libraries = []
@@ -47,6 +52,7 @@ class Catalogue:
             path = self.dir / f"{code}.mrc"
             path.write_bytes(iso2709(*records))
             libraries.append(LibraryConfig(code, code, SourceConfig("marc", str(path)),
+                                           holdings=self.profiles[code],
                                            max_delete_share=1.0))  # fmt: skip
         config = Config(self.dir / "config.toml", StorageConfig(self.dir), tuple(libraries))
         assert all(r.ok for r in harvest_all(config, self.store))

@@ -292,7 +292,10 @@ def test_index_reopens_from_disk(catalogue: UnionIndex, tmp_path: Path) -> None:
         ("Kehlman", "Kehlmann"),
         ("KEHLMAN", "KEHLMANN"),
         ("author:kehlman", "author:kehlmann"),
-        ("Ölsardinnen", "Olsardinen"),  # folded: the index keeps no umlaut to give back
+        ("Ölsardinnen", "Ölsardinen"),  # as catalogued, umlaut and all
+        ("olsardinnen", "ölsardinen"),
+        ("OLSARDINNEN", "ÖLSARDINEN"),
+        ("Strase der Olsardinen", "Straße der Olsardinen"),  # a word found is left as typed
     ],
 )
 def test_misspelt_query_suggests_the_indexed_words(
@@ -302,6 +305,25 @@ def test_misspelt_query_suggests_the_indexed_words(
     assert result.total == 0
     assert result.suggestion == suggestion
     assert catalogue.search(suggestion).total > 0
+
+
+def test_did_you_mean_offers_the_most_frequent_catalogued_spelling(tmp_path: Path) -> None:
+    union = UnionIndex(tmp_path / "index")
+    union.write(
+        [
+            cluster_doc(1, [record("marl", "m1", title="Märchen aus Köln", isbn="")]),
+            cluster_doc(2, [record("marl", "m2", title="Grimms Märchen", isbn="")]),
+            cluster_doc(3, [record("marl", "m3", title="MAERCHEN", isbn="")]),
+            cluster_doc(4, [record("marl", "m4", title="Die Strasse", isbn="")]),
+            cluster_doc(5, [record("marl", "m5", title="Fußball", author="Strauß, Eva")]),
+        ]
+    )
+    assert union.search("Marchn").suggestion == "Märchen"  # 2 Märchen, 1 Maerchen
+    # the words the index has stay as typed
+    assert union.search("maerchn aus koln").suggestion == "märchen aus koln"
+    assert union.search("fussbal").suggestion == "fußball"
+    assert union.search("Strauss").suggestion is None  # found: folded, it is Strauß
+    assert union.search("Strase").suggestion == "Strasse"  # catalogued so, ß or not
 
 
 def test_suggestion_finds_the_misspelt_book(catalogue: UnionIndex) -> None:
@@ -347,6 +369,9 @@ def test_suggestion_never_raises(catalogue: UnionIndex, query: str) -> None:
         ("MUELLER", ["Müller, Hans"]),
         ("strasse", ["Die Straße der Ölsardinen"]),
         ("olsard", ["Die Straße der Ölsardinen"]),
+        ("oelsard", ["Die Straße der Ölsardinen"]),
+        ("ÖLSARD", ["Die Straße der Ölsardinen"]),
+        ("die straß", ["Die Straße der Ölsardinen"]),
         ("daniel", []),  # an author completes from the start of the heading only
         ("", []),
         ("  ,; ", []),

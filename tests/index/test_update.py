@@ -75,9 +75,7 @@ def test_libnet_search_json_has_the_contract_fields(tmp_path: Path, capsys) -> N
     assert main(["harvest", "--config", config]) == 0
     assert main(["index", "--config", config]) == 0
     capsys.readouterr()
-    assert (
-        main(["search", "--json", "--library", "herten", "3-498-03528-2", "--config", config]) == 0
-    )
+    assert main(["search", "--json", "--home", "herten", "3-498-03528-2", "--config", config]) == 0
     answer = json.loads(capsys.readouterr().out)
     assert answer["total"] == 1 and set(answer) == {"total", "hits", "facets", "suggestion"}
     hit = answer["hits"][0]

@@ -19,6 +19,7 @@ from libnet.config import (
     load_config,
 )
 from libnet.errors import ConfigError
+from libnet.opac_link import opac_link
 from libnet.patron_config import PatronsConfig
 from libnet.records.holdings import DE_924, KOHA, HoldingsProfile
 
@@ -186,6 +187,43 @@ def test_holdings_profiles_and_overrides(tmp_path: Path) -> None:
     text = GOOD.replace('name = "Stadtbibliothek Marl"', 'name = "M"\nholdings = "pica"')
     with pytest.raises(ConfigError, match=r"holdings\.profile: 'pica' is not one of"):
         load_config(write(tmp_path, text))
+
+
+def with_opac_url(tmp_path: Path, template: str) -> Path:
+    line = f'opac_url = "{template}"'
+    return write(tmp_path, GOOD.replace('name = "Stadtbibliothek Marl"', f'name = "M"\n{line}'))
+
+
+def test_an_opac_url_is_kept_as_given(tmp_path: Path) -> None:
+    template = "https://opac.marl.de/Record/{id}?lng=de"
+    assert load_config(with_opac_url(tmp_path, template)).library("marl").opac_url == template
+    assert load_config(write(tmp_path, GOOD)).library("marl").opac_url == ""
+
+
+@pytest.mark.parametrize(
+    ("template", "message"),
+    [
+        ("https://opac.marl.de/Record/", r"has no \{id\} where the library's record id goes"),
+        ("opac.marl.de/Record/{id}", r"is not an http\(s\) URL"),
+        ("ftp://opac.marl.de/{id}", r"is not an http\(s\) URL"),
+        ("javascript:alert({id})", r"is not an http\(s\) URL"),
+        ("https://opac.marl.de/{id}/{ppn}", r"has a brace that is not part of \{id\}"),
+        ("https://{id}.marl.de/", r"is not an http\(s\) URL"),
+    ],
+)
+def test_a_bad_opac_url_is_one_line_naming_the_key(
+    tmp_path: Path, template: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=r"libraries\[marl\]\.opac_url: .*" + message):
+        load_config(with_opac_url(tmp_path, template))
+
+
+def test_a_record_id_goes_into_the_catalogues_address_percent_encoded() -> None:
+    template = "https://opac.example.de/Record/{id}"
+    assert opac_link(template, "(DE-627)12/3 4") == (
+        "https://opac.example.de/Record/%28DE-627%2912%2F3%204"
+    )
+    assert opac_link("", "h1") == "" and opac_link(template, "") == ""
 
 
 def test_a_missing_or_broken_file_is_one_line(tmp_path: Path) -> None:

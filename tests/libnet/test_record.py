@@ -403,21 +403,29 @@ def test_koha_items_carry_their_circulation_status(
 
 
 @pytest.mark.parametrize(
-    ("code", "status", "lendable"),
+    ("code", "lendable"),
     [
-        ("a", "unknown", True),
-        ("b", "unknown", False),  # copies only: no loan goes out
-        ("c", "unknown", True),
-        ("d", "not_for_loan", False),
-        ("e", "unknown", False),
+        ("a", True),  # loan only, no copies
+        ("b", False),  # paper copies only: no loan goes out
+        ("c", True),  # loan and copies
+        ("d", False),  # no interlibrary loan
+        ("e", False),  # electronic copies only
+        ("", True),  # no code: nothing says the volume stays home
     ],
 )
-def test_924_items_lend_by_their_ill_code(code: str, status: str, lendable: bool) -> None:
+def test_924_items_lend_by_their_ill_code(code: str, lendable: bool) -> None:
     record = marc(df("924", "0 ", "a", "123", "b", "DE-Re1", "d", code, "g", "Rom Keh"))
     (item,) = items_from_record(record, "reck", DE_924)
-    assert item == Item("reck", "DE-Re1", "Rom Keh", "", "", status, "", code)
+    # 924 has no circulation data, and "d" says nothing about borrowing at home
+    assert item == Item("reck", "DE-Re1", "Rom Keh", "", "", "unknown", "", code)
     assert item.lendable is lendable
     assert normalise(record, "reck", DE_924).items == (item,)
+
+
+def test_an_ill_code_is_read_in_either_case_and_the_first_of_two_wins() -> None:
+    record = marc(df("924", "0 ", "b", "DE-Re1", "d", " D ", "d", "a"))
+    (item,) = items_from_record(record, "reck", DE_924)
+    assert (item.ill_code, item.lendable) == ("d", False)
 
 
 def test_items_of_another_profile_are_not_read() -> None:

@@ -28,7 +28,7 @@ from libnet.store.clusters import ALWAYS, Override
 from tests.builders import book, iso2709
 from tests.webapp.conftest import Permalinks
 from webapp import create_app
-from webapp.api.search import COMPLETE_PARAMETERS, SEARCH_PARAMETERS
+from webapp.api.search import COMPLETE_PARAMETERS, RECORD_PARAMETERS, SEARCH_PARAMETERS
 
 API = "/api/v1"
 
@@ -114,6 +114,9 @@ def without_paging(answer: dict[str, Any]) -> dict[str, Any]:
     [
         ({"q": "roman"}, []),
         ({"q": "roman", "library": "marl"}, ["--library", "marl"]),
+        ({"q": "roman", "home": "marl"}, ["--home", "marl"]),
+        ({"q": "die", "home": "herten", "library": ["marl", "herten"]},
+         ["--home", "herten", "--library", "marl", "--library", "herten"]),
         ({"q": "roman", "format": ["book", "ebook"]}, ["--format", "book", "--format", "ebook"]),
         ({"q": "die", "held_by": "herten", "sort": "year_desc"},
          ["--held-by", "herten", "--sort", "year_desc"]),
@@ -143,7 +146,9 @@ def test_a_misspelt_query_gets_a_suggestion(client: FlaskClient) -> None:
         ({"available": "marl"}, {"available": ["marl"]}, {}),
         ({"held_by": ["marl", "herten"], "format": "book", "page_size": 7, "page": 3},
          {"library": ["marl", "herten"], "format": ["book"]}, {"page_size": 7, "page": 3}),
-        ({"sort": "year_asc", "library": "datteln"}, {}, {"sort": "year_asc", "home": "datteln"}),
+        ({"sort": "year_asc", "home": "datteln"}, {}, {"sort": "year_asc", "home": "datteln"}),
+        ({"library": "marl"}, {"library": ["marl"]}, {}),
+        ({"library": "marl", "held_by": ["herten", "marl"]}, {"library": ["marl", "herten"]}, {}),
     ],
 )  # fmt: skip
 def test_filters_the_command_lacks_answer_as_the_engine(
@@ -170,8 +175,20 @@ def test_each_filter_keeps_only_matching_hits(client: FlaskClient) -> None:
 
 
 def test_the_home_library_comes_first_in_every_hit(client: FlaskClient) -> None:
-    hits = search(client, q="*", held_by="gladbeck", library="gladbeck", page_size=50)["hits"]
+    hits = search(client, q="*", library="gladbeck", home="gladbeck", page_size=50)["hits"]
     assert hits and all(hit["holdings"][0]["library"] == "gladbeck" for hit in hits)
+
+
+def test_library_keeps_what_it_holds_and_home_filters_nothing(client: FlaskClient) -> None:
+    everything = search(client, q="*", page_size=1)["total"]
+    held = dict(search(client, q="*", page_size=1)["facets"]["library"])["gladbeck"]
+    assert 0 < held < everything
+    assert search(client, q="*", library="gladbeck")["total"] == held
+    home = search(client, q="*", home="gladbeck", page_size=100)
+    assert home["total"] == everything
+    for hit in home["hits"]:
+        libraries = [h["library"] for h in hit["holdings"]]
+        assert "gladbeck" not in libraries or libraries[0] == "gladbeck"
 
 
 def test_sorting_by_year_puts_the_newest_first(client: FlaskClient) -> None:
@@ -217,6 +234,9 @@ def test_a_page_beyond_the_end_is_empty(client: FlaskClient) -> None:
         ("q=roman&held_by=bottrop", "held_by"),
         ("q=roman&available=bottrop", "available"),
         ("q=roman&library=bottrop", "library"),
+        ("q=roman&library=marl&library=Marl", "library"),
+        ("q=roman&home=bottrop", "home"),
+        ("q=roman&home=marl&home=herten", "home"),
         ("q=roman&language=German", "language"),
         ("q=roman&decade=1995", "decade"),
         ("q=roman" + "".join(f"&decade={n}0" for n in range(51)), "decade"),
@@ -232,7 +252,8 @@ def test_a_bad_search_parameter_is_a_400_naming_it(
 
 def test_empty_filter_values_are_ignored_as_a_form_sends_them(client: FlaskClient) -> None:
     plain = search(client, q="roman")
-    assert search(client, q="roman", format="", held_by="", library="", sort="", page="") == plain
+    empty = {"format": "", "held_by": "", "library": "", "home": "", "sort": "", "page": ""}
+    assert search(client, q="roman", **empty) == plain
 
 
 @pytest.mark.parametrize("text", ["((((", '"', "*:*", "title:", "\x00", "NOT", "year:[a TO 2]"])
@@ -279,6 +300,34 @@ def test_a_record_is_the_cluster_with_its_members_and_links(
     assert links["html"] == f"/record/{hit['id']}"
     assert links["exports"]["bibtex"] == f"/record/{hit['id']}/export/bibtex"
     assert set(links["exports"]) == {"ris", "bibtex", "marcxml", "marc"}
+
+
+def test_a_records_holdings_keep_to_library_and_begin_with_home(client: FlaskClient) -> None:
+    hit = next(h for h in search(client, q="*", page_size=100)["hits"] if len(h["holdings"]) > 2)
+    everyone = get_json(client, f"{API}/records/{hit['id']}")
+    libraries = [h["library"] for h in everyone["holdings"]]
+    last = libraries[-1]
+    only = get_json(client, f"{API}/records/{hit['id']}", query_string={"library": last})
+    assert {h["library"] for h in only["holdings"]} == {last}
+    assert only["members"] == everyone["members"]  # a filter of the holdings alone
+    two = get_json(
+        client, f"{API}/records/{hit['id']}", query_string={"library": [last, libraries[0]]}
+    )
+    assert {h["library"] for h in two["holdings"]} == {last, libraries[0]}
+    home = get_json(client, f"{API}/records/{hit['id']}", query_string={"home": last})
+    assert home["holdings"][0]["library"] == last
+    assert sorted(map(str, home["holdings"])) == sorted(map(str, everyone["holdings"]))
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter"), [("library=bottrop", "library"), ("home=bottrop", "home")]
+)
+def test_a_bad_record_parameter_is_a_400_naming_it(
+    client: FlaskClient, query: str, parameter: str
+) -> None:
+    hit = search(client, q="*", page_size=1)["hits"][0]
+    error = get_json(client, f"{API}/records/{hit['id']}?{query}", 400)["error"]
+    assert error["detail"].startswith(f"{parameter} ")
 
 
 @pytest.mark.parametrize("cluster_id", [0, 999_999, 10**30])
@@ -392,7 +441,12 @@ def test_every_route_of_the_api_is_described(app: Flask, spec: dict[str, Any]) -
 
 
 @pytest.mark.parametrize(
-    ("path", "parameters"), [("/search", SEARCH_PARAMETERS), ("/complete", COMPLETE_PARAMETERS)]
+    ("path", "parameters"),
+    [
+        ("/search", SEARCH_PARAMETERS),
+        ("/complete", COMPLETE_PARAMETERS),
+        ("/records/{cluster_id}", ("cluster_id", *RECORD_PARAMETERS)),
+    ],
 )
 def test_the_parameters_the_api_reads_are_described(
     spec: dict[str, Any], path: str, parameters: tuple[str, ...]

@@ -21,6 +21,8 @@ from queue import Empty, Queue
 
 import pytest
 
+from libnet.cli import main
+from libnet.cli.serve import listen_problem
 from libnet.config import Config
 from libnet.records.holdings import PROFILES
 from webapp.wsgi import READY_MESSAGE
@@ -155,6 +157,35 @@ def test_a_port_out_of_range_is_a_usage_error(config_file: Path) -> None:
         timeout=60,
     )
     assert done.returncode == 2 and "port" in done.stderr
+
+
+def test_a_taken_port_exits_1_with_one_line_saying_how_to_choose_another(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_file = tmp_path / "config.toml"
+    config_file.write_text(
+        '[storage]\ndata_dir = "var"\n[[libraries]]\ncode = "marl"\nname = "Marl"\n'
+        '[libraries.source]\ntype = "marc"\nurl = "marl/*.mrc"\n',
+        encoding="utf-8",
+    )
+    with socket.socket() as other:  # another program, listening on the port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        taken = other.getsockname()[1]
+        status = main(["serve", "--config", str(config_file), "--port", str(taken)])
+    assert status == 1
+    assert capsys.readouterr().err == (
+        f"libnet: port {taken} on 127.0.0.1 is taken: choose another with make demo PORT=... "
+        "or libnet serve --port ...\n"
+    )
+
+
+def test_a_free_port_and_any_port_pass_the_check() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        free = probe.getsockname()[1]
+    assert listen_problem("127.0.0.1", free) == ""
+    assert listen_problem("127.0.0.1", 0) == ""
 
 
 def test_a_client_that_dribbles_its_headers_does_not_stop_the_others(config_file: Path) -> None:

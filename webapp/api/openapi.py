@@ -42,18 +42,42 @@ PAGE_SIZE_SCHEMA = {
     "default": limits.PAGE_SIZE,
 }
 
+# one meaning everywhere, pages, API and `libnet search`: library= keeps what a library holds,
+# home= is the patron's own library (on the pages kept in a cookie)
+HOME = parameter(
+    "home",
+    "The patron's own library: its holdings come first (as `libnet search --home`, "
+    "and the pages' home=). It filters nothing.",
+    LIBRARY_CODE,
+)
+RECORD_PARAMETERS = [
+    {
+        "name": "cluster_id",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "integer", "minimum": 0},
+    },
+    parameter(
+        "library",
+        "Only the holdings of this library; repeatable. The members stay all.",
+        {"type": "array", "items": LIBRARY_CODE, "maxItems": limits.MAX_FILTER_VALUES},
+        style="form",
+        explode=True,
+    ),
+    HOME,
+]
+
 SEARCH_PARAMETERS = [
     parameter(
         "q", "The query: words, \"phrases\", AND/OR/NOT, fields such as author: or isbn:; "
         "work:\"...\" finds the titles whose title proper is exactly this (the volumes of a work).",
         {"type": "string", "minLength": 1, "maxLength": limits.MAX_QUERY_CHARS}, required=True,
     ),
-    parameter(
-        "library", "The patron's home library: its holdings come first in every hit "
-        "(as `libnet search --library`).", LIBRARY_CODE,
-    ),
+    HOME,
+    _filter("library", "Only hits this library holds (as `libnet search --library`); the "
+            "pages' library filter is the same.", LIBRARY_CODE),
+    _filter("held_by", "The same as library, its older name.", LIBRARY_CODE),
     _filter("format", "Only hits of this format.", {"type": "string", "enum": list(FORMATS)}),
-    _filter("held_by", "Only hits this library holds (`--held-by`).", LIBRARY_CODE),
     _filter("language", "Only hits in this language (ISO 639-2).",
             {"type": "string", "pattern": "^[a-z]{3}$"}),
     _filter("decade", "Only hits published in this decade, e.g. 1990.",
@@ -80,7 +104,10 @@ HOLDING = object_schema(
     call_number={"type": "string"},
     status={"type": "string", "enum": list(ITEM_STATUSES)},
     copies={"type": "integer", "minimum": 0},
-)
+    ill_code={"type": "string", "description": "What the library sends to other libraries, "
+              "from 924 $d: a loan only, b paper copies only, c loan and copies, d no "
+              "interlibrary loan, e electronic copies only; empty where its records say nothing."},
+)  # fmt: skip
 
 HIT = object_schema(
     "One cluster (one edition, held by one or more libraries) in a result list.",
@@ -234,8 +261,7 @@ def document(server: str) -> dict[str, Any]:
             "/records/{cluster_id}": {"get": {
                 "operationId": "record",
                 "summary": "One cluster with its holdings and member records.",
-                "parameters": [{"name": "cluster_id", "in": "path", "required": True,
-                                "schema": {"type": "integer", "minimum": 0}}],
+                "parameters": RECORD_PARAMETERS,
                 "responses": {
                     "200": answer("The cluster.", ref("Record")),
                     "301": {"description": "The cluster was merged into another: Location "

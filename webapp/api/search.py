@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import NoReturn
 from urllib.parse import unquote_to_bytes
@@ -39,10 +40,13 @@ from webapp.state import catalogue
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 CACHE_CONTROL = "public, max-age=60"  # the index changes nightly; a minute spares the server
-# filter parameter -> the index field it restricts (FILTER_FIELDS of index.search)
-FILTERS = {"format": "format", "held_by": "library", "language": "language",
-           "decade": "decade", "available": "available"}  # fmt: skip
-SEARCH_PARAMETERS = ("q", "library", *FILTERS, "sort", "page", "page_size")
+# filter parameter -> the index field it restricts (FILTER_FIELDS of index.search); held_by is
+# library's older name. One meaning on every page and in the API: library= keeps what that
+# library holds, home= is the patron's own library, whose copies come first.
+FILTERS = {"library": "library", "held_by": "library", "format": "format",
+           "language": "language", "decade": "decade", "available": "available"}  # fmt: skip
+SEARCH_PARAMETERS = ("q", "home", *FILTERS, "sort", "page", "page_size")
+RECORD_PARAMETERS = ("library", "home")
 COMPLETE_PARAMETERS = ("q", "limit")
 _LANGUAGE = re.compile(r"[a-z]{3}")  # ISO 639-2, as libnet.records keeps it
 _DECADE = re.compile(r"[0-9]{0,3}0")
@@ -78,7 +82,7 @@ def search() -> Response:
     text = _text("q")
     if not text.strip():
         _bad("q", "is missing: give the words to search for")
-    home = _library("library")
+    home = _library("home")
     filters = _filters()
     sort = _single("sort") or "relevance"
     if sort not in SORTS:
@@ -112,9 +116,13 @@ def record(cluster_id: int) -> Response | tuple[Response, int]:
         return json_error(410, "Gone", detail, record_title=found.title, search=search), 410
     if found.doc is None:
         abort(404, gone)
+    libraries = _library_values("library")
+    home = _library("home")
+    holdings = [h for h in found.doc.holdings if not libraries or h.library in libraries]
+    holdings.sort(key=lambda h: h.library != home)  # stable: else in the document's order
     with catalogue().store.engine.connect() as conn:
         members = clusters.members(conn, cluster_id)
-    return jsonify(_record_json(found.doc, members))
+    return jsonify(_record_json(replace(found.doc, holdings=tuple(holdings)), members))
 
 
 @bp.get("/libraries")
@@ -188,6 +196,12 @@ def _library(name: str) -> str:
     return code
 
 
+def _library_values(name: str) -> list[str]:
+    """A repeatable parameter of library codes (library= on a record)."""
+    codes = _library_codes()
+    return _values(name, lambda v: v in codes, "a library code: see /api/v1/libraries")
+
+
 def _library_codes() -> set[str]:
     return {library.code for library in catalogue().libraries}
 
@@ -197,6 +211,7 @@ def _filters() -> dict[str, list[str]]:
     codes = _library_codes()
     checks: dict[str, tuple[Callable[[str], bool], str]] = {
         "format": (lambda v: v in FORMATS, f"one of {', '.join(FORMATS)}"),
+        "library": (lambda v: v in codes, "a library code: see /api/v1/libraries"),
         "held_by": (lambda v: v in codes, "a library code: see /api/v1/libraries"),
         "language": (lambda v: bool(_LANGUAGE.fullmatch(v)), "an ISO 639-2 code such as ger"),
         "decade": (lambda v: bool(_DECADE.fullmatch(v)), "a decade such as 1990"),
@@ -204,16 +219,21 @@ def _filters() -> dict[str, list[str]]:
     }
     filters: dict[str, list[str]] = {}
     for name, field in FILTERS.items():
-        values = list(dict.fromkeys(v for v in request.args.getlist(name) if v))
-        if len(values) > MAX_FILTER_VALUES:
-            _bad(name, f"is given more than {MAX_FILTER_VALUES} times")
-        check, expected = checks[name]
-        for value in values:
-            if not check(value):
-                _bad(name, f"must be {expected}, not {value!r}")
-        if values:
-            filters[field] = values
+        values = _values(name, *checks[name])
+        if values:  # library and held_by restrict one field: a hit has one of either's
+            filters[field] = list(dict.fromkeys([*filters.get(field, []), *values]))
     return filters
+
+
+def _values(name: str, check: Callable[[str], bool], expected: str) -> list[str]:
+    """A repeatable parameter's values, each once, all passing check; empty ones left out."""
+    values = list(dict.fromkeys(v for v in request.args.getlist(name) if v))
+    if len(values) > MAX_FILTER_VALUES:
+        _bad(name, f"is given more than {MAX_FILTER_VALUES} times")
+    for value in values:
+        if not check(value):
+            _bad(name, f"must be {expected}, not {value!r}")
+    return values
 
 
 def _index() -> UnionIndex:
@@ -233,7 +253,7 @@ def _record_json(doc: ClusterDoc, members: list[clusters.Member]) -> dict[str, o
         "language": doc.language,
         "holdings": [
             {"library": h.library, "local_id": h.local_id, "call_number": h.call_number,
-             "status": h.status, "copies": h.copies}
+             "status": h.status, "copies": h.copies, "ill_code": h.ill_code}
             for h in doc.holdings
         ],
         "members": [{"library": m.library, "local_id": m.local_id, "rule": m.rule}

@@ -18,9 +18,11 @@ from stdnum import isbn
 from stdnum.exceptions import ValidationError
 
 from index.document import Holding
+from libnet.opac_link import opac_link
 from webapp.errors import NoIndex, no_index_page
 from webapp.labels import (
     FORMAT_LABELS,
+    ILL_LABELS,
     LANGUAGE_LABELS,
     RULE_LABELS,
     STATUS_LABELS,
@@ -46,9 +48,11 @@ def _helpers() -> dict[str, Any]:
         "format_label": lambda code: FORMAT_LABELS.get(code, code),
         "language_label": lambda code: LANGUAGE_LABELS.get(code, code),
         "status_label": lambda code: STATUS_LABELS.get(code, code),
+        "ill_label": lambda code: ILL_LABELS.get(code, code),
         "rule_label": lambda code: RULE_LABELS.get(code, code),
         "evidence_text": lambda line: evidence_text(line, catalogue().library_name),
         "library_name": catalogue().library_name,
+        "opac_link": _opac_link,
         "libraries": catalogue().libraries,
         "home": chosen_home(),
         "hit_libraries": HIT_LIBRARIES,
@@ -89,6 +93,12 @@ def iso_day(text: str | None) -> str:
 def seconds(value: float | None) -> str:
     """A duration in seconds with one decimal in the page's language ("0,4"); a dash for none."""
     return "–" if value is None else format_decimal(value, "#,##0.0")
+
+
+def _opac_link(code: str, local_id: str) -> str:
+    """A holding's record in its library's own catalogue (config.toml's opac_url), or ""."""
+    library = next((lib for lib in catalogue().libraries if lib.code == code), None)
+    return opac_link(library.opac_url, local_id) if library else ""
 
 
 def _isbn_label(number: str) -> str:
@@ -136,6 +146,14 @@ def chosen_home() -> str:
     own = user.library if user is not None and user.role == "patron" else ""
     chosen = request.args.get("home", request.cookies.get(HOME_COOKIE, own))
     return chosen if chosen in codes else ""
+
+
+def chosen_libraries() -> list[str]:
+    """The libraries of ?library= (repeatable), known codes only: a record page shows only
+    their holdings, as a search with the library filter keeps only the titles they hold.
+    Unlike ?home=, the patron's own library, it is a filter."""
+    codes = {library.code for library in catalogue().libraries}
+    return [code for code in dict.fromkeys(request.args.getlist("library")) if code in codes]
 
 
 def status_rank(holding: Holding) -> int:

@@ -29,7 +29,13 @@ from libnet.records.marc import parse_stored, to_iso2709, to_marcxml
 from libnet.store import published
 from libnet.store.published import MemberRecord
 from webapp.availability import as_of, holding_rows, live_label
-from webapp.catalogue.blueprint import chosen_home, hit_list, pages, status_rank
+from webapp.catalogue.blueprint import (
+    chosen_home,
+    chosen_libraries,
+    hit_list,
+    pages,
+    status_rank,
+)
 from webapp.errors import error_page
 from webapp.staff.blueprint import staff_user
 from webapp.state import Found, catalogue
@@ -67,6 +73,7 @@ def record(cluster_id: int) -> str:
     bib = best.bib if best else None
     volumes = dict(bib.series) if bib else {}
     home_library = chosen_home()
+    only = chosen_libraries()
     return render_template(
         "record.html",
         doc=doc,
@@ -74,8 +81,9 @@ def record(cluster_id: int) -> str:
         ordered=_open_request(doc.id),
         bib=bib,
         series=[(title, volumes.get(title, "")) for title in doc.series],
+        only=", ".join(catalogue().library_name(code) for code in only),
         holdings=sorted(
-            holding_rows(doc, members),
+            (h for h in holding_rows(doc, members) if not only or h.library in only),
             key=lambda h: (
                 h.library != home_library,
                 catalogue().library_name(h.library),
