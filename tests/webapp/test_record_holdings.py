@@ -85,7 +85,8 @@ def test_the_ill_code_leaves_the_status_as_the_library_reports_it(
     client, cluster_id = tiny
     for row in rows(client, f"/record/{cluster_id}?lang=en"):
         if row["Library"] == "Bibliothek herten":
-            assert row["Status"] == "status unknown"  # 924 carries no circulation data
+            # 924 carries no circulation data (the age of the harvest follows the status)
+            assert row["Status"].startswith("status unknown"), row
 
 
 def test_each_holding_links_to_its_record_in_the_librarys_own_catalogue(
