@@ -40,7 +40,7 @@ def every_get_path(client: FlaskClient, network: Served, loan: int) -> dict[str,
     """A path for each GET route of the app (but static files), by endpoint."""
     values = {"cluster_id": network.cluster, "loan_id": loan, "patron_id": network.patron.id,
               "user_id": network.patron.id, "run_id": 1, "fmt": "ris", "token": "no-such-token",
-              "session_id": 1, "code": "herten"}  # fmt: skip
+              "session_id": 1, "code": "herten", "kind": "split"}  # fmt: skip
     paths = {}
     for rule in client.application.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint == "static":
