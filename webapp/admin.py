@@ -48,6 +48,8 @@ class SettingsForm(FlaskForm):
     pause_note = StringField("pause_note", validators=[Optional(), Length(max=500)])
     answer_days = IntegerField("answer_days", validators=[DataRequired(), NumberRange(1, 60)])
     loan_days = IntegerField("loan_days", validators=[DataRequired(), NumberRange(1, 365)])
+    max_loan_days = IntegerField("max_loan_days", validators=[DataRequired(), NumberRange(1, 365)])
+    recall_days = IntegerField("recall_days", validators=[DataRequired(), NumberRange(1, 60)])
     max_open = IntegerField("max_open", validators=[DataRequired(), NumberRange(1, 100)])
     closing_days = TextAreaField("closing_days", validators=[Optional(), Length(max=5000)])
 
@@ -93,6 +95,13 @@ def settings() -> Response | str | tuple[str, int]:
         return render_template(
             "staff_settings.html", form=form, library=library, current=current
         ), 400
+    if form.loan_days.data > form.max_loan_days.data:
+        message = _("The loan period cannot be longer than the longest loan period.")
+        form.loan_days.errors = [message]  # marks the field
+        flash(message, "error")
+        return render_template(
+            "staff_settings.html", form=form, library=library, current=current
+        ), 400
     days = [part for part in (form.closing_days.data or "").replace(",", " ").split() if part]
     bad = [day for day in days if not _is_date(day)]
     if bad:
@@ -105,6 +114,7 @@ def settings() -> Response | str | tuple[str, int]:
             loans.set_settings(
                 conn, library, paused=form.paused.data, pause_note=form.pause_note.data or "",
                 answer_days=form.answer_days.data, loan_days=form.loan_days.data,
+                max_loan_days=form.max_loan_days.data, recall_days=form.recall_days.data,
                 max_open=form.max_open.data, closing_days=tuple(sorted(set(days))),
             )  # fmt: skip
     except LoanError:

@@ -12,6 +12,8 @@ from datetime import date
 from flask_babel import format_date, gettext, lazy_gettext
 
 from index.evidence import Part, read
+from libnet.loans.due_dates import due_in_note
+from libnet.loans.rota import rota_in_note
 from libnet.loans.states import reason_in_note
 from libnet.loans.timers import timer_note
 
@@ -144,6 +146,13 @@ ACTION_LABELS = {  # libnet.loans.states.TRANSITIONS
     "cancel": lazy_gettext("Cancel the request"),
     "place": lazy_gettext("Placed"),
 }
+ACTOR_LABELS = {  # libnet.loans.states.Actor: who made a change, when no name is known
+    "patron": lazy_gettext("the patron"),
+    "requester": lazy_gettext("the requesting library"),
+    "supplier": lazy_gettext("the supplying library"),
+    "system": lazy_gettext("nightly run"),
+    "admin": lazy_gettext("administrator"),
+}
 REASON_LABELS = {  # libnet.loans.states.CANNOT_SUPPLY_REASONS
     "on_loan": lazy_gettext("on loan"),
     "missing": lazy_gettext("missing"),
@@ -164,10 +173,21 @@ ROLE_LABELS = {  # libnet.accounts.ROLES
 }
 
 
-def event_note(note: str) -> str:
-    """An audit event's note as a librarian reads it: the reason code of a cannot_supply
-    (libnet.loans.states.note_with_reason) and the timers' notes (libnet.loans.timers) worded in
-    the page's language; a librarian's own note as written."""
+def event_note(note: str, library_name: Callable[[str], str] = str) -> str:
+    """An audit event's note as a librarian reads it: the rota of a new request with the
+    libraries' names (libnet.loans.rota.rota_note), the due date a change set
+    (libnet.loans.due_dates), the reason code of a cannot_supply
+    (libnet.loans.states.note_with_reason) and the timers' notes (libnet.loans.timers)
+    worded in the page's language; a librarian's own note as written."""
+    placed = rota_in_note(note)
+    if placed is not None:
+        at_desk, libraries = placed
+        worded = gettext("Rota: %(libraries)s", libraries=", ".join(map(library_name, libraries)))
+        return f"{gettext('ordered at the desk')}; {worded}" if at_desk else worded
+    due, rest = due_in_note(note)
+    if due is not None:
+        worded = gettext("due on %(date)s", date=format_date(due, "medium"))
+        return f"{worded}; {rest}" if rest else worded
     code, rest = reason_in_note(note)
     if not code:
         return _timer_note(note)

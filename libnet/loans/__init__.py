@@ -5,6 +5,7 @@ One module per concept, each importing only the ones above it in this list:
 - states.py: the life of a request, one table of the allowed transitions and who may make each.
 - library_settings.py: each library's lending settings (paused, days to answer, ...).
 - rota.py: the libraries to ask for a title, in order.
+- due_dates.py: the due dates a library may set when it ships or renews, and a recall's.
 - notices.py: the e-mail notices a change causes, their texts, the queue in the store.
 - mailer.py: sending the queued notices by SMTP.
 - loan_request.py: placing a request, every change (version-checked, with its audit event),
@@ -20,6 +21,7 @@ statistics and the anonymisation are modules of their own (`from libnet.loans im
 from libnet.loans.errors import (
     REFUSALS,
     AlreadyChanged,
+    DueDateError,
     LoanError,
     NotYours,
     OwnCopyAvailable,
@@ -28,7 +30,9 @@ from libnet.loans.errors import (
 from libnet.loans.library_settings import (
     DEFAULT_ANSWER_DAYS,
     DEFAULT_LOAN_DAYS,
+    DEFAULT_MAX_LOAN_DAYS,
     DEFAULT_MAX_OPEN,
+    DEFAULT_RECALL_DAYS,
     LoanSettings,
     set_settings,
     settings,
@@ -53,12 +57,15 @@ from libnet.store import transaction
 __all__ = [
     "DEFAULT_ANSWER_DAYS",
     "DEFAULT_LOAN_DAYS",
+    "DEFAULT_MAX_LOAN_DAYS",
     "DEFAULT_MAX_OPEN",
+    "DEFAULT_RECALL_DAYS",
     "OPEN_STATES",
     "REFUSALS",
     "ROTA_WINDOW_DAYS",
     "Actor",
     "AlreadyChanged",
+    "DueDateError",
     "Event",
     "Holding",
     "LoanError",

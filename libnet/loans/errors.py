@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from libnet.errors import LibnetError
 
 # the `reason` of a LoanError that refuses a new request
@@ -33,6 +35,17 @@ class OwnCopyAvailable(LoanError):
 
     def __init__(self, message: str) -> None:
         super().__init__(message, "own_copy_available")
+
+
+class DueDateError(LoanError):
+    """A due date that is not a date, or lies outside the days a library may set
+    (libnet.loans.due_dates); `reason` is "not_a_date", "too_early" or "too_late", and
+    `earliest` and `latest` say which days it may be."""
+
+    def __init__(self, message: str, reason: str, earliest: date, latest: date) -> None:
+        super().__init__(message, reason)
+        self.earliest = earliest
+        self.latest = latest
 
 
 class TransitionError(LibnetError):

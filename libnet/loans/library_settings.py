@@ -1,5 +1,6 @@
 """Each library's lending settings: paused, days to answer, open requests a patron may have,
-loan days, closing days. A library without a row in `loan_settings` has the defaults."""
+loan days (proposed when shipping) and the most it grants, the days a recall leaves, closing
+days. A library without a row in `loan_settings` has the defaults."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from libnet.store.schema import loan_settings
 DEFAULT_ANSWER_DAYS = 3
 DEFAULT_MAX_OPEN = 5
 DEFAULT_LOAN_DAYS = 28
+DEFAULT_MAX_LOAN_DAYS = 90  # the longest loan: a due date lies at most so many days ahead
+DEFAULT_RECALL_DAYS = 7  # a recalled copy is due so many days after the recall
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +28,8 @@ class LoanSettings:
     answer_days: int = DEFAULT_ANSWER_DAYS
     max_open: int = DEFAULT_MAX_OPEN
     loan_days: int = DEFAULT_LOAN_DAYS
+    max_loan_days: int = DEFAULT_MAX_LOAN_DAYS
+    recall_days: int = DEFAULT_RECALL_DAYS
     closing_days: tuple[str, ...] = ()  # ISO dates the library is closed besides holidays
 
 
@@ -43,7 +48,7 @@ def set_settings(conn: Connection, library: str, **changes: object) -> LoanSetti
     unknown = set(changes) - set(LoanSettings.__dataclass_fields__) - {"library"}
     if unknown:
         raise LoanError(f"no such loan setting: {', '.join(sorted(unknown))}")
-    for name in ("answer_days", "max_open", "loan_days"):
+    for name in ("answer_days", "max_open", "loan_days", "max_loan_days", "recall_days"):
         if name in changes and (not isinstance(changes[name], int) or changes[name] < 1):
             raise LoanError(f"{name} must be a whole number of at least 1")
     for day in changes.get("closing_days", ()):
@@ -52,6 +57,8 @@ def set_settings(conn: Connection, library: str, **changes: object) -> LoanSetti
         except ValueError:
             raise LoanError(f"closing day {day!r} is not a date (YYYY-MM-DD)") from None
     new = LoanSettings(**{**_fields(current), **changes, "library": library})
+    if new.loan_days > new.max_loan_days:
+        raise LoanError("loan_days must not be more than max_loan_days", "loan_days")
     row = _fields(new) | {"closing_days": json.dumps(sorted(new.closing_days))}
     exists = conn.scalar(select(loan_settings.c.library).where(loan_settings.c.library == library))
     if exists is None:

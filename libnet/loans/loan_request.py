@@ -18,21 +18,21 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import Connection, func, insert, or_, select, update
 
 from libnet.accounts import Account
+from libnet.loans import due_dates
 from libnet.loans.errors import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable
 from libnet.loans.library_settings import settings
 from libnet.loans.notices import Mailing, RequestChange, queue_for_change
-from libnet.loans.rota import holdings, rota
+from libnet.loans.rota import holdings, rota, rota_note
 from libnet.loans.states import NEXT_SUPPLIER, TERMINAL, Actor, State, check, note_with_reason
 from libnet.store import clusters
 from libnet.store.schema import MAX_ID, loan_events, loan_requests
 from libnet.times import utc
 
-DESK_NOTE = "bestellt an der Theke; "  # the audit note of a request a librarian placed
 OPEN_STATES = tuple(state.value for state in State if state not in TERMINAL)
 
 
@@ -104,9 +104,9 @@ def place_request(
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
         raise LoanError("only a patron's active account can place a request", "not_patron")
-    user_id, actor, note = patron.id, Actor.PATRON, ""
+    user_id, actor = patron.id, Actor.PATRON
     if placed_by is not None:
-        user_id, actor, note = placed_by.id, _desk_actor(placed_by, patron), DESK_NOTE
+        user_id, actor = placed_by.id, _desk_actor(placed_by, patron)
     if not patron.may_order:
         why = patron.order_block or patron.desk_block
         if patron.provisional:
@@ -145,8 +145,9 @@ def place_request(
     request_id = conn.execute(
         insert(loan_requests).values(**row).returning(loan_requests.c.id)
     ).scalar_one()
+    note = rota_note((h.library for h in order), at_desk=placed_by is not None)
     _log(conn, request_id, now, user_id, actor, "place", None, State.REQUEST_RECEIVED,
-         order[0].library, f"{note}rota: {', '.join(h.library for h in order)}")  # fmt: skip
+         order[0].library, note)  # fmt: skip
     placed = get(conn, request_id)
     queue_for_change(conn, _change(placed, "place", None), now=now, mailing=mailing)
     return placed
@@ -237,8 +238,13 @@ def act(
         values |= moved
         reason = details.get("reason")
         note = note_with_reason(reason or "", note)
-    if "due_date" in transition.needs:
-        values["due_date"] = _due_date(details["due_date"])
+    if "due_date" in transition.needs or action == "recall":  # libnet.loans.due_dates
+        rules, today = settings(conn, request.supplier), now.date()
+        if action == "recall":
+            values["due_date"] = due_dates.recalled(request.due_date, rules, today)
+        else:
+            values["due_date"] = due_dates.checked(details["due_date"], rules, today)
+        note = due_dates.note_with_due(values["due_date"], note)
     if transition.renewal:
         values["renewal_pending"] = transition.renewal == "ask"
     if "payer" in transition.needs:
@@ -278,13 +284,6 @@ def _next_supplier(
         }
         return State.REQUEST_RECEIVED, moved
     return State.UNFILLED, {"rota_position": len(request.rota)}
-
-
-def _due_date(value: object) -> str:
-    try:
-        return (value if isinstance(value, date) else date.fromisoformat(str(value))).isoformat()
-    except ValueError:
-        raise LoanError(f"due date {value!r} is not a date (YYYY-MM-DD)") from None
 
 
 def _changed_message(request: LoanRequest) -> str:

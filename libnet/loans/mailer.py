@@ -28,7 +28,7 @@ from sqlalchemy import Engine, func, select, update
 from libnet.config import Config, MailConfig
 from libnet.email_address import AddressProblem, normalised_email
 from libnet.errors import one_line
-from libnet.loans.notices import LIBRARY, Notice, due_notices
+from libnet.loans.notices import LIBRARY, SKIPPED, Notice, due_notices
 from libnet.store.schema import notices
 
 log = logging.getLogger("libnet.notices")
@@ -271,7 +271,7 @@ def _skip(engine: Engine, notice: Notice) -> None:
         conn.execute(
             update(notices)
             .where(notices.c.id == notice.id)
-            .values(last_error=f"skipped: library {library} has no email", next_attempt_at=None)
+            .values(last_error=f"{SKIPPED}library {library} has no email", next_attempt_at=None)
         )
     log.warning("notice skipped: the library has no email in config.toml",
                 extra={"notice": notice.id, "library": library})  # fmt: skip

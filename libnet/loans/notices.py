@@ -54,6 +54,7 @@ LIBRARY_KINDS = ("incoming", "renewal")
 ACCOUNT_KINDS = ("password_reset", "merkliste", "alert")
 LANGUAGES = ("de", "en")  # the first is the default
 LIBRARY = "library:"  # recipient "library:CODE": the address is looked up when sending
+SKIPPED = "skipped: "  # how the error of a notice never tried starts (libnet.loans.mailer)
 PATRON_PAGE = "/account/requests"
 LIBRARY_PAGE = "/staff/requests/{id}"
 _BY_ACTION = {"receive": "ready", "mark_overdue": "overdue", "recall": "recalled",
@@ -99,10 +100,13 @@ class Notice:
 
     @property
     def status(self) -> str:
-        """One of sent, waiting (to be tried, now or later), failed (given up, or skipped)."""
+        """One of sent, waiting (to be tried, now or later), skipped (never tried: its library
+        has no address), failed (tried and given up)."""
         if self.sent_at is not None:
             return "sent"
-        return "waiting" if self.next_attempt_at is not None else "failed"
+        if self.next_attempt_at is not None:
+            return "waiting"
+        return "skipped" if (self.last_error or "").startswith(SKIPPED) else "failed"
 
 
 @dataclass(frozen=True, slots=True)

@@ -87,3 +87,23 @@ def rota(
             h.library,
         ),
     )
+
+
+# The note of a request's first audit event names its rota ("rota: herten, marl"), after
+# DESK_NOTE when a librarian placed it at the desk; rota_in_note() reads it back for the pages.
+DESK_NOTE = "bestellt an der Theke; "
+_ROTA = "rota: "
+
+
+def rota_note(libraries: Iterable[str], *, at_desk: bool = False) -> str:
+    return f"{DESK_NOTE if at_desk else ''}{_ROTA}{', '.join(libraries)}"
+
+
+def rota_in_note(note: str) -> tuple[bool, tuple[str, ...]] | None:
+    """(placed at the desk, the rota's library codes) of a placement's note; None for any
+    other note."""
+    at_desk = note.startswith(DESK_NOTE)
+    rest = note.removeprefix(DESK_NOTE)
+    if not rest.startswith(_ROTA):
+        return None
+    return at_desk, tuple(code for code in rest.removeprefix(_ROTA).split(", ") if code)

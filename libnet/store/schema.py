@@ -305,6 +305,9 @@ loan_settings = Table(
     Column("answer_days", Integer, nullable=False),  # working days to answer a request
     Column("max_open", Integer, nullable=False),  # open requests a patron of it may have
     Column("loan_days", Integer, nullable=False),  # the loan period it grants when it ships
+    # the longest: a due date lies at most so many days ahead (libnet/loans/due_dates.py)
+    Column("max_loan_days", Integer, nullable=False, server_default="90"),
+    Column("recall_days", Integer, nullable=False, server_default="7"),  # due after a recall
     Column("closing_days", Text, nullable=False, default="[]"),  # JSON list of ISO dates
 )
 

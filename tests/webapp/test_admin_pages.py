@@ -25,7 +25,8 @@ def settings_of(served: Served, library: str) -> loans.LoanSettings:
 
 
 SETTINGS = {"answer_days": "5", "loan_days": "21", "max_open": "3", "pause_note": "Inventur",
-            "paused": "y", "closing_days": "2026-12-28\n2026-12-29, 2026-12-30"}  # fmt: skip
+            "paused": "y", "closing_days": "2026-12-28\n2026-12-29, 2026-12-30",
+            "max_loan_days": "42", "recall_days": "5"}  # fmt: skip
 
 
 def test_a_librarian_pauses_their_own_library(served: Served) -> None:
@@ -40,6 +41,7 @@ def test_a_librarian_pauses_their_own_library(served: Served) -> None:
         True, "Inventur", 5, 21, 3,
     )  # fmt: skip
     assert saved.closing_days == ("2026-12-28", "2026-12-29", "2026-12-30")
+    assert (saved.max_loan_days, saved.recall_days) == (42, 5)
     page = get(served, "/staff/settings")
     assert "lends nothing just now" in page and "2026-12-29" in page
     # paused: the next request goes to Marl
@@ -57,7 +59,8 @@ def test_a_librarian_cannot_set_another_librarys_settings(served: Served) -> Non
 def test_bad_settings_are_refused_and_nothing_is_saved(served: Served) -> None:
     log_in(served.client, "Team herten")
     token = TOKEN.search(get(served, "/staff/settings")).group(1)
-    for bad in ({"answer_days": "0"}, {"loan_days": "viele"}, {"closing_days": "2026-13-01"}):
+    for bad in ({"answer_days": "0"}, {"loan_days": "viele"}, {"closing_days": "2026-13-01"},
+                {"loan_days": "50"}, {"max_loan_days": "400"}, {"recall_days": ""}):  # fmt: skip
         answer = served.client.post(
             "/staff/settings", data={"csrf_token": token, **SETTINGS, **bad}
         )

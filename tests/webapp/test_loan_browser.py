@@ -10,6 +10,7 @@ steps cause arrive at a real SMTP server on 127.0.0.1, sent by the web app in th
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -174,4 +175,39 @@ def test_a_request_from_order_to_completion(
     received = [PATRON_EMAIL, "herten@bibliothek.example", "marl@bibliothek.example"]
     assert [len(smtp.to(address)) for address in received] == [2, 1, 1]
     assert len(smtp.messages) == 4
+    assert not problems, "the browser saw:\n" + "\n".join(problems)
+
+
+def test_the_queue_keeps_each_label_beside_its_field_on_a_phone_and_a_desk(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """At 375 px each card's checkbox has its words beside it and each filter's label stays
+    with its list; at 1280 px the checkbox column is the box alone, the filters one row."""
+    network = Served(tmp_path)
+    request = network.place(now=datetime.now(UTC))
+    network.act(request, "will_supply", network.staff["herten"], now=datetime.now(UTC))
+    with served(network.client.application) as base_url:
+        people = People(browser, base_url)
+        herten = people.log_in("Team herten")
+        herten.set_viewport_size({"width": 375, "height": 800})
+        herten.goto("/staff/requests?side=incoming")
+        box, words = (herten.locator(f"label.pick-label {part}").bounding_box()
+                      for part in ("input", ".pick-text"))  # fmt: skip
+        assert words["width"] > 50, "the checkbox's words are hidden on a phone"
+        assert words["x"] > box["x"] + box["width"] - 1  # beside it, on its line
+        assert abs((box["y"] + box["height"] / 2) - (words["y"] + words["height"] / 2)) < 8
+        for name in ("state", "partner"):
+            label = herten.locator(f"label[for={name}-filter]").bounding_box()
+            field = herten.locator(f"#{name}-filter").bounding_box()
+            assert field["y"] < label["y"] + label["height"], f"{name}: list below its label"
+            assert field["x"] + field["width"] <= 375
+        herten.get_by_text(f"Check request {request.id}").click()  # the words check the box
+        assert herten.locator(f"#pick-{request.id}").is_checked()
+        herten.set_viewport_size({"width": 1280, "height": 800})
+        assert herten.locator("label.pick-label .pick-text").bounding_box()["width"] <= 1
+        rows = {
+            round(herten.locator(f"#{n}-filter").bounding_box()["y"]) for n in ("state", "partner")
+        }
+        assert len(rows) == 1, "the filters wrap at 1280 px"
+        problems = people.problems()
     assert not problems, "the browser saw:\n" + "\n".join(problems)

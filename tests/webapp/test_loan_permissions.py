@@ -9,7 +9,7 @@ each action is written out here by hand, from the issue's rules, not read from t
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -30,6 +30,9 @@ LOGINS = {"patron": "D100", "other_patron": "D200", "marl_patron": "M300",
 
 # action: (how the request gets where the action is possible, who may take it, its details)
 H, D = "herten_staff", "datteln_staff"
+# the pages and the API act today: due dates from today, within every library's longest loan
+TODAY = datetime.now(UTC).date()
+DUE, RENEWED = (TODAY + timedelta(days=28)).isoformat(), (TODAY + timedelta(days=56)).isoformat()
 _RECEIVED = ("will_supply", "ship", "receive")
 _HANDED = (*_RECEIVED, "hand_to_patron")
 MATRIX = {
@@ -37,14 +40,14 @@ MATRIX = {
     "will_supply": ((), {H}, {}),
     "cannot_supply": ((), {H}, {"reason": "missing"}),
     "skip_supplier": ((), {"admin"}, {}),
-    "ship": (("will_supply",), {H}, {"due_date": "2027-01-15"}),
+    "ship": (("will_supply",), {H}, {"due_date": DUE}),
     "receive": (("will_supply", "ship"), {D}, {}),
     "hand_to_patron": (("will_supply", "ship", "receive"), {D}, {}),
     "patron_returned": (("will_supply", "ship", "receive", "hand_to_patron"), {D}, {}),
     "ship_back": ((*_HANDED, "patron_returned"), {D}, {}),
     "receive_back": (("will_supply", "ship", "receive", "ship_back"), {H}, {}),
     "renew": (("will_supply", "ship", "receive"), {D, "patron"}, {}),
-    "grant_renewal": ((*_RECEIVED, "renew"), {H}, {"due_date": "2027-02-15"}),
+    "grant_renewal": ((*_RECEIVED, "renew"), {H}, {"due_date": RENEWED}),
     "refuse_renewal": (("will_supply", "ship", "receive", "renew"), {H}, {}),
     "mark_overdue": (("will_supply", "ship", "receive"), set(), {}),  # the nightly timers only
     "recall": (("will_supply", "ship"), {H}, {}),
@@ -55,7 +58,6 @@ MATRIX = {
 # who takes the steps that bring a request to where an action is possible
 STEP_BY = {"will_supply": H, "ship": H, "receive": D, "hand_to_patron": D,
            "patron_returned": D, "ship_back": D, "renew": D}  # fmt: skip
-STEP_DETAILS = {"ship": {"due_date": "2027-01-11"}}
 
 
 def test_the_matrix_names_every_transition() -> None:
@@ -77,9 +79,10 @@ class Matrix(Served):
         self.rounds = getattr(self, "rounds", 0) + 1
         now = MONDAY + timedelta(days=(loans.ROTA_WINDOW_DAYS + 1) * self.rounds)
         request = self.place(now=now)
-        for step in steps:
+        for step in steps:  # a step's due date four weeks after it
+            due = {"due_date": (now + timedelta(days=28)).date().isoformat()}
             request = self.act(request, step, self.person(STEP_BY[step]),
-                               details=STEP_DETAILS.get(step, {}), now=now)  # fmt: skip
+                               details=due if step == "ship" else {}, now=now)  # fmt: skip
         assert request.supplier == "herten"
         return request
 

@@ -153,7 +153,7 @@ def test_a_librarian_orders_for_a_patron_and_the_audit_names_the_librarian(
     assert "bestellt an der Theke" in event.note
     assert "Die Vermessung der Welt" in page(desk, f"/staff/patrons/{served.patron.id}")
     history = page(desk, f"/staff/requests/{placed.id}")
-    assert "Team datteln" in history and "bestellt an der Theke" in history
+    assert "Team datteln" in history and "ordered at the desk; Rota: Herten, Marl" in history
     # Marl's librarian gives Anna's card: it is read as a card of Marl, and there is none
     marl = person(served, "Team marl")
     refused = post(marl, f"/staff/order/{served.cluster}", record, card="D200",

@@ -245,10 +245,11 @@ def test_a_request_number_no_store_can_hold_is_not_found(served: Served, number:
 
 
 def test_the_overdue_list_shows_both_sides(served: Served) -> None:
-    placed = served.place()
+    shipped_on = datetime(2026, 10, 5, 9, 0, tzinfo=UTC)
+    placed = served.place(now=shipped_on)
     herten = served.staff["herten"]
-    placed = served.act(placed, "will_supply", herten)
-    placed = served.act(placed, "ship", herten, details={"due_date": "2026-11-02"})
+    placed = served.act(placed, "will_supply", herten, now=shipped_on)
+    placed = served.act(placed, "ship", herten, details={"due_date": "2026-11-02"}, now=shipped_on)
     loans.run_timers(served.engine, now=datetime(2026, 11, 20, 3, 0, tzinfo=UTC))
     for who in ("Team herten", "Team datteln"):
         served.client = served.client.application.test_client()

@@ -1,13 +1,17 @@
 """What a librarian may do to a loan request, and the details an action asks for: the due
-date a form proposes and the date the librarian typed."""
+date a form proposes, the days it may be (libnet.loans.due_dates), what is wrong with the date
+the librarian typed, the due date a recall would set."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
+
+from flask_babel import format_date
+from flask_babel import gettext as _
 
 from libnet import accounts, loans
 from libnet.accounts import Account, Contact
-from libnet.loans import LoanRequest, NotYours
+from libnet.loans import DueDateError, LoanRequest, NotYours, due_dates
 from libnet.loans.states import allowed
 from webapp.state import catalogue
 
@@ -27,22 +31,53 @@ def allowed_for(user: Account):
 
 def proposed_due_date(supplier: str, current: str | None = None) -> str:
     """The due date a ship form proposes: the supplier's loan period from today, or, for a
-    renewal, from the current due date."""
+    renewal, from the current due date; never past the supplier's longest loan."""
     if not supplier:
         return ""
-    with catalogue().store.engine.connect() as conn:
-        days = loans.settings(conn, supplier).loan_days
-    start = datetime.now(UTC).date()
-    if current:
-        start = max(start, date.fromisoformat(current))
-    return (start + timedelta(days=days)).isoformat()
+    return due_dates.proposed(_rules(supplier), _today(), current).isoformat()
 
 
-def parse_date(value: str | None) -> date | None:
+def due_date_window(supplier: str) -> tuple[str, str]:
+    """The first and last due date the supplier may set today, ISO, for a date field's min
+    and max; ("", "") without a supplier."""
+    if not supplier:
+        return "", ""
+    earliest, latest = due_dates.window(_rules(supplier), _today())
+    return earliest.isoformat(), latest.isoformat()
+
+
+def recall_due_date(r: LoanRequest) -> str:
+    """The due date (ISO) a recall of `r` would set today, for the question before it."""
+    return due_dates.recalled(r.due_date, _rules(r.supplier), _today())
+
+
+def due_date_problem(supplier: str, value: str | None) -> str | None:
+    """What is wrong with a due date the supplier's librarian typed, in the page's language;
+    None when it may be set. The store checks it again (libnet.loans.due_dates)."""
     try:
-        return date.fromisoformat((value or "").strip())
-    except ValueError:
-        return None
+        due_dates.checked(value or "", _rules(supplier), _today())
+    except DueDateError as exc:
+        return due_date_message(exc)
+    return None
+
+
+def due_date_message(exc: DueDateError) -> str:
+    if exc.reason == "not_a_date":
+        return _("Give the due date as a date (YYYY-MM-DD).")
+    return _(
+        "The due date must lie between %(earliest)s and %(latest)s: not before tomorrow and "
+        "not beyond the library's longest loan period.",
+        earliest=format_date(exc.earliest, "medium"), latest=format_date(exc.latest, "medium"),
+    )  # fmt: skip
+
+
+def _rules(supplier: str) -> loans.LoanSettings:
+    with catalogue().store.engine.connect() as conn:
+        return loans.settings(conn, supplier)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
 
 
 def sees_patron(user: Account, r: LoanRequest) -> bool:

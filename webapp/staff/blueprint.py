@@ -14,6 +14,7 @@ from werkzeug.wrappers import Response
 from libnet.accounts import Account
 from webapp.labels import (
     ACTION_LABELS,
+    ACTOR_LABELS,
     PAYER_LABELS,
     REASON_LABELS,
     ROLE_LABELS,
@@ -50,7 +51,8 @@ def _staff_helpers() -> dict[str, object]:
         "staff_state_label": lambda state: STAFF_STATE_LABELS.get(state, state),
         "action_label": lambda action: ACTION_LABELS.get(action, action),
         "reason_label": lambda reason: REASON_LABELS.get(reason, reason),
-        "event_note": event_note,
+        "event_note": lambda note: event_note(note, catalogue().library_name),
+        "actor_label": lambda actor: ACTOR_LABELS.get(actor, actor),
         "payer_label": lambda payer: PAYER_LABELS.get(payer, payer),
         "role_label": lambda role: ROLE_LABELS.get(role, role),
         "is_staff": g.get("user") is not None and g.user.role in ("librarian", "admin"),

@@ -13,15 +13,26 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from libnet import accounts, loans
 from libnet.accounts import Account
-from libnet.loans import AlreadyChanged, LoanError, LoanRequest, NotYours
+from libnet.loans import AlreadyChanged, DueDateError, LoanError, LoanRequest, NotYours
 from libnet.loans.states import CANNOT_SUPPLY_REASONS, PAYERS, TRANSITIONS, TransitionError
 from libnet.numbers import whole_number
 from webapp.forms import options
 from webapp.labels import ACTION_LABELS, PAYER_LABELS, REASON_LABELS, STAFF_STATE_LABELS
 from webapp.limits import MAX_NOTE_CHARS
-from webapp.staff.actions import allowed_for, parse_date, proposed_due_date, sees_patron
+from webapp.staff.actions import (
+    allowed_for,
+    due_date_message,
+    due_date_window,
+    proposed_due_date,
+    recall_due_date,
+    sees_patron,
+)
 from webapp.staff.blueprint import bp, staff_user
 from webapp.state import catalogue
+
+# the actions that cannot be taken back and that tell others: a question before each, its
+# button set apart from the everyday ones
+ASKS_FIRST = ("recall", "lost")
 
 
 class TransitionForm(FlaskForm):
@@ -60,6 +71,10 @@ def detail(loan_id: int) -> str:
         "staff_request.html", r=found, events=events, patron=patron, names=names,
         forms=forms, needs={a: TRANSITIONS[a].needs for a in actions},
         rota=[library for library, _local in found.rota],
+        # ship and renewal: the days the date field offers; recall: the date it would set
+        due_window=due_date_window(found.supplier) if forms else ("", ""),
+        recall_due=recall_due_date(found) if "recall" in forms else None,
+        asks_first=ASKS_FIRST,
     )  # fmt: skip
 
 
@@ -81,12 +96,8 @@ def transition(loan_id: int) -> Response:
         details["reason"] = form.reason.data
     if "payer" in transition_.needs:
         details["payer"] = form.payer.data
-    if "due_date" in transition_.needs:
-        due = parse_date(form.due_date.data)
-        if due is None:
-            flash(_("Give the due date as a date (YYYY-MM-DD)."), "error")
-            return redirect(back)
-        details["due_date"] = due.isoformat()
+    if "due_date" in transition_.needs:  # checked by libnet.loans.due_dates
+        details["due_date"] = (form.due_date.data or "").strip()
     try:
         with loans.transaction(catalogue().store.engine) as conn:
             _visible(conn, loan_id, user)
@@ -104,6 +115,9 @@ def transition(loan_id: int) -> Response:
             flash(_("Please fill in what the action needs."), "error")
         else:
             flash(_("This is not possible in the request's state."), "error")
+        return redirect(back)
+    except DueDateError as exc:
+        flash(due_date_message(exc), "error")
         return redirect(back)
     except LoanError:
         flash(_("The request could not be changed."), "error")

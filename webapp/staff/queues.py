@@ -23,7 +23,7 @@ from libnet.loans.states import TRANSITIONS, TransitionError
 from libnet.numbers import whole_number
 from webapp.forms import options
 from webapp.labels import ACTION_LABELS
-from webapp.staff.actions import allowed_for, parse_date, patrons_of, proposed_due_date
+from webapp.staff.actions import allowed_for, due_date_problem, patrons_of, proposed_due_date
 from webapp.staff.blueprint import bp, chosen_library, staff_user
 from webapp.state import catalogue
 
@@ -113,11 +113,11 @@ def batch() -> Response:
     action = form.action.data
     details = {}
     if "due_date" in TRANSITIONS[action].needs:
-        due = parse_date(form.due_date.data)
-        if due is None:
-            flash(_("Give the due date as a date (YYYY-MM-DD)."), "error")
+        problem = due_date_problem(user.library, form.due_date.data)
+        if problem:  # checked once for all: the checked requests are all the library's
+            flash(problem, "error")
             return redirect(back)
-        details["due_date"] = due.isoformat()
+        details["due_date"] = form.due_date.data.strip()
     done, changed, refused = 0, 0, 0
     for loan_id, version in picked:
         try:
