@@ -183,7 +183,8 @@ def event_note(note: str, library_name: Callable[[str], str] = str) -> str:
     if placed is not None:
         at_desk, libraries = placed
         worded = gettext("Rota: %(libraries)s", libraries=", ".join(map(library_name, libraries)))
-        return f"{gettext('ordered at the desk')}; {worded}" if at_desk else worded
+        desk = gettext("ordered at the desk")
+        return f"{desk}; {worded}" if at_desk else worded
     due, rest = due_in_note(note)
     if due is not None:
         worded = gettext("due on %(date)s", date=format_date(due, "medium"))
