@@ -1,0 +1,117 @@
+"""The SQL of the holdings-overlap report (libnet/overlap.py): who holds each cluster, how
+often each was ordered through the loan network, and the titles of the clusters shown.
+
+One aggregated pass over the cluster members and their records gives, per cluster, how many
+libraries hold it, whether the library asked about is one of them, its subject and decade
+(the records' overlap keys, libnet.records.overlap_keys: the largest subject of its members,
+so that one with a subject wins over one without, and the earliest decade) and its first
+record, whose short title the lists show.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Connection, case, distinct, false, func, literal, select
+
+from libnet.store.clusters import current_id
+from libnet.store.schema import cluster_members, loan_requests, records
+
+CHUNK = 900  # ids in one IN (...): below SQLite's 999 variables of old versions
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """One cluster as the report counts it."""
+
+    cluster_id: int
+    libraries: int  # how many libraries hold it
+    here: bool  # the library asked about holds it (always False for the county)
+    subject: str
+    decade: int | None
+    first_record: int  # the member whose short title stands for the cluster
+
+
+def holdings(conn: Connection, library: str | None) -> Iterator[Held]:
+    """Every cluster with live members, in cluster id order."""
+    here = (
+        func.max(case((records.c.library == library, 1), else_=0))
+        if library is not None
+        else literal(0)
+    )
+    query = (
+        select(
+            cluster_members.c.cluster_id,
+            func.count(distinct(records.c.library)),
+            here,
+            func.max(records.c.subject),
+            func.min(records.c.decade),
+            func.min(records.c.id),
+        )
+        .select_from(cluster_members.join(records, records.c.id == cluster_members.c.record_id))
+        .where(records.c.deleted == false())
+        .group_by(cluster_members.c.cluster_id)
+        .order_by(cluster_members.c.cluster_id)
+    )
+    for cluster_id, libraries, is_here, subject, decade, first in conn.execute(query):
+        yield Held(cluster_id, libraries, bool(is_here), subject or "", decade, first)
+
+
+def orders(
+    conn: Connection, since: datetime, library: str | None, live: set[int] | dict[int, object]
+) -> dict[int, int]:
+    """Loan requests placed since `since` (by the patrons of `library`, or of any library) per
+    cluster, counting only those whose requesting library does not hold the title. A request
+    for a cluster merged into another since counts for that one (`live`: the clusters with
+    members; others are followed with clusters.current_id)."""
+    query = select(
+        loan_requests.c.cluster_id, loan_requests.c.requesting_library, func.count()
+    ).where(loan_requests.c.created_at >= since)
+    if library is not None:
+        query = query.where(loan_requests.c.requesting_library == library)
+    query = query.group_by(loan_requests.c.cluster_id, loan_requests.c.requesting_library)
+    counted: list[tuple[int, str, int]] = []
+    followed: dict[int, int | None] = {}
+    for cluster_id, requester, count in conn.execute(query):
+        if cluster_id not in live and cluster_id not in followed:
+            followed[cluster_id] = current_id(conn, cluster_id)
+        target = cluster_id if cluster_id in live else followed[cluster_id]
+        if target is not None:
+            counted.append((target, requester, count))
+    holders = _holders(conn, {target for target, _, _ in counted})
+    found: dict[int, int] = defaultdict(int)
+    for target, requester, count in counted:
+        if requester not in holders.get(target, ()):
+            found[target] += count
+    return dict(found)
+
+
+def short_titles(conn: Connection, record_ids: Iterable[int]) -> dict[int, str]:
+    """record id -> its short title."""
+    found: dict[int, str] = {}
+    for chunk in _chunks(record_ids):
+        query = select(records.c.id, records.c.short_title).where(records.c.id.in_(chunk))
+        found.update({row_id: title for row_id, title in conn.execute(query)})
+    return found
+
+
+def _holders(conn: Connection, cluster_ids: Iterable[int]) -> dict[int, set[str]]:
+    found: dict[int, set[str]] = defaultdict(set)
+    for chunk in _chunks(cluster_ids):
+        query = (
+            select(cluster_members.c.cluster_id, records.c.library)
+            .select_from(cluster_members.join(records, records.c.id == cluster_members.c.record_id))
+            .where(cluster_members.c.cluster_id.in_(chunk), records.c.deleted == false())
+        )
+        for cluster_id, library in conn.execute(query):
+            found[cluster_id].add(library)
+    return found
+
+
+def _chunks(ids: Iterable[int]) -> Iterator[list[int]]:
+    ordered = sorted(set(ids))
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start : start + CHUNK]
