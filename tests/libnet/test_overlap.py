@@ -20,9 +20,9 @@ from sqlalchemy import create_engine, inspect
 
 from libnet import accounts, loans, overlap
 from libnet.overlap import NO_YEAR, Overlap, OverlapError
+from libnet.store import open_store
 from tests.builders import book
 from tests.index.test_grouping import Catalogue
-from libnet.store import open_store
 from tests.libnet.test_loans import MONDAY
 from tests.libnet.test_privacy import migrate_to
 
