@@ -11,7 +11,7 @@ The catalogue (each title one cluster):
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pymarc
@@ -40,7 +40,7 @@ def titled(key: str, local_id: str, title: str, subject: str, year: str) -> pyma
 
 
 class Holdings:
-    def __init__(self, tmp_path: Path, url: str) -> None:
+    def __init__(self, tmp_path: Path, url: str, now: datetime = MONDAY) -> None:
         self.catalogue = Catalogue(tmp_path, url)
         marl = titled("marl", "m-ort", "Stadtgeschichte Marl", "Marl", "1995")
         welt = lambda lid: titled("welt", lid, "Die Vermessung der Welt", "Roman", "2005")  # noqa: E731
@@ -62,7 +62,7 @@ class Holdings:
                                            card=f"M{n}", password="korrekt-pferd")  # fmt: skip
             with loans.transaction(self.engine) as conn:
                 loans.place_request(conn, patron, self.cluster[key], title=key,
-                                    now=MONDAY - timedelta(days=days_ago))  # fmt: skip
+                                    now=now - timedelta(days=days_ago))  # fmt: skip
 
     def report(self, library: str | None, n: int = 3, k: int = 2) -> Overlap:
         with self.engine.connect() as conn:

@@ -46,7 +46,7 @@ PAGES = {
         ("/record/{cluster}", "/record/{cluster}/staff", "/staff/requests?side=incoming",
          "/staff/requests?side=outgoing", "/staff/requests/{loan}", "/staff/pull-slips",
          "/staff/overdue", "/staff/statistics", "/staff/operations", "/staff/settings",
-         "/staff/patrons?q=a", "/staff/patrons/registrations"),
+         "/staff/patrons?q=a", "/staff/patrons/registrations", "/staff/overlap"),
     ),
     "administrator": (
         "Kreis",
