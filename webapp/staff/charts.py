@@ -19,7 +19,7 @@ BAR_HEIGHT, BAR_GAP, LABEL_HEIGHT, GROUP_GAP = 14, 3, 18, 12
 VALUE_ROOM = 50  # right of the longest bar, for its number
 HEAT_CELL, HEAT_LABELS, HEAT_LEVELS = 30, 104, 4  # a cell, the room of the names, shades
 LABEL_CHARS = 15  # longer names are cut with "…": the table beside gives them whole
-LINE_HEIGHT, LINE_LEFT, LINE_TOP, LINE_BOTTOM, LINE_RIGHT = 200, 44, 12, 34, 12
+LINE_HEIGHT, LINE_LEFT, LINE_TOP, LINE_BOTTOM, LINE_RIGHT = 200, 44, 12, 34, 28
 TICKS = 4  # the value axis is cut in this many steps
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from flask import Blueprint, abort, render_template, request
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
@@ -229,9 +229,17 @@ def _list_names(asked: Asked) -> dict[str, str]:
         "only": _("Held only here") if here else _("Held by one library only"),
         "many": _("Held by %(n)s or more libraries", n=asked.n),
         "ordered": (
-            _("Held elsewhere, ordered %(k)s times or more", k=asked.k)
+            ngettext(
+                "Held elsewhere, ordered %(num)s time or more",
+                "Held elsewhere, ordered %(num)s times or more",
+                asked.k,
+            )
             if here
-            else _("Ordered %(k)s times or more by libraries without it", k=asked.k)
+            else ngettext(
+                "Ordered %(num)s time or more by libraries without it",
+                "Ordered %(num)s times or more by libraries without it",
+                asked.k,
+            )
         ),
     }
 
