@@ -105,14 +105,17 @@ def overlap(conn: Connection, library: str | None, n: int, k: int, now: datetime
     ordered = store.orders(conn, since, library, held)
     lists: dict[str, list[Title]] = {name: [] for name in LISTS}
     for h in held.values():
-        title = Title(h.cluster_id, h.subject, h.decade, h.libraries, ordered.get(h.cluster_id, 0),
-                      h.first_record)  # fmt: skip
+        orders = ordered.get(h.cluster_id, 0)
         mine = h.here or library is None
-        if mine and h.libraries == 1:
+        only, many, wanted = mine and h.libraries == 1, mine and h.libraries >= n, orders >= k
+        if not (only or many or (wanted and not h.here)):
+            continue  # most titles are on no list: no Title for them
+        title = Title(h.cluster_id, h.subject, h.decade, h.libraries, orders, h.first_record)
+        if only:
             lists["only"].append(title)
-        if mine and h.libraries >= n:
+        if many:
             lists["many"].append(title)
-        if not h.here and title.orders >= k:
+        if wanted and not h.here:
             lists["ordered"].append(title)
     frozen = {name: tuple(titles) for name, titles in lists.items()}
     return Overlap(

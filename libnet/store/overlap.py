@@ -1,7 +1,8 @@
 """The SQL of the holdings-overlap report (libnet/overlap.py): who holds each cluster, how
 often each was ordered through the loan network, and the titles of the clusters shown.
 
-One aggregated pass over the cluster members and their records gives, per cluster, how many
+One aggregated pass over the records (from their index ix_records_overlap) and their
+cluster membership gives, per cluster, how many
 libraries hold it, whether the library asked about is one of them, its subject and decade
 (the records' overlap keys, libnet.records.overlap_keys: the largest subject of its members,
 so that one with a subject wins over one without, and the earliest decade) and its first
@@ -51,7 +52,9 @@ def holdings(conn: Connection, library: str | None) -> Iterator[Held]:
             func.min(records.c.decade),
             func.min(records.c.id),
         )
-        .select_from(cluster_members.join(records, records.c.id == cluster_members.c.record_id))
+        # "+ 0": SQLite would otherwise look up each member's wide row (raw MARC, JSON) by its
+        # id; so it reads the records from ix_records_overlap and their clusters by record id
+        .select_from(records.join(cluster_members, cluster_members.c.record_id == records.c.id + 0))
         .where(records.c.deleted == false())
         .group_by(cluster_members.c.cluster_id)
         .order_by(cluster_members.c.cluster_id)

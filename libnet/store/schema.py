@@ -73,6 +73,8 @@ records = Table(
     Column("decade", Integer),
     UniqueConstraint("library", "local_id", name="uq_records_library_local_id"),
     Index("ix_records_change_no", "change_no"),
+    # the report reads these columns from the index alone, never the wide rows
+    Index("ix_records_overlap", "deleted", "library", "subject", "decade", "id"),
     Index("ix_records_source_id", "library", "source_id"),
 )
 

@@ -25,6 +25,9 @@ def upgrade() -> None:
         )
         batch.add_column(sa.Column("subject", sa.String(200), nullable=False, server_default=""))
         batch.add_column(sa.Column("decade", sa.Integer))
+    op.create_index(
+        "ix_records_overlap", "records", ["deleted", "library", "subject", "decade", "id"]
+    )
     records = sa.table(
         "records",
         sa.column("id", sa.Integer),
@@ -65,6 +68,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("ix_records_overlap", "records")
     with op.batch_alter_table("records") as batch:
         batch.drop_column("decade")
         batch.drop_column("subject")
