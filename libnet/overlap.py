@@ -100,11 +100,13 @@ def check(n: int, k: int) -> None:
 def overlap(conn: Connection, library: str | None, n: int, k: int, now: datetime) -> Overlap:
     """The three lists for `library` (None: the county) and their tallies."""
     check(n, k)
-    held = {h.cluster_id: h for h in store.holdings(conn, library)}
     since = now - YEAR
-    ordered = store.orders(conn, since, library, held)
+    ordered = store.orders(conn, since, library)
+    held = {h.cluster_id: h for h in store.holdings(conn, library, n)}
+    wanted = [cluster_id for cluster_id, count in ordered.items() if count >= k]
+    held.update((h.cluster_id, h) for h in store.holdings_of(conn, library, wanted))
     lists: dict[str, list[Title]] = {name: [] for name in LISTS}
-    for h in held.values():
+    for h in sorted(held.values(), key=lambda h: h.cluster_id):
         orders = ordered.get(h.cluster_id, 0)
         mine = h.here or library is None
         only, many, wanted = mine and h.libraries == 1, mine and h.libraries >= n, orders >= k
