@@ -12,7 +12,8 @@ same edition however many libraries hold it:
 
 Each list is counted per subject and per decade (libnet.records.overlap_keys), and can be
 narrowed to one subject or decade, sorted and paged. The numbers come from one aggregated pass
-over the clusters (libnet.store.overlap): a second or two at a million records.
+over the records' overlap keys by cluster (libnet.store.overlap): at a million records about
+3.5 s for one library and 6.5 s for the county on two busy cores (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -103,15 +104,15 @@ def overlap(conn: Connection, library: str | None, n: int, k: int, now: datetime
     since = now - YEAR
     ordered = store.orders(conn, since, library)
     held = {h.cluster_id: h for h in store.holdings(conn, library, n)}
-    wanted = [cluster_id for cluster_id, count in ordered.items() if count >= k]
-    held.update((h.cluster_id, h) for h in store.holdings_of(conn, library, wanted))
+    often = [cluster_id for cluster_id, count in ordered.items() if count >= k]
+    held.update((h.cluster_id, h) for h in store.holdings_of(conn, library, often))
     lists: dict[str, list[Title]] = {name: [] for name in LISTS}
     for h in sorted(held.values(), key=lambda h: h.cluster_id):
         orders = ordered.get(h.cluster_id, 0)
         mine = h.here or library is None
         only, many, wanted = mine and h.libraries == 1, mine and h.libraries >= n, orders >= k
         if not (only or many or (wanted and not h.here)):
-            continue  # most titles are on no list: no Title for them
+            continue  # ordered often, but held here
         title = Title(h.cluster_id, h.subject, h.decade, h.libraries, orders, h.first_record)
         if only:
             lists["only"].append(title)
