@@ -93,6 +93,9 @@ def create_app(config: Config, **settings: Any) -> Flask:
                       feeds.bp, oai.bp, sru.bp, health.bp, operations.bp,
                       privacy.bp, registration.bp, merkliste.bp, searches.bp):  # fmt: skip
         app.register_blueprint(blueprint)
+    from webapp.staff import overlap  # the holdings-overlap report (Bestandsabgleich)
+
+    app.register_blueprint(overlap.bp)
     from webapp import rate_limits
 
     rate_limits.install(app, config.rate_limits)  # after the blueprints: it knows who asks

@@ -17,6 +17,7 @@ from libnet.records.bib import normalise
 from libnet.records.harvested import FieldRepair, RawRecord, RecordProblem, excerpt
 from libnet.records.identifiers import record_id
 from libnet.records.marc import decode
+from libnet.records.overlap_keys import NO_KEYS, OverlapKeys, overlap_keys
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +33,7 @@ class Prepared:
     deleted: bool = False  # the source deleted it (leader/05 'd' or an OAI-PMH deleted header)
     # malformed fields repaired or left out on the way in, each naming the record
     repairs: tuple[FieldRepair, ...] = ()
+    keys: OverlapKeys = NO_KEYS  # for the holdings-overlap report
 
 
 def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
@@ -60,4 +62,5 @@ def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
     # so the next harvest carries it to the index
     digest = hashlib.sha256(raw.data + b"\0" + fields.encode("utf-8")).hexdigest()
     repairs = tuple(replace(r, position=raw.position, local_id=local_id) for r in raw.repairs)
-    return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields, repairs=repairs)
+    return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields, repairs=repairs,
+                    keys=overlap_keys(bib))  # fmt: skip

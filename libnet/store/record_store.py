@@ -117,9 +117,14 @@ def stored_bib(conn: Connection, library: str, local_id: str) -> BibRecord | Non
     return BibRecord.from_dict(json.loads(row.fields)) if row else None
 
 
+OVERLAP_KEYS = ("short_title", "subject", "decade")
+
+
 def _stored(row: Any) -> StoredRecord:
     values = aware(row._mapping)
     values.pop("id")
+    for key in OVERLAP_KEYS:  # the overlap report's copy of what `fields` says
+        values.pop(key)
     values["fields"] = json.loads(values["fields"])
     return StoredRecord(**values)
 

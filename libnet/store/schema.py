@@ -66,8 +66,15 @@ records = Table(
     Column("run_id", Integer, ForeignKey("harvest_runs.id"), nullable=False),
     # position in the store's change feed: every add, change and delete takes the next number
     Column("change_no", BigInteger, nullable=False),
+    # the holdings-overlap report's keys (libnet.records.overlap_keys), kept beside the JSON
+    # so that the report reads a million records' subjects and decades without parsing them
+    Column("short_title", String(300), nullable=False, default="", server_default=""),
+    Column("subject", String(200), nullable=False, default="", server_default=""),
+    Column("decade", Integer),
     UniqueConstraint("library", "local_id", name="uq_records_library_local_id"),
     Index("ix_records_change_no", "change_no"),
+    # the report reads these columns from the index alone, never the wide rows
+    Index("ix_records_overlap", "deleted", "library", "subject", "decade", "id"),
     Index("ix_records_source_id", "library", "source_id"),
 )
 

@@ -50,7 +50,7 @@ PAGES = {
          "/staff/overdue", "/staff/statistics", "/staff/operations", "/staff/settings",
          "/staff/patrons?q=a", "/staff/patrons/registrations", "/staff/corrections",
          "/staff/corrections/split?cluster={cluster}&other=herten:h1",
-         "/staff/corrections/join?cluster={cluster}&other=Vermessung"),
+         "/staff/corrections/join?cluster={cluster}&other=Vermessung", "/staff/overlap"),
     ),
     "administrator": (
         "Kreis",

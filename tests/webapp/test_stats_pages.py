@@ -151,6 +151,50 @@ def test_the_page_shows_tables_and_accessible_svg_charts(served: Served) -> None
     assert max(widths) == 350.0
 
 
+def svg(html: str, chart: str) -> str:
+    """The SVG of one chart, from its start to its end."""
+    start = html.rindex("<svg", 0, html.index(f'<title id="{chart}-title">'))
+    return html[start : html.index("</svg>", start)]
+
+
+def test_who_lent_to_whom_is_a_heat_map_with_the_numbers_of_its_table(served: Served) -> None:
+    log_in(served.client, "Kreis")
+    html = page(served)[1]
+    heat = svg(html, "chart-pairs")
+    assert heat.startswith('<svg class="chart-heat"') and 'role="img"' in heat
+    assert '<title id="chart-pairs-title">Who lent to whom</title>' in heat
+    assert '<desc id="chart-pairs-desc">A row per supplier, a column per requesting library' in heat
+    cells = re.findall(r'<rect class="heat-(\d)" x="(\d+)" y="(\d+)"', heat)
+    values = re.findall(r'<text class="chart-value heat-text-\d"[^>]*>(\d+)</text>', heat)
+    names = re.findall(r'<text class="chart-label"[^>]*>(\w+)</text>', heat)
+    pairs = table(served, "pairs")[1:]
+    suppliers = sorted({row[1] for row in pairs})
+    requesters = sorted({row[3] for row in pairs})
+    assert names == suppliers + requesters  # the rows' names, then the columns'
+    assert len(cells) == len(suppliers) * len(requesters)  # the empty cells too
+    assert sorted(values) == sorted(row[4] for row in pairs)
+    # each supplier lent one request: both take the darkest shade, the other cells none
+    assert sorted(level for level, _, _ in cells) == ["0", "0", "4", "4"]
+
+
+def test_fill_rate_and_days_to_the_patron_are_lines_over_the_months(served: Served) -> None:
+    log_in(served.client, "Kreis")
+    html = page(served, "from=2026-11&to=2026-12")[1]
+    fill = svg(html, "chart-fill-rate")
+    assert '<title id="chart-fill-rate-title">Fill rate per month</title>' in fill
+    assert '<desc id="chart-fill-rate-desc">A month without decided requests' in fill
+    # November had no request: one point, December's, at the rate its table row gives
+    [rate] = re.findall(r'<circle class="chart-point-0" [^>]*><title>([^<]+)</title>', fill)
+    [december] = [row for row in table(served, "months", "from=2026-11&to=2026-12")
+                  if row[0] == "2026-12"]  # fmt: skip
+    assert rate == f"{float(december[7]):.0%}" == "100%"
+    assert "Nov 26" in fill and "Dec 26" in fill
+    days = svg(html, "chart-to-patron")
+    assert '<title id="chart-to-patron-title">Median days to the patron per month</title>' in days
+    assert "<circle" not in days  # nobody has had a copy handed over yet
+    assert "style=" not in html and "<script" not in main_part(html)
+
+
 @pytest.mark.parametrize(
     ("query", "message"),
     [

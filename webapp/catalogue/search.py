@@ -184,7 +184,7 @@ def search() -> str:
         first=(wanted.page - 1) * PAGE_SIZE + 1,
         last=min(wanted.page * PAGE_SIZE, result.total),
         last_page=last_page,
-        page_numbers=_page_numbers(wanted.page, last_page),
+        page_numbers=page_numbers(wanted.page, last_page),
         sorts=SORT_LABELS,
         shelf_filter=wanted.adding("available", home_library)
         if home_library and home_library not in wanted.filters.get("available", ())
@@ -274,7 +274,7 @@ def _value_label(name: str, value: str) -> str:
     return value if decade is None else f"{value}–{decade + 9}"
 
 
-def _page_numbers(page: int, last_page: int) -> list[int | None]:
+def page_numbers(page: int, last_page: int) -> list[int | None]:
     """The first, last and nearby pages; None where pages are left out."""
     shown = sorted({1, last_page, *range(max(1, page - 2), min(last_page, page + 2) + 1)})
     numbers: list[int | None] = []

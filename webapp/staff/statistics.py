@@ -2,7 +2,8 @@
 
 GET /staff/statistics shows, for the requests placed in whole months, who lent to whom, each
 library's lending and borrowing, fill and supply rates, why requests were not supplied and how
-long each step took, with bar charts drawn here as SVG (the numbers are in the tables too).
+long each step took, with charts (webapp/staff/charts.py: bars, the pairs as a heat map, fill
+rate and days to the patron as lines; the numbers are in the tables too).
 GET /staff/statistics.csv?table=libraries|months|pairs gives one of the tables to download.
 
 Both take ?from=YYYY-MM&to=YYYY-MM (default: the twelve months up to this one, Berlin time).
@@ -19,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import quote
 
@@ -33,42 +33,12 @@ from libnet.loans import statistics as loan_stats
 from libnet.loans.states import CANNOT_SUPPLY_REASONS
 from libnet.loans.statistics import MAX_MONTHS, Period, PeriodError, Statistics
 from webapp.labels import REASON_LABELS
+from webapp.staff import charts
 from webapp.staff.blueprint import staff_user
 from webapp.state import catalogue
 
 bp = Blueprint("stats_pages", __name__)
 TABLES = ("libraries", "months", "pairs")
-CHART_WIDTH = 400  # the SVG's own units; CSS scales it to the page
-BAR_HEIGHT, BAR_GAP, LABEL_HEIGHT, GROUP_GAP = 14, 3, 18, 12
-VALUE_ROOM = 50  # right of the longest bar, for its number
-
-
-@dataclass(frozen=True, slots=True)
-class Bar:
-    series: int  # the series' position: CSS class chart-bar-N
-    y: int
-    width: float
-    value: int
-
-
-@dataclass(frozen=True, slots=True)
-class Group:
-    label: str
-    y: int  # the label's baseline
-    bars: tuple[Bar, ...]
-
-
-@dataclass(frozen=True, slots=True)
-class Chart:
-    """A horizontal bar chart: per group (a month, a library) one bar per series."""
-
-    id: str
-    title: str
-    series: tuple[str, ...]
-    groups: tuple[Group, ...]
-    height: int
-    width: int = CHART_WIDTH
-    bar_height: int = BAR_HEIGHT
 
 
 @bp.get("/staff/statistics")
@@ -83,7 +53,7 @@ def statistics_page() -> Response | str | tuple[str, int]:
         "statistics.html",
         stats=stats,
         error="",
-        charts=(_month_chart(stats), _library_chart(stats)),
+        charts=_charts(stats),
         reasons=CANNOT_SUPPLY_REASONS,
         reason_label=lambda reason: REASON_LABELS.get(reason, reason),
         days=_days,
@@ -233,37 +203,44 @@ def _csv_rows(stats: Statistics, table: str) -> list[list[object]]:
 # --------------------------------------------------------------------------- charts
 
 
-def _month_chart(stats: Statistics) -> Chart:
+def _charts(stats: Statistics) -> dict[str, object]:
+    """The page's pictures of its tables, by the table they draw."""
+    in_table = _("The numbers are in the table below.")
+    name = catalogue().library_name
     series = [_("Requests placed"), _("Requests filled")]
     values = [[m.placed, m.filled] for m in stats.months]
     if stats.library is not None:  # in the county, every filled request is one lent
         series.append(_("Requests lent"))
         values = [[*v, m.lent] for v, m in zip(values, stats.months, strict=True)]
-    labels = [format_date(m.month, "MMM y") for m in stats.months]
-    return _chart("chart-months", _("Requests per month"), series, labels, values)
-
-
-def _library_chart(stats: Statistics) -> Chart:
-    name = catalogue().library_name
-    labels = [name(r.library) for r in stats.libraries]
-    values = [[r.lent, r.borrowed] for r in stats.libraries]
-    title = _("Lent and borrowed per library")
-    return _chart("chart-libraries", title, [_("Lent"), _("Borrowed")], labels, values)
-
-
-def _chart(
-    id_: str, title: str, series: list[str], labels: list[str], values: list[list[int]]
-) -> Chart:
-    """Lay out the bars: the longest one fills the width but for the room of its number."""
-    largest = max((v for row in values for v in row), default=0) or 1
-    scale = (CHART_WIDTH - VALUE_ROOM) / largest
-    groups, y = [], 0
-    for label, row in zip(labels, values, strict=True):
-        y += LABEL_HEIGHT
-        bars = []
-        for position, value in enumerate(row):
-            top = y + 4 + position * (BAR_HEIGHT + BAR_GAP)
-            bars.append(Bar(position, top, round(value * scale, 1), value))
-        groups.append(Group(label, y, tuple(bars)))
-        y += 4 + len(row) * (BAR_HEIGHT + BAR_GAP) + GROUP_GAP
-    return Chart(id_, title, tuple(series), tuple(groups), max(y, 1))
+    months = [format_date(m.month, "MMM yy") for m in stats.months]
+    lent = [[r.lent, r.borrowed] for r in stats.libraries]
+    suppliers = sorted({p.supplier for p in stats.pairs}, key=name)
+    requesters = sorted({p.requester for p in stats.pairs}, key=name)
+    pairs = {(suppliers.index(p.supplier), requesters.index(p.requester)): p.lent
+             for p in stats.pairs}  # fmt: skip
+    longest = max((d.total_seconds() / 86400 for m in stats.months
+                   if (d := m.median_to_patron) is not None), default=0)  # fmt: skip
+    return {
+        "months": charts.bar_chart("chart-months", _("Requests per month"), in_table,
+                                   series, months, values),
+        "libraries": charts.bar_chart("chart-libraries", _("Lent and borrowed per library"),
+                                      in_table, [_("Lent"), _("Borrowed")],
+                                      [name(r.library) for r in stats.libraries], lent),
+        "pairs": charts.heat_map(
+            "chart-pairs", _("Who lent to whom"),
+            _("A row per supplier, a column per requesting library; the darker the cell, the "
+              "more it lent. The numbers are in the table below."),
+            [name(code) for code in suppliers], [name(code) for code in requesters], pairs),
+        "fill_rate": charts.line_chart(
+            "chart-fill-rate", _("Fill rate per month"),
+            _("A month without decided requests has no point. The numbers are in the table "
+              "below."),
+            months, [m.fill_rate for m in stats.months], 1.0, _percent),
+        "to_patron": charts.line_chart(
+            "chart-to-patron", _("Median days to the patron per month"),
+            _("A month without a request handed to its patron has no point. The numbers are in "
+              "the table below."),
+            months, [None if m.median_to_patron is None
+                     else m.median_to_patron.total_seconds() / 86400 for m in stats.months],
+            charts.nice_top(longest), lambda days: format_decimal(days, "#,##0.#")),
+    }  # fmt: skip
