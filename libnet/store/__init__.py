@@ -1,6 +1,6 @@
 """The record store: everything that speaks SQL about records, clusters, published clusters,
 harvest and nightly runs, backups and migrations. Callers get functions and value objects,
-never the tables (schema.py), which only libnet's own modules read.
+never the tables (schema/), which only libnet's own modules read.
 
     database.py       opening, migrating (migrations/), transactions
     record_store.py   RecordStore, the records and their change feed

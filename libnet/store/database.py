@@ -1,7 +1,7 @@
 """Opening the record store: the engine, its migrations, and transactions that read and write.
 
 SQLite (WAL) by default, PostgreSQL through `database_url`. The Alembic migrations in
-migrations/ create and change the tables (schema.py) when the store opens.
+migrations/ create and change the tables (schema/) when the store opens.
 """
 
 from __future__ import annotations
