@@ -60,6 +60,17 @@ STATUS_LABELS = {  # libnet.records.holdings.ITEM_STATUSES
     "not_for_loan": lazy_gettext("reference only"),
     "unknown": lazy_gettext("status unknown"),
 }
+LIVE_LABELS = {  # libnet.availability.model: what a library's system says now, beyond the above
+    "on_order": lazy_gettext("on order"),
+    "in_processing": lazy_gettext("in processing"),
+    "recalled": lazy_gettext("recalled"),
+    "on_hold_shelf": lazy_gettext("waiting on the hold shelf"),
+    "reshelving": lazy_gettext("being reshelved"),
+    "in_transit": lazy_gettext("in transit"),
+    "claimed_returned": lazy_gettext("claimed returned"),
+    "lost": lazy_gettext("lost"),
+    "missing": lazy_gettext("missing"),
+}
 ILL_LABELS = {  # 924 $d, the ILL code (libnet.records.holdings)
     "a": lazy_gettext("loan only, no copies"),
     "b": lazy_gettext("copies only"),
