@@ -119,3 +119,28 @@ def test_the_operations_page_lists_the_availability_service(
     assert re.search(r"\d+ ms \(1 answers\)", section)
     assert "closed the connection in the middle of an answer" in section
     assert LOGIN[1] not in page
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize(("language", "said"), [("de", "unterwegs"), ("en", "in transit")])
+def test_the_record_page_with_sip2_status_fits_a_phone_and_a_desk(
+    browser, sip2_client, sip2_app, title, language, said
+) -> None:
+    from tests.webapp.browser import artifacts_dir, scrolls_sideways, served
+
+    with served(sip2_app) as base_url:
+        context = browser.new_context(base_url=base_url, viewport={"width": 375, "height": 640})
+        page = context.new_page()
+        page.goto(f"/record/{title.cluster_id}?lang={language}")
+        problems = []
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 640})
+            status = page.locator("#holdings .status.live", has_text=said)
+            if not status.count() or not status.first.is_visible():
+                problems.append(f"{width} px: no visible live status {said!r}")
+            if wide := scrolls_sideways(page, width):
+                problems.append(f"{width} px: {wide}")
+            if problems:
+                page.screenshot(path=str(artifacts_dir() / f"sip2-record-{language}-{width}.png"))
+        context.close()
+    assert not problems, "\n".join(problems)
