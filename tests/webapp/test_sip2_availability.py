@@ -83,6 +83,20 @@ def test_the_record_page_shows_what_the_system_says_in_german(
     assert {barcode for _, barcode in system.item_requests} == {i.barcode for i in title.items}
 
 
+def test_a_copy_the_system_does_not_know_keeps_its_harvested_status(
+    sip2_client, sip2_app, title, system
+) -> None:
+    second = title.items[1].barcode
+    kept = system.items.pop(second)
+    try:
+        found = rows(sip2_client, f"/record/{title.cluster_id}?lang=en")
+    finally:
+        system.items[second] = kept
+    shown = found[name(sip2_app, title.live)]
+    assert "on loan until Dec 20, 2026" in shown and "in transit" not in shown
+    assert any(re.search(AGE, status) for status in shown)  # the unknown copy, as harvested
+
+
 def test_a_hanging_system_leaves_the_harvested_status_with_its_age(
     sip2_client, sip2_app, title, system
 ) -> None:
