@@ -56,11 +56,7 @@ def server() -> Iterator[Sip2Peer]:
 
 @pytest.fixture
 def peer(server: Sip2Peer) -> Sip2Peer:
-    server.fault = Fault.NONE
-    server._spoiled = 0
-    server.logins.clear()
-    server.codes.clear()
-    server.item_requests.clear()
+    server.reset()
     return server
 
 

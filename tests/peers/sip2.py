@@ -122,6 +122,14 @@ class Sip2Peer:
         self._stack = ExitStack()
         self._listener = socket.create_server(("127.0.0.1", 0))
 
+    def reset(self) -> None:
+        """No fault, and nothing received yet: the state a test starts from."""
+        self.fault = Fault.NONE
+        self._spoiled = 0
+        for received in (self.logins, self.patron_requests, self.dates, self.codes,
+                         self.item_requests):  # fmt: skip
+            received.clear()
+
     def __enter__(self) -> Sip2Peer:
         portal = self._stack.enter_context(start_blocking_portal())
         backend = self._stack.enter_context(

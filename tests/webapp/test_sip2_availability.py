@@ -55,8 +55,7 @@ def sip2_app(demo_config: Config, system: Sip2Peer, title: Title, tmp_path_facto
 
 @pytest.fixture
 def sip2_client(sip2_app: Flask, system: Sip2Peer) -> FlaskClient:
-    system.fault = Fault.NONE
-    system.item_requests.clear()
+    system.reset()
     catalogue = sip2_app.extensions["libnet"]
     catalogue.availability.close()  # a fresh cache for each test
     catalogue.availability = Availability(
