@@ -324,7 +324,8 @@ class _Reader:
             isinstance(p, str) and p.strip() for p in prefixes
         ):
             raise self.fail(f"{key}.card_prefixes", "expected a list of non-empty strings")
-        patrons = self.table(raw.get("patrons", {}), f"{key}.patrons")
+        patrons_raw = self.table(raw.get("patrons", {}), f"{key}.patrons")
+        patrons = read_patrons(self, patrons_raw, f"{key}.patrons", self.path.parent)
         availability = self.table(raw.get("availability", {}), f"{key}.availability")
         opac_url = self.value(raw, "opac_url", str, key, default="").strip()
         if opac_url and (problem := template_problem(opac_url)):
@@ -338,11 +339,13 @@ class _Reader:
             email=email,
             holdings=self.holdings(raw.get("holdings", "koha"), f"{key}.holdings"),
             source=read_source(self, self.table(raw["source"], f"{key}.source"), f"{key}.source"),
-            patrons=read_patrons(self, patrons, f"{key}.patrons", self.path.parent),
+            patrons=patrons,
             card_prefixes=tuple(p.strip() for p in prefixes),
             signup_text=self.value(raw, "signup_text", str, key, default=""),
             pin_help=self.value(raw, "pin_help", str, key, default=""),
-            availability=read_availability(self, availability, f"{key}.availability"),
+            availability=read_availability(
+                self, availability, f"{key}.availability", patrons, self.path.parent
+            ),
             opac_url=opac_url,
         )
 

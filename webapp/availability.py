@@ -15,13 +15,13 @@ from datetime import datetime, timedelta
 from flask_babel import format_date, format_time, gettext, to_user_timezone
 
 from index.document import ClusterDoc, Holding
-from libnet.availability.model import NOT_AVAILABLE, ON_LOAN, CopyStatus, Unanswered
-from libnet.availability.service import Answer, Question, on_shelf, question
+from libnet.availability.model import NOT_AVAILABLE, ON_LOAN, RECALLED, CopyStatus, Unanswered
+from libnet.availability.service import Answer, Question, live_states, question
 from libnet.records.holdings import Item
 from libnet.store import published
 from libnet.store.published import MemberRecord
 from libnet.times import utc
-from webapp.labels import STATUS_LABELS
+from webapp.labels import LIVE_LABELS, STATUS_LABELS
 from webapp.state import catalogue
 
 
@@ -68,21 +68,24 @@ def holding_rows(doc: ClusterDoc, members: Sequence[MemberRecord]) -> list[Holdi
             as_of = harvests.get(holding.library)
             rows.append(HoldingRow(holding, holding.status, holding.copies, None, as_of))
             continue
-        rows.extend(
-            HoldingRow(holding, status.state, count, status, None)
-            for status, count in grouped.items()
-        )
+        for status, count in grouped.items():
+            if status is None:  # copies whose answer did not come in time
+                as_of = harvests.get(holding.library)
+                rows.append(HoldingRow(holding, holding.status, count, None, as_of))
+            else:
+                rows.append(HoldingRow(holding, status.state, count, status, None))
     return rows
 
 
-def live_on_shelf(cluster_id: int) -> dict[str, bool]:
-    """library -> whether it has a lendable copy of the title on the shelf now, for the
-    libraries that answer in time (the rota prefers them)."""
+def live_on_shelf(cluster_id: int) -> dict[str, str]:
+    """library -> the live state of its best lendable copy of the title, for the libraries
+    that answer in time (the rota prefers those with one on the shelf, passes over those
+    whose copy is on loan, lost, missing or in processing)."""
     with catalogue().store.engine.connect() as conn:
         members = published.member_records(conn, [cluster_id], raw=False)[cluster_id]
     items = {(m.library, m.local_id): m.bib.items for m in members if not m.deleted}
     answers = _ask(items)
-    return on_shelf([(lib, rid, held) for (lib, rid), held in items.items()], answers)
+    return live_states([(lib, rid, held) for (lib, rid), held in items.items()], answers)
 
 
 def _ask(items: dict[tuple[str, str], tuple[Item, ...]]) -> dict[Question, Answer]:
@@ -94,13 +97,14 @@ def _ask(items: dict[tuple[str, str], tuple[Item, ...]]) -> dict[Question, Answe
 
 
 def _live_groups(
-    holding: Holding, held: Sequence[Item], live: Sequence[CopyStatus]
-) -> dict[CopyStatus, int]:
-    """The live statuses of the copies one holding row stands for, counted; {} when the index
-    and the store disagree on them (the row then keeps its harvested status)."""
+    holding: Holding, held: Sequence[Item], live: Sequence[CopyStatus | None]
+) -> dict[CopyStatus | None, int]:
+    """The live statuses of the copies one holding row stands for, counted (None: copies not
+    answered in time); {} when the index and the store disagree on them (the row then keeps
+    its harvested status)."""
     if not held:  # a record without items: the answer's summary is the record's status
         return {live[0]: holding.copies} if live else {}
-    counted: dict[CopyStatus, int] = {}
+    counted: dict[CopyStatus | None, int] = {}
     for item, status in zip(held, live, strict=False):
         if item.call_number == holding.call_number and item.status == holding.status:
             counted[status] = counted.get(status, 0) + 1
@@ -110,16 +114,20 @@ def _live_groups(
 def live_label(status: CopyStatus) -> str:
     """A live status as a patron reads it: "entliehen bis 20.12.2026", or "nicht ausleihbar
     (Lesesaal)" with the library's own words on a limitation in brackets."""
-    if status.state == ON_LOAN and status.expected:
+    if status.state in (ON_LOAN, RECALLED) and status.expected:
         try:
             until = format_date(datetime.fromisoformat(status.expected).date(), "medium")
         except ValueError:
             until = status.expected
-        text = gettext("on loan until %(date)s", date=until)
+        if status.state == ON_LOAN:
+            text = gettext("on loan until %(date)s", date=until)
+        else:
+            text = gettext("recalled, due back %(date)s", date=until)
     elif status.state == NOT_AVAILABLE:
         text = str(STATUS_LABELS["not_for_loan"]) if status.on_site else gettext("not available")
     else:
-        text = str(STATUS_LABELS.get(status.state, status.state))
+        label = LIVE_LABELS.get(status.state) or STATUS_LABELS.get(status.state, status.state)
+        text = str(label)
     return f"{text} ({status.note})" if status.note else text
 
 

@@ -13,7 +13,7 @@ from flask_babel import format_date, gettext, lazy_gettext
 
 from index.evidence import Part, read
 from libnet.loans.due_dates import due_in_note
-from libnet.loans.rota import rota_in_note
+from libnet.loans.rota import live_in_note, rota_in_note
 from libnet.loans.states import reason_in_note
 from libnet.loans.timers import timer_note
 
@@ -61,6 +61,17 @@ STATUS_LABELS = {  # libnet.records.holdings.ITEM_STATUSES
     "lost": lazy_gettext("missing"),
     "not_for_loan": lazy_gettext("reference only"),
     "unknown": lazy_gettext("status unknown"),
+}
+LIVE_LABELS = {  # libnet.availability.model: what a library's system says now, beyond the above
+    "on_order": lazy_gettext("on order"),
+    "in_processing": lazy_gettext("in processing"),
+    "recalled": lazy_gettext("recalled"),
+    "on_hold_shelf": lazy_gettext("waiting on the hold shelf"),
+    "reshelving": lazy_gettext("being reshelved"),
+    "in_transit": lazy_gettext("in transit"),
+    "claimed_returned": lazy_gettext("claimed returned"),
+    "lost": lazy_gettext("lost"),
+    "missing": lazy_gettext("missing"),
 }
 ILL_LABELS = {  # 924 $d, the ILL code (libnet.records.holdings)
     "a": lazy_gettext("loan only, no copies"),
@@ -173,6 +184,16 @@ ROLE_LABELS = {  # libnet.accounts.ROLES
 }
 
 
+def _live_word(library: str, state: str, why: str) -> str:
+    """One library's live status as it decided its place in a rota."""
+    label = LIVE_LABELS.get(state) or STATUS_LABELS.get(state, state)
+    if why == "preferred":
+        return gettext("%(library)s %(status)s (asked first)", library=library, status=label)
+    if why == "passed over":
+        return gettext("%(library)s %(status)s (asked last)", library=library, status=label)
+    return f"{library} {label}"
+
+
 def event_note(note: str, library_name: Callable[[str], str] = str) -> str:
     """An audit event's note as a librarian reads it: the rota of a new request with the
     libraries' names (libnet.loans.rota.rota_note), the due date a change set
@@ -183,6 +204,9 @@ def event_note(note: str, library_name: Callable[[str], str] = str) -> str:
     if placed is not None:
         at_desk, libraries = placed
         worded = gettext("Rota: %(libraries)s", libraries=", ".join(map(library_name, libraries)))
+        said = [_live_word(library_name(c), state, why) for c, state, why in live_in_note(note)]
+        if said:
+            worded += "; " + gettext("their systems said: %(said)s", said=", ".join(said))
         desk = gettext("ordered at the desk")
         return f"{desk}; {worded}" if at_desk else worded
     due, rest = due_in_note(note)

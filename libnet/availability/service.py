@@ -5,7 +5,8 @@ copies, each in a thread of its own, and waits at most the longest configured ti
 of them together: one slow library costs the page its timeout once, not once per library.
 Answers, failures included, are kept `cache_seconds` per library and record, so a page read
 twice, or by many at once, asks the library once. An answer that comes after the page stopped
-waiting is still kept for the next page.
+waiting is still kept for the next page. How long each library took, and its last failure,
+are kept for the operations page (stats.py).
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from datetime import UTC, datetime
 
 from libnet.availability.config import AvailabilityConfig
 from libnet.availability.daia import DaiaSource
-from libnet.availability.model import AVAILABLE, Answer, Copy, LiveSource, Unanswered, copy_of
+from libnet.availability.model import Answer, Copy, LiveSource, Unanswered, best_state, copy_of
+from libnet.availability.sip2 import Sip2Source
+from libnet.availability.stats import SourceState, SourceStats
 from libnet.records.holdings import Item
 
 WORKERS = 16  # questions in flight at once, for all pages of the process
@@ -39,6 +42,8 @@ def source_for(library: str, config: AvailabilityConfig) -> LiveSource | None:
     """The live source a library's [libraries.availability] names; None for type "none"."""
     if config.type == "daia":
         return DaiaSource(library, config.url, config.timeout)
+    if config.type == "sip2":
+        return Sip2Source(library, config)
     return None
 
 
@@ -49,6 +54,7 @@ class Availability:
         self,
         configs: Mapping[str, AvailabilityConfig],
         clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self._configs = {code: c for code, c in configs.items() if c.live}
         self._sources = {code: source_for(code, c) for code, c in self._configs.items()}
@@ -57,10 +63,15 @@ class Availability:
         self._cache: dict[Question, tuple[float, Answer]] = {}  # question -> (until, answer)
         self._asking: dict[Question, Future[Answer]] = {}
         self._pool: ThreadPoolExecutor | None = None
+        self._stats = SourceStats(wall_clock)
 
     def asks(self, library: str) -> bool:
         """Whether the library has a live source."""
         return library in self._sources
+
+    def state(self, library: str) -> SourceState:
+        """How the library's source has been doing in this process (the operations page)."""
+        return self._stats.state(library)
 
     def ask(
         self, questions: Sequence[Question], now: datetime | None = None
@@ -112,7 +123,15 @@ class Availability:
     def _answer(self, question: Question, now: datetime) -> Answer:
         source = self._sources[question.library]
         assert source is not None
-        answer = source.statuses(question.record_id, question.copies, now)
+        started = time.monotonic()
+        try:
+            answer = source.statuses(question.record_id, question.copies, now)
+        except Exception as exc:  # a source's own bug: one library's, not the page's
+            answer = Unanswered(question.library, f"the source failed: {exc!r}"[:300])
+        if isinstance(answer, Unanswered):
+            self._stats.failed(question.library, answer.reason)
+        else:
+            self._stats.answered(question.library, time.monotonic() - started)
         keep = self._configs[question.library].cache_seconds
         with self._lock:
             self._asking.pop(question, None)
@@ -124,6 +143,10 @@ class Availability:
         """Stop the threads (questions on their way end by their own timeouts)."""
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
+        for source in self._sources.values():
+            close = getattr(source, "close", None)
+            if close is not None:
+                close()
 
 
 def question(library: str, record_id: str, items: Sequence[Item]) -> Question:
@@ -132,16 +155,17 @@ def question(library: str, record_id: str, items: Sequence[Item]) -> Question:
     return Question(library, record_id, tuple(copy_of(i) for i in items) or (copy_of(None),))
 
 
-def on_shelf(
+def live_states(
     records: Iterable[tuple[str, str, Sequence[Item]]], answers: Mapping[Question, Answer]
-) -> dict[str, bool]:
-    """library -> whether it has a copy that may be lent and is available now, for the
-    libraries that answered: (library, record id, items) of each record, and the answers."""
-    found: dict[str, bool] = {}
+) -> dict[str, str]:
+    """library -> the live state of its best lendable copy (model.best_state), for the
+    libraries that answered about one: (library, record id, items) of each record, and the
+    answers. The rota reads it (libnet.loans.rota)."""
+    found: dict[str, list[str]] = {}
     for library, record_id, items in records:
         answer = answers.get(question(library, record_id, items))
         if answer is None or isinstance(answer, Unanswered):
             continue
-        free = any(s.state == AVAILABLE and i.lendable for i, s in zip(items, answer, strict=False))
-        found[library] = found.get(library, False) or free
-    return found
+        states = [s.state for i, s in zip(items, answer, strict=False) if s and i.lendable]
+        found.setdefault(library, []).extend(states)
+    return {library: best_state(states) for library, states in found.items() if states}

@@ -27,7 +27,7 @@ from libnet.loans import due_dates
 from libnet.loans.errors import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable
 from libnet.loans.library_settings import settings
 from libnet.loans.notices import Mailing, RequestChange, queue_for_change
-from libnet.loans.rota import holdings, rota, rota_note
+from libnet.loans.rota import holdings, on_shelf_now, rota, rota_note
 from libnet.loans.states import NEXT_SUPPLIER, TERMINAL, Actor, State, check, note_with_reason
 from libnet.store import clusters
 from libnet.store.schema import MAX_ID, loan_events, loan_requests
@@ -87,7 +87,7 @@ def place_request(
     now: datetime | None = None,
     mailing: Mailing | None = None,
     placed_by: Account | None = None,
-    live: Mapping[str, bool] | None = None,
+    live: Mapping[str, str] | None = None,
 ) -> LoanRequest:
     """A new request of `patron` for a title, at the first library of its rota.
 
@@ -98,8 +98,8 @@ def place_request(
     shelf, the patron already has the title on request or on loan, has as many open requests
     as their library allows, or no other library lends the title. The e-mail notices it
     causes are queued in the same transaction (libnet.loans.notices; `mailing` names
-    libraries). `live`: library -> whether its own system says a lendable copy is on the
-    shelf now (libnet.availability), for the rota.
+    libraries). `live`: library -> the live state of its best lendable copy, as its own
+    system says it now (libnet.availability), for the rota; its history names it.
     """
     now = now or datetime.now(UTC)
     if patron.role != "patron" or patron.disabled:
@@ -119,7 +119,7 @@ def place_request(
     held = holdings(conn, current)
     live = live or {}
     own = any(h.on_shelf for h in held if h.library == patron.library)
-    if live.get(patron.library, own):  # what the library's system says now wins
+    if on_shelf_now(live, patron.library, own):  # what the library's system says now wins
         raise OwnCopyAvailable(
             "your library has a copy on the shelf: ask for it there, no loan is needed"
         )
@@ -145,7 +145,7 @@ def place_request(
     request_id = conn.execute(
         insert(loan_requests).values(**row).returning(loan_requests.c.id)
     ).scalar_one()
-    note = rota_note((h.library for h in order), at_desk=placed_by is not None)
+    note = rota_note((h.library for h in order), at_desk=placed_by is not None, live=live)
     _log(conn, request_id, now, user_id, actor, "place", None, State.REQUEST_RECEIVED,
          order[0].library, note)  # fmt: skip
     placed = get(conn, request_id)

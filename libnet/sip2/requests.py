@@ -1,4 +1,5 @@
-"""The SIP2 requests libnet sends, built from plain arguments (SIP2 2.00 layouts)."""
+"""The SIP2 requests libnet sends, built from plain arguments (SIP2 2.00 layouts): Login
+(93), SC Status (99), Patron Information (63), Patron Status (23), Item Information (17)."""
 
 from __future__ import annotations
 
@@ -35,6 +36,11 @@ def patron_status(institution: str, card: str, pin: str, when: datetime) -> Requ
     fixed = UNKNOWN_LANGUAGE + sip_date(when)
     fields = (("AO", institution), ("AA", card), ("AC", ""), ("AD", pin))
     return Request("23", fixed, fields)
+
+
+def item_information(institution: str, barcode: str, when: datetime) -> Request:
+    """17 Item Information: the item's circulation status, due date ... by its barcode (AB)."""
+    return Request("17", sip_date(when), (("AO", institution), ("AB", barcode), ("AC", "")))
 
 
 def answer_code(request: Request) -> str:

@@ -47,7 +47,7 @@ def open_session(endpoint: Endpoint, login: Login | None) -> Connection | Failur
         return connection
     ready = _login(connection, endpoint, login, password) if login else None
     if ready is None:
-        ready = _status(connection, endpoint)
+        ready = check_status(connection, endpoint)
     if ready is not None:
         connection.close()
         return ready
@@ -70,7 +70,8 @@ def _login(
     return None
 
 
-def _status(connection: Connection, endpoint: Endpoint) -> Failure | None:
+def check_status(connection: Connection, endpoint: Endpoint) -> Failure | None:
+    """SC Status (99/98): None when the server answers that it is online, else why not."""
     answer = connection.exchange(requests.sc_status())
     if isinstance(answer, FieldRefused):
         return Failure(f"{endpoint.name}: {answer}")

@@ -22,7 +22,7 @@ from libnet.availability.model import (
     Unanswered,
     harvested,
 )
-from libnet.availability.service import Availability, Question, on_shelf, question
+from libnet.availability.service import Availability, Question, live_states, question
 from libnet.records.holdings import Item
 from tests.peers.daia import (
     LENT,
@@ -209,7 +209,7 @@ def test_the_rota_counts_only_lendable_copies_that_are_available_now(daia) -> No
     records = [("marl", "1", (kept_home,)), ("herten", "2", (lendable,)),
                ("marl", "3", (lendable,)), ("datteln", "4", (lendable,))]  # fmt: skip
     answers = service_for(daia).ask([question(*r) for r in records], NOW)
-    assert on_shelf(records, answers) == {"marl": False, "herten": True}
+    assert live_states(records, answers) == {"marl": ON_LOAN, "herten": AVAILABLE}
 
 
 def test_a_harvested_status_keeps_its_harvest_time() -> None:

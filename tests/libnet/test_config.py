@@ -379,10 +379,31 @@ def test_a_daia_service_is_read_with_its_timeout_and_cache(tmp_path: Path) -> No
     )
 
 
+def test_a_sip2_availability_takes_the_keys_it_leaves_out_from_the_sip2_patrons(tmp_path) -> None:
+    patrons = '[libraries.patrons]\ntype = "sip2"\nhost = "sip.marl.example"\nport = 6002\n'
+    patrons += 'login_user = "libnet"\nlogin_password_file = "secret"\nlocation_code = "MARL"\n'
+    patrons += "timeout = 8\n"
+    text = GOOD + patrons + '[libraries.availability]\ntype = "sip2"\nport = 6003\n'
+    availability = load_config(write(tmp_path, text)).library("marl").availability
+    assert (availability.host, availability.port, availability.location_code) == (
+        "sip.marl.example", 6003, "MARL")  # fmt: skip
+    assert availability.login_password_file == tmp_path / "secret"
+    assert (availability.timeout, availability.max_connections) == (2.0, 4)  # its own defaults
+
+
 @pytest.mark.parametrize(
     ("table", "message"),
     [
-        ('type = "sip2"', r"availability\.type: 'sip2' is not one of \('none', 'daia'\)"),
+        ('type = "z3950"', r"availability\.type: 'z3950' is not one of \('none', 'daia', 'sip2'\)"),
+        ('type = "sip2"', r"availability\.host: missing: the SIP2 server's host name"),
+        (
+            'type = "sip2"\nhost = "s"\nmax_connections = 0',
+            r"availability\.max_connections: must be",
+        ),
+        (
+            'type = "daia"\nurl = "https://d/{id}"\nhost = "s"',
+            r'availability\.host: only type = "sip2"',
+        ),
         ('type = "daia"', r"availability\.url: missing or not an http\(s\) URL"),
         ('type = "daia"\nurl = "https://d.example/"', r"availability\.url: must hold \{id\}"),
         ('type = "daia"\nurl = "https://d/{id}{x}"', r"availability\.url: may hold no braces"),

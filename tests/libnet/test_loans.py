@@ -17,6 +17,7 @@ from sqlalchemy import update
 from libnet import accounts, loans
 from libnet.accounts import Account
 from libnet.loans import AlreadyChanged, LoanError, NotYours, OwnCopyAvailable, timers
+from libnet.loans.rota import live_in_note, rota_in_note
 from libnet.loans.states import State, TransitionError
 from libnet.store.schema import users
 from tests.builders import book
@@ -114,7 +115,7 @@ def test_a_library_whose_system_says_its_copy_is_on_the_shelf_now_comes_first(
     network: Network,
 ) -> None:
     # the harvest found both on the shelf: herten first by its name; marl's system says so now
-    live = network.place(live={"marl": True, "herten": False})
+    live = network.place(live={"marl": "available", "herten": "on_loan"})
     assert [library for library, _ in live.rota] == ["marl", "herten"]
 
 
@@ -122,10 +123,29 @@ def test_a_copy_its_library_says_is_out_now_goes_behind_one_that_may_be_in(
     network: Network,
 ) -> None:
     # herten's system says its copy went out since the harvest; marl was not asked
-    assert [library for library, _ in network.place(live={"herten": False}).rota] == [
+    assert [library for library, _ in network.place(live={"herten": "on_loan"}).rota] == [
         "marl",
         "herten",
     ]
+
+
+@pytest.mark.parametrize("state", ["on_loan", "lost", "missing", "in_processing"])
+def test_a_library_whose_copy_is_out_lost_or_in_processing_is_passed_over(network, state) -> None:
+    request = network.place(live={"herten": state})
+    assert [library for library, _ in request.rota] == ["marl", "herten"]
+    (placed,) = network.history(request)
+    assert ("herten", state, "passed over") in live_in_note(placed.note)
+
+
+def test_the_history_says_which_live_status_decided_the_rota(network: Network) -> None:
+    request = network.place(live={"marl": "available", "herten": "in_transit"})
+    (placed,) = network.history(request)
+    assert placed.note == "rota: marl, herten; live: marl=available, herten=in_transit"
+    assert live_in_note(placed.note) == (
+        ("marl", "available", "preferred"),
+        ("herten", "in_transit", ""),
+    )
+    assert rota_in_note(placed.note) == (False, ("marl", "herten"))
 
 
 def test_a_patron_whose_library_has_a_copy_on_the_shelf_is_sent_there(network: Network) -> None:
@@ -134,13 +154,13 @@ def test_a_patron_whose_library_has_a_copy_on_the_shelf_is_sent_there(network: N
 
 
 def test_a_patron_may_order_when_their_librarys_system_says_its_copy_went_out(network) -> None:
-    request = network.place(network.marl_patron, live={"marl": False})
+    request = network.place(network.marl_patron, live={"marl": "on_loan"})
     assert [library for library, _ in request.rota] == ["herten", "datteln"]  # datteln's is lent
 
 
 def test_a_patron_whose_librarys_system_says_a_copy_is_in_now_is_sent_there(network) -> None:
     with pytest.raises(OwnCopyAvailable, match="your library has a copy"):
-        network.place(live={"datteln": True})
+        network.place(live={"datteln": "available"})
 
 
 @pytest.mark.parametrize(

@@ -1,9 +1,9 @@
-"""A real SIP2 server on 127.0.0.1: pysip2's, answering from a table of patrons.
+"""A real SIP2 server on 127.0.0.1: pysip2's, answering from a table of patrons and of items.
 
 pysip2 (an independent implementation of SIP2 2.00) runs in an AnyIO event loop on a thread
 of its own. In front of it sits a small TCP relay that misbehaves on request: the test sets
-`server.fault` and the relay spoils the answers about patrons (64 and 24) the way a broken
-network or server would. Login, SC Status and the requests pass through untouched.
+`server.fault` and the relay spoils the answers about patrons and items (64, 24 and 18) the
+way a broken network or server would. Login, SC Status and the requests pass through untouched.
 
     with Sip2Peer([Card("1001", "1234", "Erika Muster")], login=("libnet", "geheim")) as peer:
         peer.fault = Fault.WRONG_CHECKSUM_ONCE
@@ -17,15 +17,19 @@ import enum
 import socket
 import threading
 import time
+from collections.abc import Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass
 from types import TracebackType
 
 from anyio.from_thread import start_blocking_portal
 from pysip2 import (
+    ITEM_INFORMATION,
     LOGIN,
     PATRON_INFORMATION,
     PATRON_STATUS,
+    ItemInformationRequest,
+    ItemInformationResponse,
     LoginRequest,
     LoginResponse,
     PatronInformationRequest,
@@ -36,8 +40,9 @@ from pysip2 import (
     SIP2Server,
 )
 
-PATRON_ANSWERS = (b"64", b"24")
+PATRON_ANSWERS = (b"64", b"24", b"18")  # the answers a fault spoils
 GARBAGE = bytes(range(256)) * 4
+SC_RESEND = b"96AZFEF6\r"  # Request SC Resend, with its checksum
 
 
 @dataclass(frozen=True)
@@ -63,6 +68,18 @@ class Fault(enum.Enum):
     WRONG_CHECKSUM_ONCE = "wrong checksum once"  # the first patron answer's AZ is off
     WRONG_CHECKSUM_ALWAYS = "wrong checksum always"
     CLOSE_MID_ANSWER = "close mid answer"  # half the patron answer, then the line drops
+    RESEND_ONCE = "resend once"  # the first answer becomes a 96: "send your request again"
+    HANG = "hang"  # no answer, ever (until the peer stops)
+
+
+@dataclass(frozen=True)
+class Shelved:
+    """One copy in the library's system, as Item Information (18) tells it."""
+
+    barcode: str
+    status: str  # the circulation status: "03" available, "04" charged, "12" lost ...
+    due: str = ""  # AH as the system writes it ("20261220    235900"), "" for none
+    title: str = "Die Vermessung der Welt"
 
 
 def refused_port() -> int:
@@ -79,11 +96,14 @@ class Sip2Peer:
         self,
         cards: list[Card],
         *,
+        items: Sequence[Shelved] = (),
         login: tuple[str, str] | None = None,
         encoding: str = "utf-8",
         delay: float = 1.0,
     ) -> None:
         self.cards = {card.card: card for card in cards}
+        self.items = {item.barcode: item for item in items}
+        self.item_requests: list[tuple[str, str]] = []  # (institution AO, barcode AB) of every 17
         self.login = login
         self.fault = Fault.NONE
         self.delay = delay
@@ -98,8 +118,17 @@ class Sip2Peer:
         self._server.route(LOGIN)(self._answer_login)
         self._server.route(PATRON_INFORMATION)(self._answer_information)
         self._server.route(PATRON_STATUS)(self._answer_status)
+        self._server.route(ITEM_INFORMATION)(self._answer_item)
         self._stack = ExitStack()
         self._listener = socket.create_server(("127.0.0.1", 0))
+
+    def reset(self) -> None:
+        """No fault, and nothing received yet: the state a test starts from."""
+        self.fault = Fault.NONE
+        self._spoiled = 0
+        for received in (self.logins, self.patron_requests, self.dates, self.codes,
+                         self.item_requests):  # fmt: skip
+            received.clear()
 
     def __enter__(self) -> Sip2Peer:
         portal = self._stack.enter_context(start_blocking_portal())
@@ -153,6 +182,22 @@ class Sip2Peer:
         fields.pop("email_address")  # 24 has no e-mail field
         return PatronStatusResponse(
             **fields, transaction_date=ctx.now_18(), institution_id=request.institution_id
+        )
+
+    async def _answer_item(
+        self, request: ItemInformationRequest, ctx: RequestContext
+    ) -> ItemInformationResponse:
+        self.item_requests.append((request.institution_id, request.item_identifier))
+        item = self.items.get(request.item_identifier)
+        return ItemInformationResponse(
+            circulation_status=item.status if item else "01",
+            security_marker="00",
+            fee_type="01",
+            transaction_date=ctx.now_18(),
+            item_identifier=request.item_identifier,
+            title_identifier=item.title if item else "",
+            due_date=(item.due or None) if item else None,
+            screen_message=() if item else ("Item not found",),
         )
 
     def _patron(self, number: str, pin: str) -> dict:
@@ -220,6 +265,12 @@ class Sip2Peer:
         try:
             if fault is Fault.SLOW:
                 self._stopping.wait(self.delay)
+            elif fault is Fault.HANG:
+                self._stopping.wait()
+                return False
+            elif fault is Fault.RESEND_ONCE and self._spoiled == 0:
+                self._spoiled += 1
+                message = SC_RESEND
             elif fault is Fault.GARBAGE:
                 message = GARBAGE
             elif fault is Fault.WRONG_CHECKSUM_ALWAYS or (

@@ -3,7 +3,9 @@
 Per library the last harvests (when, how long, counts, outcome and error) and the records its
 last harvest rejected, with their reasons; the index (clusters, when it last took changes,
 what waits for the next update); the last nightly reports, each in full on a page of its own.
-Every librarian may read it: the network's harvests concern every library. Only an
+Per library with live availability ([libraries.availability]) its service: type, last
+answer, last failure and why, median answer time over the last hour. Every librarian may
+read it: the network's harvests concern every library. Only an
 administrator has the button that harvests one library again at once, and only on the
 harvest node: a web node that serves a copy of the index ([nightly] harvest_here = false) has
 none.
@@ -70,6 +72,12 @@ def overview() -> str:
         for library in catalogue().libraries
         if library.patrons.external
     ]
+    availability = catalogue().availability  # its numbers live in this process (stats.py)
+    live_sources = [
+        {"library": library, "state": availability.state(library.code)}
+        for library in catalogue().libraries
+        if library.availability.live
+    ]
     try:
         clusters = catalogue().index.count()
     except NoIndex:
@@ -79,7 +87,7 @@ def overview() -> str:
         "operations.html", libraries=libraries, reports=reports, state=state,
         clusters=clusters, index_updated=updated, form=HarvestForm(),
         outcome_label=_outcome_label, harvest_here=catalogue().config.nightly.harvest_here,
-        patron_systems=patron_systems,
+        patron_systems=patron_systems, live_sources=live_sources,
     )  # fmt: skip
 
 
