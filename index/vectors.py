@@ -30,6 +30,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from index.cache import TermCache
+from index.columns import sort_keys
 from index.errors import WhooshChanged
 from index.facets import Facet
 from index.hits import Matches, add_where_present, all_of, any_of, in_order
@@ -319,15 +320,7 @@ class Snapshot:
     def column(self, field: str) -> np.ndarray:
         """A sortable column as per-document sort keys: numbers, or ranks of strings."""
         if field not in self._columns:
-            values: list = []
-            for leaf, _ in self._leaves:
-                values.extend(leaf.reader().column_reader(field))
-            if values and isinstance(values[0], str | bytes):
-                strings = np.array([str(v) for v in values], dtype=object)
-                _, ranks = np.unique(strings, return_inverse=True)
-                self._columns[field] = ranks.astype(np.int64)
-            else:
-                self._columns[field] = np.array(values, dtype=np.int64)
+            self._columns[field] = sort_keys(self._leaves, field)
         return self._columns[field]
 
     def _facet(self, field: str) -> Facet:
