@@ -4,16 +4,18 @@ After a commit (the nightly's, in another process) each web process needs a pool
 of the new commit (index/searchers.py), whose first snapshot loads the per-document arrays:
 about 1.6 s at a million clusters. If every search waited for that, the first searches
 after each commit would take as long. So a large index's new pool is opened by a thread
-in the background; a search waits for it a short while (`wait`) and, if it is not ready by
-then, is answered from the previous commit's pool, which stays open until the new one takes
-over. A small index (below `at_once_below` documents: tests, a small network) opens its new
-pool at once, as before: a search after a commit always sees that commit there.
+in the background; a search waits for it a short while (`wait`, and not at all when the last
+pool took longer than that to open) and, if it is not ready by then, is answered from the
+previous commit's pool, which stays open until the new one takes over. A small index (below
+`at_once_below` documents: tests, a small network) opens its new pool at once, as before: a
+search after a commit always sees that commit there.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Hashable
 
 from whoosh.index import FileIndex
@@ -44,6 +46,7 @@ class Switch:
         self._pool: Searchers | None = None
         self._key: Hashable = None
         self._coming: threading.Event | None = None  # set when the pool being opened is ready
+        self._took = 0.0  # seconds the last pool took to open
 
     def pool(
         self, key: Hashable, ix: FileIndex, place: Callable[[Searchers], Hashable]
@@ -56,7 +59,7 @@ class Switch:
             if self._pool is not None and self._key == key:
                 return self._pool
             if self._pool is None or _documents(ix) < self._at_once_below:
-                self._install(self._open_pool(ix), place)  # waiting here, as every search did
+                self._install(self._timed(ix), place)  # waiting here, as every search did
                 return self._pool
             if self._coming is None:  # one pool opens at a time; a later commit's comes after
                 self._coming = threading.Event()
@@ -68,7 +71,9 @@ class Switch:
                 )
                 thread.start()
             coming = self._coming
-        coming.wait(self._wait)
+            took = self._took
+        if took < self._wait:  # a pool that took longer last time will not be ready in time
+            coming.wait(self._wait)
         with self._lock:
             return self._pool
 
@@ -76,7 +81,7 @@ class Switch:
         self, ix: FileIndex, place: Callable[[Searchers], Hashable], ready: threading.Event
     ) -> None:
         try:
-            pool = self._open_pool(ix)
+            pool = self._timed(ix)
         except Exception:  # the searches go on with the older pool; the next one tries again
             log.exception("could not open searchers of the newer commit")
             pool = None
@@ -85,6 +90,12 @@ class Switch:
                 self._install(pool, place)
             self._coming = None
         ready.set()
+
+    def _timed(self, ix: FileIndex) -> Searchers:
+        started = time.monotonic()
+        pool = self._open_pool(ix)
+        self._took = time.monotonic() - started
+        return pool
 
     def _install(self, pool: Searchers, place: Callable[[Searchers], Hashable]) -> None:
         """Make pool the one searches take (the lock held); the older one retires."""
