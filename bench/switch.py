@@ -61,11 +61,8 @@ def after_commit(union: UnionIndex, data_dir: Path, mix: list) -> dict:
     }
 
 
-def main(argv: list[str]) -> int:
-    if argv[:1] == ["--rewrite"]:
-        rewrite(Path(argv[1]))
-        return 0
-    data_dir, queries = Path(argv[0]), Path(argv[1])
+def measure(data_dir: Path, queries: Path) -> dict:
+    """Open the index, time the mix once, then the searches after a commit (see above)."""
     mix = json.loads(queries.read_text(encoding="utf-8"))
     union = UnionIndex(index_path(data_dir))
     started = time.perf_counter()
@@ -79,7 +76,30 @@ def main(argv: list[str]) -> int:
     ms.sort()
     result = {"documents": union.count(), "first_ms": first, "searches": len(ms)}
     result |= {"p50_ms": ms[len(ms) // 2], "p95_ms": ms[int(0.95 * len(ms)) - 1], "max_ms": ms[-1]}
-    print(json.dumps(result | after_commit(union, data_dir, mix)))
+    return result | after_commit(union, data_dir, mix)
+
+
+def described(after: dict | None) -> list[str]:
+    """measure()'s results as lines of the report (none for a run saved before it existed)."""
+    if not after:
+        return []
+    between = after["until_switched_ms"]
+    return [
+        f"After a commit: another process rewrote {REWRITTEN:,} clusters and committed, as "
+        "the nightly's index update does. The searching process's first search after it "
+        f"took {after['first_after_commit_ms']:.0f} ms; {len(between)} searches of the mix "
+        f"(max {max(between):.0f} ms) ran until the new commit answered, "
+        f"{after['switched_after_s']:.1f} s after the commit (its searchers open in the "
+        "background, index/switch.py).",
+        "",
+    ]
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["--rewrite"]:
+        rewrite(Path(argv[1]))
+    else:
+        print(json.dumps(measure(Path(argv[0]), Path(argv[1]))))
     return 0
 
 
