@@ -89,8 +89,8 @@ def described(after: dict | None) -> list[str]:
         "the nightly's index update does. The searching process's first search after it "
         f"took {after['first_after_commit_ms']:.0f} ms; {len(between)} searches of the mix "
         f"(max {max(between):.0f} ms) ran until the new commit answered, "
-        f"{after['switched_after_s']:.1f} s after the commit (its searchers open in the "
-        "background, index/switch.py).",
+        f"{after['switched_after_s']:.1f} s after the commit (from 50,000 documents on, "
+        "the new commit's searchers open in the background: index/switch.py).",
         "",
     ]
 
