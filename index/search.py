@@ -32,6 +32,7 @@ from index.document import ClusterDoc, Holding
 from index.errors import BadSearch, QueryTooBroad
 from index.pricing import DEFAULT_BOUNDS, Bounds, Budget, price
 from index.searchers import Searchers
+from index.segments import SegmentFacets
 from index.suggest import NOT_WORDS, OPERATORS, complete, corrected
 from index.switch import AT_ONCE_BELOW, Switch
 from index.vectors import Snapshot
@@ -105,6 +106,7 @@ class UnionIndex:
         self._folder = path.resolve()
         self._pool_lock = threading.Lock()
         self._switch = Switch(self._open_searchers, at_once_below=at_once_below)
+        self._segment_facets = SegmentFacets()  # kept from one commit's searchers to the next
         named = Schema(**{name: self._index.schema[name] for name in QUERY_FIELDS})
         self._parser = MultifieldParser(SEARCH_FIELDS, named, group=AndGroup)
         self._parser.add_plugin(
@@ -226,7 +228,8 @@ class UnionIndex:
 
     def _new_snapshot(self, searcher: Searcher) -> Snapshot:
         sort_fields = {field for keys in _SORT_KEYS.values() for field, _ in keys}
-        return Snapshot(searcher, tuple(FACET_FIELDS.values()), sorted(sort_fields))
+        facets = tuple(FACET_FIELDS.values())
+        return Snapshot(searcher, facets, sorted(sort_fields), self._segment_facets)
 
     def complete(self, prefix: str, limit: int = 10) -> list[str]:
         """Titles and authors as catalogued that start with prefix (index.suggest.complete)."""

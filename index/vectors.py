@@ -36,6 +36,7 @@ from index.facets import Facet
 from index.hits import Matches, add_where_present, all_of, any_of, in_order
 from index.postings import LENGTHS, length_bytes, read_postings
 from index.pricing import Budget, expansion
+from index.segments import SegmentFacets
 
 # the arrays of terms in at least this many documents are kept between searches
 CACHE_MIN_DOCS = 20_000
@@ -55,8 +56,13 @@ class Snapshot:
     """
 
     def __init__(
-        self, searcher: Searcher, facet_fields: Sequence[str], sort_fields: Sequence[str] = ()
+        self,
+        searcher: Searcher,
+        facet_fields: Sequence[str],
+        sort_fields: Sequence[str] = (),
+        segment_facets: SegmentFacets | None = None,
     ) -> None:
+        """`segment_facets`: the facet values of segments read by an earlier snapshot."""
         self.searcher = searcher
         self._leaves = searcher.leaf_searchers()
         self.doc_count_all = searcher.doc_count_all()
@@ -67,7 +73,9 @@ class Snapshot:
                 deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
                 self.live[deleted + offset] = False
         self.live_docs = np.flatnonzero(self.live)
+        self._segment_facets = segment_facets or SegmentFacets()
         self.facets = {field: self._facet(field) for field in facet_fields}
+        self._segment_facets.keep_only(self._leaves)  # the segments merged away are gone
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._cache = TermCache(CACHE_BYTES)
@@ -325,13 +333,7 @@ class Snapshot:
 
     def _facet(self, field: str) -> Facet:
         """A field's terms as facet values, with each document's values."""
-        terms: dict[bytes, None] = {}  # in the order the leaves first name them
-        for leaf, _ in self._leaves:
-            terms.update(dict.fromkeys(leaf.reader().lexicon(field)))
-        values = tuple(btext.decode("utf-8") for btext in terms)
-        # a term's postings over all leaves, sorted and unique
-        docs = [self._postings(field, btext)[0] for btext in terms]
-        return Facet.of(values, docs, self.doc_count_all)
+        return self._segment_facets.facet(self._leaves, self.live, field)
 
     # -- filters, facets, order
 

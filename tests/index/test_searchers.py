@@ -155,3 +155,16 @@ def test_a_large_index_answers_from_the_commit_before_until_the_newer_searchers_
         pass  # each search waits a moment for the newer searchers
     assert [hit.title for hit in catalogue.search("ruhm").hits] == ["Ruhm"]
     assert catalogue.search("vermessung").total == 0
+
+
+def test_facet_counts_after_a_commit_are_those_of_the_index_opened_anew(tmp_path: Path) -> None:
+    catalogue = UnionIndex(tmp_path / "index")
+    written = docs()
+    catalogue.write(written)
+    before = catalogue.search("*").facets["format"]
+    # a new segment, and the replaced document deleted in the segment kept from before
+    catalogue.write([replace(written[0], format="ebook"), replace(written[1], format="ebook")])
+    after = catalogue.search("*").facets
+    assert after == UnionIndex(tmp_path / "index").search("*").facets
+    assert dict(after["format"])["ebook"] == 2
+    assert sum(n for _, n in after["format"]) == sum(n for _, n in before)
