@@ -33,6 +33,7 @@ from pathlib import Path
 from pymarc import MARCReader, Record, Subfield
 from pymarc.exceptions import PymarcException
 
+from bench import switch
 from bench.harvest import (
     Loads,
     bench_parser,
@@ -81,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         step, data_dir, *rest = args.child
         if step == "search":
             result = search_in_this_process(Path(data_dir), Path(rest[0]))
+        elif step == "switch":  # the searches of a web process after a commit
+            result = switch.measure(Path(data_dir), Path(rest[0]))
         else:
             result = index_in_this_process(Path(data_dir), full=step == "build")
         print(json.dumps(result))
@@ -112,7 +115,9 @@ def run_all(records: int, seed: int) -> dict:
         queries.write_text(json.dumps(query_mix(files, seed)), encoding="utf-8")
         search = child("search", data_dir, str(queries))
         print(f"  {len(search['searches'])} searches timed", flush=True)
+        after = child("switch", data_dir, str(queries))
     return {
+        "switch": after,
         "generated": generated,
         "harvested": harvested,
         "build": build,
@@ -318,11 +323,8 @@ def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> st
     completion_ms = [c["ms"] for c in search["completions"]]
     p95 = percentile(ms, 0.95)
     full_scale = r["generated"] >= 0.95 * TARGET_RECORDS
-    at_scale = (
-        ""
-        if full_scale
-        else f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.** "
-    )
+    at_scale = f"**This run is at {r['generated']:,} records, not {TARGET_RECORDS:,}.** "
+    at_scale = "" if full_scale else at_scale
     lines = [
         f"## Union index at {r['generated']:,} records, {date.today().isoformat()}",
         "",
@@ -386,6 +388,7 @@ def report(r: dict, records: int, seed: int, minutes: float, loads: Loads) -> st
         f"({', '.join(PREFIXES)}): p50 {percentile(completion_ms, 0.5):.0f} ms, "
         f"max {max(completion_ms):.0f} ms.",
         "",
+        *switch.described(r.get("switch")),
         *targets(r, full_scale, p95, max(ms)),
         "",
     ]

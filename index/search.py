@@ -32,7 +32,9 @@ from index.document import ClusterDoc, Holding
 from index.errors import BadSearch, QueryTooBroad
 from index.pricing import DEFAULT_BOUNDS, Bounds, Budget, price
 from index.searchers import Searchers
+from index.segments import SegmentFacets
 from index.suggest import NOT_WORDS, OPERATORS, complete, corrected
+from index.switch import AT_ONCE_BELOW, Switch
 from index.vectors import Snapshot
 from index.writer import schema, write
 
@@ -87,8 +89,12 @@ class UnionIndex:
         path: Path,
         bounds: Bounds = DEFAULT_BOUNDS,
         clock: Callable[[], float] = time.monotonic,
+        at_once_below: int = AT_ONCE_BELOW,
     ) -> None:
-        """The index in path (made there when there is none); bounds price every search."""
+        """The index in path (made there when there is none); bounds price every search.
+
+        After a commit, an index of at least `at_once_below` documents opens its new searchers
+        in the background and answers from the older ones meanwhile (index/switch.py)."""
         self._bounds = bounds
         self._clock = clock  # the time budget's; a test passes its own
         if index.exists_in(path):
@@ -99,8 +105,8 @@ class UnionIndex:
         self._path = path
         self._folder = path.resolve()
         self._pool_lock = threading.Lock()
-        self._pool: Searchers | None = None
-        self._pool_key: tuple[Path, int] | None = None
+        self._switch = Switch(self._open_searchers, at_once_below=at_once_below)
+        self._segment_facets = SegmentFacets()  # kept from one commit's searchers to the next
         named = Schema(**{name: self._index.schema[name] for name in QUERY_FIELDS})
         self._parser = MultifieldParser(SEARCH_FIELDS, named, group=AndGroup)
         self._parser.add_plugin(
@@ -201,7 +207,8 @@ class UnionIndex:
             pool.give_back(snapshot)
 
     def _searchers(self) -> Searchers:
-        """The pool of the latest commit, made again after a commit (index/searchers.py).
+        """The pool of the latest commit, or of the one before while the latest one's opens
+        (index/switch.py).
 
         A full rebuild swaps the folder behind the index link: the folder is part of the key,
         since a new folder's first generation may carry an old one's number. The old pool's
@@ -212,18 +219,17 @@ class UnionIndex:
             if folder != self._folder:
                 self._index = index.open_dir(self._path)
                 self._folder = folder
-            key = (folder, self._index.latest_generation())
-            if self._pool is None or self._pool_key != key:
-                old = self._pool
-                self._pool = Searchers(self._index, self._new_snapshot)
-                self._pool_key = (folder, self._pool.generation)
-                if old is not None:
-                    old.retire()
-            return self._pool
+            ix = self._index
+            key = (folder, ix.latest_generation())
+        return self._switch.pool(key, ix, lambda pool: (folder, pool.generation))
+
+    def _open_searchers(self, ix: index.FileIndex) -> Searchers:
+        return Searchers(ix, self._new_snapshot)
 
     def _new_snapshot(self, searcher: Searcher) -> Snapshot:
         sort_fields = {field for keys in _SORT_KEYS.values() for field, _ in keys}
-        return Snapshot(searcher, tuple(FACET_FIELDS.values()), sorted(sort_fields))
+        facets = tuple(FACET_FIELDS.values())
+        return Snapshot(searcher, facets, sorted(sort_fields), self._segment_facets)
 
     def complete(self, prefix: str, limit: int = 10) -> list[str]:
         """Titles and authors as catalogued that start with prefix (index.suggest.complete)."""

@@ -30,11 +30,13 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from index.cache import TermCache
+from index.columns import sort_keys
 from index.errors import WhooshChanged
 from index.facets import Facet
 from index.hits import Matches, add_where_present, all_of, any_of, in_order
 from index.postings import LENGTHS, length_bytes, read_postings
 from index.pricing import Budget, expansion
+from index.segments import SegmentFacets
 
 # the arrays of terms in at least this many documents are kept between searches
 CACHE_MIN_DOCS = 20_000
@@ -54,8 +56,13 @@ class Snapshot:
     """
 
     def __init__(
-        self, searcher: Searcher, facet_fields: Sequence[str], sort_fields: Sequence[str] = ()
+        self,
+        searcher: Searcher,
+        facet_fields: Sequence[str],
+        sort_fields: Sequence[str] = (),
+        segment_facets: SegmentFacets | None = None,
     ) -> None:
+        """`segment_facets`: the facet values of segments read by an earlier snapshot."""
         self.searcher = searcher
         self._leaves = searcher.leaf_searchers()
         self.doc_count_all = searcher.doc_count_all()
@@ -66,7 +73,9 @@ class Snapshot:
                 deleted = np.fromiter(reader.deleted_docs_set, dtype=np.int64)
                 self.live[deleted + offset] = False
         self.live_docs = np.flatnonzero(self.live)
+        self._segment_facets = segment_facets or SegmentFacets()
         self.facets = {field: self._facet(field) for field in facet_fields}
+        self._segment_facets.keep_only(self._leaves)  # the segments merged away are gone
         self._lengths: dict[str, np.ndarray] = {}
         self._columns: dict[str, np.ndarray] = {}
         self._cache = TermCache(CACHE_BYTES)
@@ -319,26 +328,12 @@ class Snapshot:
     def column(self, field: str) -> np.ndarray:
         """A sortable column as per-document sort keys: numbers, or ranks of strings."""
         if field not in self._columns:
-            values: list = []
-            for leaf, _ in self._leaves:
-                values.extend(leaf.reader().column_reader(field))
-            if values and isinstance(values[0], str | bytes):
-                strings = np.array([str(v) for v in values], dtype=object)
-                _, ranks = np.unique(strings, return_inverse=True)
-                self._columns[field] = ranks.astype(np.int64)
-            else:
-                self._columns[field] = np.array(values, dtype=np.int64)
+            self._columns[field] = sort_keys(self._leaves, field)
         return self._columns[field]
 
     def _facet(self, field: str) -> Facet:
         """A field's terms as facet values, with each document's values."""
-        terms: dict[bytes, None] = {}  # in the order the leaves first name them
-        for leaf, _ in self._leaves:
-            terms.update(dict.fromkeys(leaf.reader().lexicon(field)))
-        values = tuple(btext.decode("utf-8") for btext in terms)
-        # a term's postings over all leaves, sorted and unique
-        docs = [self._postings(field, btext)[0] for btext in terms]
-        return Facet.of(values, docs, self.doc_count_all)
+        return self._segment_facets.facet(self._leaves, self.live, field)
 
     # -- filters, facets, order
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -120,3 +121,50 @@ def test_a_commit_s_files_are_closed_with_its_last_searcher(tmp_path: Path) -> N
     assert files and not any(f._compound.is_closed for f in files)  # one search still reads
     old.give_back(held)
     assert all(f._compound.is_closed for f in files)
+
+
+class SlowToOpen(UnionIndex):
+    """An index whose searchers of a newer commit open only once the test lets them."""
+
+    held = False
+    opening = threading.Event()
+    may_open = threading.Event()
+
+    def _open_searchers(self, ix):
+        if self.held:
+            self.opening.set()
+            assert self.may_open.wait(WAIT)
+        return super()._open_searchers(ix)
+
+
+def test_a_large_index_answers_from_the_commit_before_until_the_newer_searchers_are_open(
+    tmp_path: Path,
+) -> None:
+    catalogue = SlowToOpen(tmp_path / "index", at_once_below=0)  # every index counts as large
+    catalogue.opening, catalogue.may_open = threading.Event(), threading.Event()
+    written = docs()
+    catalogue.write(written)
+    assert catalogue.search("ruhm").total == 0  # the first searchers open at once
+    catalogue.held = True
+    UnionIndex(tmp_path / "index").write([replace(written[0], title="Ruhm")])  # as a nightly
+    assert catalogue.search("ruhm").total == 0  # the commit before answers meanwhile
+    assert catalogue.opening.is_set()
+    catalogue.may_open.set()
+    deadline = time.monotonic() + WAIT
+    while catalogue.search("ruhm").total == 0 and time.monotonic() < deadline:
+        pass  # each search waits a moment for the newer searchers
+    assert [hit.title for hit in catalogue.search("ruhm").hits] == ["Ruhm"]
+    assert catalogue.search("vermessung").total == 0
+
+
+def test_facet_counts_after_a_commit_are_those_of_the_index_opened_anew(tmp_path: Path) -> None:
+    catalogue = UnionIndex(tmp_path / "index")
+    written = docs()
+    catalogue.write(written)
+    before = catalogue.search("*").facets["format"]
+    # a new segment, and the replaced document deleted in the segment kept from before
+    catalogue.write([replace(written[0], format="ebook"), replace(written[1], format="ebook")])
+    after = catalogue.search("*").facets
+    assert after == UnionIndex(tmp_path / "index").search("*").facets
+    assert dict(after["format"])["ebook"] == 2
+    assert sum(n for _, n in after["format"]) == sum(n for _, n in before)

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import select
 
 from harvesters.run import harvest_all
+from index.columns import sort_keys
 from index.search import UnionIndex
 from index.update import _documents, index_path, update_index
 from index.vectors import Snapshot
@@ -138,3 +139,20 @@ def test_everything_is_every_live_document_without_whoosh(
 
 def refuse_whoosh(self, q):
     raise AssertionError(f"{q!r} went through Whoosh's matcher")
+
+
+@pytest.mark.parametrize("field", ["year", "title_sort"])
+def test_sort_columns_read_in_blocks_hold_what_whoosh_s_readers_give(
+    catalogue: UnionIndex, field: str
+) -> None:
+    with catalogue._leased() as snapshot:
+        assert len(snapshot._leaves) > 1, "the catalogue should have several segments"
+        keys = sort_keys(snapshot._leaves, field)
+        values: list = []
+        for leaf, _ in snapshot._leaves:
+            values.extend(leaf.reader().column_reader(field))
+    assert len(keys) == len(values) == snapshot.doc_count_all
+    # each document's key orders the documents as Whoosh's own values do
+    assert sorted(range(len(values)), key=lambda d: (values[d], d)) == sorted(
+        range(len(keys)), key=lambda d: (keys[d], d)
+    )
