@@ -137,3 +137,23 @@ def test_a_record_missing_from_the_export_is_deleted_and_a_repeated_one_refused(
 
 def pymarc_035(value: str) -> pymarc.Field:
     return pymarc.Field("035", [" ", " "], [pymarc.Subfield("a", value)])
+
+
+def test_worker_processes_keep_the_order_of_changed_and_unchanged_records(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "marl.mrc"
+    path.write_bytes(iso2709(*(book(f"m{i}") for i in range(1200))))
+    config = write_config(tmp_path, ("marl", "marl.mrc"))
+    config.write_text(config.read_text().replace("workers = 1", "workers = 2"))
+    assert harvest(config)["marl"] == (1200, 0, 0, 0, 0, 0)
+    change_no = store_of(config).last_change_no()
+    edited = {10: "Neu A", 700: "Neu B", 1100: "Neu C"}
+    again = [book(f"m{i}", title=edited[i]) if i in edited else book(f"m{i}") for i in range(1200)]
+    # m700 again at the end, unchanged: the edited one came first and is kept
+    path.write_bytes(iso2709(*again, book("m700")))
+    assert harvest(config)["marl"] == (0, 3, 1197, 0, 1, 0)
+    moved = store_of(config).changes_since(change_no)
+    assert {r.local_id: r.bib().title for r in moved} == {
+        f"m{i}": title for i, title in edited.items()
+    }
