@@ -26,7 +26,7 @@ from libnet.config import LibraryConfig
 from libnet.records.harvested import RawRecord
 from libnet.records.holdings import HoldingsProfile
 
-_PACKAGES = ("pymarc", "lxml", "python-stdnum")  # what the normaliser calls on its way
+_PACKAGES = ("libnet", "pymarc", "lxml", "python-stdnum")  # itself, and what it calls
 
 
 def raw_hash(raw: RawRecord, library: LibraryConfig) -> str:
