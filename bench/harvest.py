@@ -8,7 +8,9 @@ About N demo records are generated once as ISO 2709 and once as MARCXML (generat
 measured), then harvested library by library with `harvest_library`, each measurement in a
 subprocess of its own, so its peak memory (ru_maxrss) belongs to that harvest alone. Each
 format also runs at N/4, to show that memory stays flat as the catalogue grows, and ISO 2709
-is harvested a second time unchanged (the nightly case). `--write` puts the results, with the
+is harvested a second time unchanged (the nightly case). At N, the bare parser of each format
+reads the same files in the same run (bench/parsers.py): the harvest's rate is also given as
+a share of it, since absolute rates differ between machines. `--write` puts the results, with the
 machine and the date, into docs/performance.md.
 """
 
@@ -29,6 +31,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
+from bench.parsers import bare_rate
 from harvesters.run import harvest_library
 from libnet.config import Config, HarvestConfig, LibraryConfig, SourceConfig, StorageConfig
 from libnet.demo import DEMO_LIBRARIES, DemoLibrary, generate
@@ -59,6 +62,8 @@ class Measurement:
     cpu_seconds: float  # user + system, of worker processes too
     peak_mb: float  # the harvest process
     worker_peak_mb: float  # the largest worker process the harvest started, 0 without
+    bare_rate: float = 0.0  # records/s of the bare parser over the same files (bench/parsers.py)
+    bare_cpu_rate: float = 0.0  # records per CPU second of the same
 
     @property
     def read(self) -> int:
@@ -174,9 +179,15 @@ def run_all(records: int, seed: int) -> list[Measurement]:
                 )
                 largest = max(summary.per_library.values())
                 print(f"{SYNTAXES[syntax]}: {summary.records:,} records generated", flush=True)
-                results.append(measure(syntax, files, data_dir, summary.records, largest, False))
-                if syntax == "iso2709" and size == records:
-                    results.append(measure(syntax, files, data_dir, summary.records, largest, True))
+                first = measure(syntax, files, data_dir, summary.records, largest, False)
+                if size == records:
+                    again = measure(syntax, files, data_dir, summary.records, largest, True)
+                    count, seconds, cpu = bare_rate(syntax, files)
+                    print(f"  bare parser: {count:,} records in {seconds:.1f} s", flush=True)
+                    bare = {"bare_rate": count / seconds, "bare_cpu_rate": count / cpu}
+                    results += [replace(first, **bare), replace(again, **bare)]
+                else:
+                    results.append(first)
     return results
 
 
@@ -344,6 +355,7 @@ def report(
             for m in (small, large)
         )
         lines.append(f"| {name} | {' | '.join(cells)} | {'yes' if flat else 'NO'} |")
+    lines += ["", *ratios(results)]
     lines += [
         "",
         'Reference, parsing alone on one core (LIBRARIES.md, "Parsing MARC"): pymarc '
@@ -352,6 +364,43 @@ def report(
         "",
     ]
     return "\n".join(lines)
+
+
+BARE = {  # the yardstick of each format, and the share of it a harvest should reach
+    "iso2709": ("pymarc's bare MARCReader loop", 0.7),
+    "marcxml": ("lxml's bare iterparse", 0.5),
+}
+NIGHTLY = 4.0  # the second, unchanged harvest at least this many times faster than the first
+
+
+def ratios(results: list[Measurement]) -> list[str]:
+    """The harvests at N as shares of the bare parsers, and the nightly case's speed-up."""
+    lines = [
+        "| ratio, same run | harvest | yardstick | ratio | target | the same per CPU second |",
+        "|---|--:|--:|--:|---|--:|",
+    ]
+    for syntax, name in SYNTAXES.items():
+        runs = [m for m in results if m.syntax == syntax and m.bare_rate]
+        first = next((m for m in runs if not m.nightly), None)
+        again = next((m for m in runs if m.nightly), None)
+        if first is None or again is None:
+            continue
+        parser, target = BARE[syntax]
+        share = first.rate / first.bare_rate
+        per_cpu = first.read / first.cpu_seconds / first.bare_cpu_rate
+        lines.append(
+            f"| {name} harvest into the store vs {parser} | {first.rate:,.0f} rec/s "
+            f"| {first.bare_rate:,.0f} rec/s | {share:.0%} "
+            f"| ≥ {target:.0%}: {'met' if share >= target else 'MISSED'} | {per_cpu:.0%} |"
+        )
+        speedup = first.seconds / again.seconds
+        lines.append(
+            f"| {name} harvested again unchanged vs its first harvest | {again.seconds:.1f} s "
+            f"| {first.seconds:.1f} s | {speedup:.1f}x "
+            f"| ≥ {NIGHTLY:.0f}x: {'met' if speedup >= NIGHTLY else 'MISSED'} "
+            f"| {first.cpu_seconds / again.cpu_seconds:.1f}x |"
+        )
+    return lines
 
 
 def took(command: str, included: str, minutes: float, loads: Loads) -> str:

@@ -29,7 +29,8 @@ from libnet.config import Config, LibraryConfig
 from libnet.errors import ConfigError, StoreError, one_line
 from libnet.processes import end_with_parent
 from libnet.records.harvested import RawRecord, RecordProblem
-from libnet.records.prepare import Prepared, prepare
+from libnet.records.prepare import Prepared, Unchanged, prepare
+from libnet.records.raw_hash import raw_hash
 from libnet.redact import redact_text, url_secrets
 from libnet.source_credentials import Credentials, source_credentials, source_secrets
 from libnet.store import Counts, RecordStore, SuspiciousDelete
@@ -41,6 +42,8 @@ BATCH = 500  # records sent to a worker process at a time
 
 #: progress(library code, records read so far, records expected or None)
 Progress = Callable[[str, int, int | None], None]
+#: what the spool holds, one a record read, in the source's order
+Entry = Prepared | Unchanged | RecordProblem
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +132,8 @@ def harvest_library(
         spool_dir.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=spool_dir, prefix=f"harvest-{library.code}-") as spool:
             workers = config.harvest.processes
-            _fill_spool(spool, source, library, workers, problems, progress)
+            known = store.raw_hashes(library.code)
+            _fill_spool(spool, source, library, workers, known, problems, progress)
             counts = store.apply_harvest(
                 run_id,
                 library.code,
@@ -180,11 +184,12 @@ def _fill_spool(
     source: Source,
     library: LibraryConfig,
     workers: int,
+    known: Mapping[str, str],
     problems: list[RecordProblem],
     progress: Progress | None,
 ) -> None:
     count = 0
-    for entry in _prepared(source, library, workers):
+    for entry in _prepared(source, library, workers, known):
         count += 1
         if isinstance(entry, RecordProblem):
             problems.append(entry)  # kept for the reject list even if the source fails later
@@ -198,19 +203,21 @@ def _fill_spool(
 
 
 def _prepared(
-    source: Source, library: LibraryConfig, workers: int
-) -> Iterator[Prepared | RecordProblem]:
+    source: Source, library: LibraryConfig, workers: int, known: Mapping[str, str]
+) -> Iterator[Entry]:
     """The source's records prepared in order, by `workers` processes once the harvest is big.
 
-    Decoding and normalising take nearly all of a harvest's time and need nothing but the
-    record, so batches of records go to worker processes while this one reads on and spools.
+    A record whose raw hash the store knows (`known`: raw hash -> local id) is not decoded
+    at all: it becomes an Unchanged here, at the cost of a hash and a lookup. Decoding and
+    normalising the others take nearly all of a harvest's time and need nothing but the
+    record, so batches of them go to worker processes while this one reads on and spools.
     At most a few batches are under way at once: memory stays flat however big the source.
     """
     items = iter(source)
     head = list(itertools.islice(items, PARALLEL_FROM))
-    yield from _prepare_batch(head, library)
+    yield from (_prepare_one(item, library, known) for item in head)
     if workers < 2 or len(head) < PARALLEL_FROM:
-        yield from (_prepare_one(item, library) for item in items)
+        yield from (_prepare_one(item, library, known) for item in items)
         return
     # fork: the workers start at once with everything imported; they run only
     # _prepare_batch, which takes no lock another thread could have held at the fork
@@ -218,28 +225,48 @@ def _prepared(
     with ProcessPoolExecutor(
         workers, mp_context=context, initializer=end_with_parent, initargs=(os.getpid(),)
     ) as pool:
-        pending: deque[Future[list[Prepared | RecordProblem]]] = deque()
+        pending: deque[tuple[list[Unchanged | None], Future[list[Entry]] | None]] = deque()
         while batch := list(itertools.islice(items, BATCH)):
-            pending.append(pool.submit(_prepare_batch, batch, library))
+            found = [_unchanged(item, library, known) for item in batch]
+            rest = [item for item, hit in zip(batch, found, strict=True) if hit is None]
+            pending.append((found, pool.submit(_prepare_batch, rest, library) if rest else None))
             if len(pending) > 2 * workers:
-                yield from pending.popleft().result()
+                yield from _in_order(*pending.popleft())
         while pending:
-            yield from pending.popleft().result()
+            yield from _in_order(*pending.popleft())
+
+
+def _in_order(found: list[Unchanged | None], rest: Future[list[Entry]] | None) -> Iterator[Entry]:
+    """A batch's entries in the source's order: the unchanged ones among the prepared ones."""
+    prepared = iter(rest.result() if rest else ())
+    for hit in found:
+        yield hit if hit is not None else next(prepared)
+
+
+def _unchanged(
+    item: RawRecord | RecordProblem, library: LibraryConfig, known: Mapping[str, str]
+) -> Unchanged | None:
+    """An Unchanged when the store holds this very record (its raw hash), else None."""
+    if not known or isinstance(item, RecordProblem) or item.deleted or not item.data:
+        return None
+    digest = raw_hash(item, library)
+    local_id = known.get(digest)
+    return Unchanged(local_id, digest, item.source_id) if local_id else None
 
 
 def _prepare_one(
-    item: RawRecord | RecordProblem, library: LibraryConfig
-) -> Prepared | RecordProblem:
-    return item if isinstance(item, RecordProblem) else prepare(item, library)
+    item: RawRecord | RecordProblem, library: LibraryConfig, known: Mapping[str, str]
+) -> Entry:
+    if isinstance(item, RecordProblem):
+        return item
+    return _unchanged(item, library, known) or prepare(item, library)
 
 
-def _prepare_batch(
-    items: list[RawRecord | RecordProblem], library: LibraryConfig
-) -> list[Prepared | RecordProblem]:
-    return [_prepare_one(item, library) for item in items]
+def _prepare_batch(items: list[RawRecord | RecordProblem], library: LibraryConfig) -> list[Entry]:
+    return [_prepare_one(item, library, {}) for item in items]
 
 
-def _read_spool(spool: BinaryIO) -> Iterator[Prepared | RecordProblem]:
+def _read_spool(spool: BinaryIO) -> Iterator[Entry]:
     while True:
         try:
             yield pickle.load(spool)  # one unpickler per entry: nothing it read stays alive

@@ -246,8 +246,12 @@ def _decode_in_context(raw: RawRecord) -> RawRecord | RecordProblem:
     return dataclasses.replace(raw, data=kept, record=record, context=b"")
 
 
-# a prefixed element or attribute name (marc:record, xsi:schemaLocation, xmlns:marc)
-_PREFIXED = re.compile(rb"<[\w.-]+:|\s[\w.-]+:[\w.-]+\s*=")
+# a prefixed element name (marc:record), and the part from the colon of a prefixed attribute
+# name (xsi:schemaLocation, xmlns:marc): both start with a literal, which a search finds fast
+_PREFIXED_ELEMENT = re.compile(rb"<[\w.-]+:")
+_ATTRIBUTE_AFTER_PREFIX = re.compile(rb":[\w.-]+\s*=")
+_NAME_BYTE = re.compile(rb"[\w.-]")
+_SPACE = re.compile(rb"\s")
 _ENCODING = re.compile(rb"""<\?xml[^>]*\sencoding\s*=\s*["']([^"']*)["']""")
 
 
@@ -262,7 +266,20 @@ def _stands_alone(raw: RawRecord) -> bool:
     declared = _ENCODING.match(raw.context)
     if declared and declared.group(1).lower() not in (b"utf-8", b"utf8"):
         return False
-    return _PREFIXED.search(raw.data) is None
+    return not _prefixed(raw.data)
+
+
+def _prefixed(data: bytes) -> bool:
+    """Whether data holds a prefixed name: `<name:` or whitespace, `name:name`, `=`."""
+    if _PREFIXED_ELEMENT.search(data):
+        return True
+    for found in _ATTRIBUTE_AFTER_PREFIX.finditer(data):
+        start = colon = found.start()
+        while start > 0 and _NAME_BYTE.match(data, start - 1):
+            start -= 1
+        if 0 < start < colon and _SPACE.match(data, start - 1):
+            return True
+    return False
 
 
 def _xml_001(data: bytes) -> str:

@@ -18,6 +18,7 @@ from libnet.records.harvested import FieldRepair, RawRecord, RecordProblem, exce
 from libnet.records.identifiers import record_id
 from libnet.records.marc import decode
 from libnet.records.overlap_keys import NO_KEYS, OverlapKeys, overlap_keys
+from libnet.records.raw_hash import raw_hash
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,12 +35,25 @@ class Prepared:
     # malformed fields repaired or left out on the way in, each naming the record
     repairs: tuple[FieldRepair, ...] = ()
     keys: OverlapKeys = NO_KEYS  # for the holdings-overlap report
+    # the hash of the bytes as delivered (libnet.records.raw_hash); "" when the next harvest
+    # must decode the record again all the same (a deletion, a record with repairs)
+    raw_hash: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """A record whose raw hash the store already holds: the stored record, not decoded again."""
+
+    local_id: str
+    raw_hash: str
+    source_id: str = ""  # the source's own identifier, as in Prepared
 
 
 def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
     """Decode, identify and normalise one harvested record for the store."""
     if raw.deleted and not raw.data:  # an OAI-PMH deletion: a header, no record
         return Prepared("", raw.source_id, raw.syntax, b"", "", "", deleted=True)
+    delivered = raw_hash(raw, library)  # of the bytes as delivered: decode() may rewrite them
     decoded = decode(raw)
     if isinstance(decoded, RecordProblem):
         return decoded
@@ -62,5 +76,7 @@ def prepare(raw: RawRecord, library: LibraryConfig) -> Prepared | RecordProblem:
     # so the next harvest carries it to the index
     digest = hashlib.sha256(raw.data + b"\0" + fields.encode("utf-8")).hexdigest()
     repairs = tuple(replace(r, position=raw.position, local_id=local_id) for r in raw.repairs)
-    return Prepared(local_id, raw.source_id, raw.syntax, raw.data, digest, fields, repairs=repairs,
-                    keys=overlap_keys(bib))  # fmt: skip
+    return Prepared(
+        local_id, raw.source_id, raw.syntax, raw.data, digest, fields, repairs=repairs,
+        keys=overlap_keys(bib), raw_hash="" if repairs else delivered,
+    )  # fmt: skip

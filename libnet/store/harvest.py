@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, bindparam, select, update
 
 from libnet.errors import StoreError
 from libnet.records.harvested import FieldRepair, RecordProblem
-from libnet.records.prepare import Prepared
+from libnet.records.prepare import Prepared, Unchanged
 from libnet.store.database import transaction, utcnow
 from libnet.store.runs import insert_rejects, insert_repairs
 from libnet.store.schema import harvest_runs, records, store_state
@@ -44,11 +44,23 @@ class HarvestWriting:
 
     engine: Engine
 
+    def raw_hashes(self, library: str) -> dict[str, str]:
+        """Raw hash -> local id of the library's live records that have one.
+
+        A harvest looks each record it reads up here before decoding it (libnet.records.raw_hash)
+        and hands a record it finds to apply_harvest as Unchanged.
+        """
+        query = select(records.c.raw_hash, records.c.local_id).where(
+            records.c.library == library, records.c.deleted.is_(False), records.c.raw_hash != ""
+        )
+        with self.engine.connect() as conn:
+            return {raw: local_id for raw, local_id in conn.execute(query)}
+
     def apply_harvest(
         self,
         run_id: int,
         library: str,
-        entries: Iterable[Prepared | RecordProblem],
+        entries: Iterable[Prepared | Unchanged | RecordProblem],
         *,
         snapshot: bool,
         max_delete_share: float,
@@ -60,7 +72,8 @@ class HarvestWriting:
 
         `snapshot`: the entries are the whole catalogue, so a live record not among them is
         deleted; more than `max_delete_share` of the library deleted so is refused
-        (SuspiciousDelete, nothing written) unless `force`.
+        (SuspiciousDelete, nothing written) unless `force`. An Unchanged entry is a live stored
+        record met again byte for byte, counted and kept as a Prepared one equal to it would be.
         """
         now = now or utcnow()
         with transaction(self.engine) as conn:
@@ -73,7 +86,7 @@ class HarvestWriting:
                         writer.rejected += insert_rejects(conn, run_id, problems)
                         problems.clear()
                 else:
-                    duplicate = writer.add(entry)
+                    duplicate = writer.take(entry)
                     if duplicate:
                         problems.append(duplicate)
             writer.rejected += insert_rejects(conn, run_id, problems)
@@ -105,8 +118,8 @@ class _HarvestWriter:
         if conn.dialect.name != "sqlite":
             counter = counter.with_for_update()
         self.change_no = conn.execute(counter).scalar_one()
-        # local_id -> (row id, content hash, deleted, source_id)
-        self.existing: dict[str, tuple[int, str, bool, str]] = {}
+        # local_id -> (row id, content hash, deleted, source_id, raw hash)
+        self.existing: dict[str, tuple[int, str, bool, str, str]] = {}
         self.by_source: dict[str, str] = {}
         query = select(
             records.c.local_id,
@@ -114,9 +127,10 @@ class _HarvestWriter:
             records.c.content_hash,
             records.c.deleted,
             records.c.source_id,
+            records.c.raw_hash,
         ).where(records.c.library == library)
-        for local_id, row_id, digest, deleted, source_id in conn.execute(query):
-            self.existing[local_id] = (row_id, digest, deleted, source_id)
+        for local_id, row_id, digest, deleted, source_id, raw in conn.execute(query):
+            self.existing[local_id] = (row_id, digest, deleted, source_id, raw)
             if source_id:
                 self.by_source[source_id] = local_id
         self.live_before = sum(1 for v in self.existing.values() if not v[2])
@@ -124,6 +138,7 @@ class _HarvestWriter:
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
         self.touched: list[int] = []
+        self.rehashed: list[dict[str, Any]] = []  # unchanged records with a new raw hash
         self.added = self.changed = self.unchanged = self.deleted = self.rejected = 0
         self.repaired = 0
         self.repairs: list[FieldRepair] = []
@@ -132,17 +147,36 @@ class _HarvestWriter:
         self.change_no += 1
         return self.change_no
 
-    def add(self, entry: Prepared) -> RecordProblem | None:
+    def take(self, entry: Prepared | Unchanged) -> RecordProblem | None:
         """Take one incoming record; a second one with the same id is refused and reported."""
+        if isinstance(entry, Unchanged):
+            return self.keep(entry)
+        return self.add(entry)
+
+    def keep(self, entry: Unchanged) -> RecordProblem | None:
+        """A stored record met again byte for byte: seen and unchanged, nothing decoded."""
+        if entry.local_id in self.seen:
+            return self._twice(entry.local_id, entry.source_id)
+        old = self.existing.get(entry.local_id)
+        if old is None or old[2] or old[4] != entry.raw_hash:
+            # the raw hashes were read before this transaction; only another writer of this
+            # library's records in between (the data directory's lock keeps them out) gets here
+            raise StoreError(
+                f"{self.library}: record {entry.local_id} changed in the store during the "
+                "harvest; nothing was written, harvest again"
+            )
+        self.seen.add(entry.local_id)
+        self.touched.append(old[0])
+        self.unchanged += 1
+        self._flush(_BATCH)
+        return None
+
+    def add(self, entry: Prepared) -> RecordProblem | None:
         local_id = entry.local_id or self.by_source.get(entry.source_id, "")
         if not local_id:
             return None  # the deletion of a record this store never had
         if local_id in self.seen:
-            return RecordProblem(
-                entry.source_id or local_id,
-                f"record id {local_id} delivered twice in one harvest; the first one is kept",
-                local_id,
-            )
+            return self._twice(local_id, entry.source_id)
         self.seen.add(local_id)
         if entry.repairs:
             self.repaired += 1
@@ -153,6 +187,8 @@ class _HarvestWriter:
                 self._delete_row(old[0])
             return None
         if old and old[1] == entry.content_hash and not old[2]:
+            if old[4] != entry.raw_hash:  # first met since the normaliser or settings changed
+                self.rehashed.append({"row_id": old[0], "new_raw_hash": entry.raw_hash})
             self.touched.append(old[0])
             self.unchanged += 1
         else:
@@ -161,6 +197,7 @@ class _HarvestWriter:
                 "syntax": entry.syntax,
                 "raw": entry.raw,
                 "content_hash": entry.content_hash,
+                "raw_hash": entry.raw_hash,
                 "fields": entry.fields,
                 "short_title": entry.keys.short_title,
                 "subject": entry.keys.subject,
@@ -182,11 +219,18 @@ class _HarvestWriter:
         self._flush(_BATCH)
         return None
 
+    def _twice(self, local_id: str, source_id: str) -> RecordProblem:
+        return RecordProblem(
+            source_id or local_id,
+            f"record id {local_id} delivered twice in one harvest; the first one is kept",
+            local_id,
+        )
+
     def missing(self) -> list[int]:
         """Row ids of live records the snapshot did not deliver."""
         return [
             row_id
-            for local_id, (row_id, _h, deleted, _s) in self.existing.items()
+            for local_id, (row_id, _h, deleted, _s, _r) in self.existing.items()
             if not deleted and local_id not in self.seen
         ]
 
@@ -219,6 +263,10 @@ class _HarvestWriter:
         if len(self.repairs) >= at:
             insert_repairs(self.conn, self.run_id, self.repairs)
             self.repairs = []
+        if len(self.rehashed) >= at:
+            stmt = update(records).where(records.c.id == bindparam("row_id"))
+            self.conn.execute(stmt.values(raw_hash=bindparam("new_raw_hash")), self.rehashed)
+            self.rehashed = []
         if len(self.touched) >= at:
             self.conn.execute(
                 update(records)

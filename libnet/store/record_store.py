@@ -39,6 +39,7 @@ class StoredRecord:
     last_seen: datetime
     run_id: int
     change_no: int
+    raw_hash: str = ""  # libnet.records.raw_hash; "" when the next harvest decodes it again
 
     def bib(self) -> BibRecord:
         return BibRecord.from_dict(self.fields)

@@ -9,7 +9,7 @@ import pytest
 from pymarc import Field, Indicators, Subfield
 
 from harvesters.errors import SourceError
-from harvesters.marc_files import MarcFiles, read_marc_file
+from harvesters.marc_files import MarcFiles, read_marc_file, split_marc_file
 from libnet.records.harvested import RawRecord, RecordProblem
 from libnet.records.marc import decode, parse_marcxml_bytes
 from tests.builders import book, iso2709, marcxml, raw_book
@@ -179,6 +179,27 @@ def test_prefixed_and_latin1_collections_are_read_and_stored_standalone(tmp_path
     assert not bad and good[0].record.get("245").get("a") == "Grün"
     assert good[0].data.startswith(b'<marc:record xmlns:marc="http://www.loc.gov/MARC21/slim"')
     assert parse_marcxml_bytes(good[0].data).get("001").data == "p1"
+
+
+@pytest.mark.parametrize(
+    ("attribute", "kept_as_sent"),
+    [
+        ('xsi:schemaLocation="x"', False),
+        ('xmlns:x = "urn:x"', False),
+        ('type="Bibliographic"', True),
+    ],
+)
+def test_a_record_with_a_prefixed_attribute_is_written_anew_and_one_without_kept_as_sent(
+    tmp_path: Path, attribute: str, kept_as_sent: bool
+) -> None:
+    data = marcxml(book("a1", title="Zeit: eine Frage=Antwort http://x.de/?a=b"))
+    data = data.replace(b"<record>", f"<record\n  {attribute}>".encode(), 1)
+    data = data.replace(b"<collection", b'<collection xmlns:xsi="urn:xsi"', 1)
+    (tmp_path / "attr.xml").write_bytes(data)
+    cut = list(split_marc_file(tmp_path / "attr.xml"))
+    good, bad = split([decode(item) for item in cut])
+    assert not bad and ids(good) == ["a1"]
+    assert (good[0].data == cut[0].data) is kept_as_sent
 
 
 def test_a_collection_with_a_doctype_is_read_by_the_full_parser(tmp_path: Path) -> None:

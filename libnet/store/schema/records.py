@@ -55,6 +55,8 @@ records = Table(
     Column("raw", LargeBinary, nullable=False),
     Column("content_hash", String(64), nullable=False),
     Column("fields", Text, nullable=False),  # the normalised view (BibRecord) as JSON
+    # of the bytes as delivered and what normalises them (libnet.records.raw_hash)
+    Column("raw_hash", String(64), nullable=False, default="", server_default=""),
     Column("deleted", Boolean, nullable=False, default=False),
     Column("first_seen", DateTime(timezone=True), nullable=False),
     Column("last_changed", DateTime(timezone=True), nullable=False),
