@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from openpyxl import load_workbook
 
 from index.update import update_index
-from libnet import accounts
+from libnet import accounts, overlap
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
 from tests.libnet.test_loans import PASSWORD
 from tests.libnet.test_overlap import Holdings
@@ -107,6 +107,17 @@ def test_the_county_staff_see_all_libraries_and_may_choose_one(app) -> None:
     assert "<h1>Holdings overlap · Herten</h1>" in herten
     assert titles_listed(herten) == ["Kochen für alle"]
     assert '<option value="herten" selected>' in herten
+
+
+def test_a_long_list_is_paged_with_links_to_each_page(app, monkeypatch) -> None:
+    monkeypatch.setattr(overlap, "PAGE_SIZE", 1)
+    kreis = client_of(app, "Kreis")
+    first = page(kreis)[1]
+    assert "page 1 of 2" in first and "page=2" in first
+    second = page(kreis, f"{THRESHOLDS}&page=2")
+    assert second[0] == 200 and "page 2 of 2" in second[1]
+    listed = titles_listed(first) + titles_listed(second[1])
+    assert sorted(listed) == ["Kochen für alle", "Stadtgeschichte Marl"]
 
 
 def test_a_list_is_narrowed_by_subject_and_decade(app) -> None:

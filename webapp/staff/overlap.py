@@ -79,7 +79,7 @@ def overlap_page() -> Response | str | tuple[str, int]:
         titles = overlap.choose(report.lists[asked.list], asked.subject, asked.decade,
                                 _sort(asked))  # fmt: skip
         try:
-            listed = overlap.page_of(titles, asked.page)
+            listed = overlap.page_of(titles, asked.page, overlap.PAGE_SIZE)
         except OverlapError:
             asked.errors["page"] = _("There is no page %(page)s of this list.", page=asked.page)
     page = render_template(
