@@ -73,10 +73,12 @@ system-deps:
 
 # The tests run in one worker process per core, at most four (pytest-xdist): every peer they
 # start (PostgreSQL, Zebra, slapd, SIP2, SMTP, Chromium) listens on a free port of its own.
+# Work stealing: a worker that runs out of tests takes some of the other's, so one long test
+# (the kill -9 ones) at the end does not leave a core idle.
 test: install system-deps
 	$(BIN)/ruff check libnet harvesters index webapp tests bench
 	$(BIN)/ruff format --check libnet harvesters index webapp tests bench
-	$(BIN)/python -m pytest -n auto --maxprocesses 4
+	$(BIN)/python -m pytest -n auto --maxprocesses 4 --dist worksteal
 
 lint: install
 	$(BIN)/ruff format libnet harvesters index webapp tests bench
