@@ -49,9 +49,8 @@ from bench.search import percentile
 from harvesters.run import harvest_all
 from index.update import update_index
 from libnet.availability.config import AvailabilityConfig
-from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.demo import DEMO_LIBRARIES, generate
-from libnet.records.holdings import PROFILES
+from libnet.config import Config, StorageConfig
+from libnet.demo import generate, library_configs
 from libnet.store import open_store
 from tests.peers.sip2 import Fault, Shelved, Sip2Peer
 from webapp import create_app
@@ -109,16 +108,7 @@ def sip2_system() -> Sip2Peer:
 
 def catalogue(titles: int, work: Path) -> Config:
     generate(work / "demo", titles=titles, seed=1)
-    libraries = tuple(
-        LibraryConfig(
-            lib.code,
-            lib.name,
-            SourceConfig("marc", str(work / "demo" / lib.code / "*")),
-            isil=lib.isil,
-            holdings=PROFILES[lib.holdings],
-        )
-        for lib in DEMO_LIBRARIES
-    )
+    libraries = library_configs(work / "demo")
     config = Config(work / "config.toml", StorageConfig(work / "var"), libraries)
     store = open_store(config.storage.url, config.storage.data_dir)
     try:

@@ -14,6 +14,13 @@ records broken on purpose (broken), the export files (exports), and generate() (
 
 from libnet.demo.exports import to_marc8
 from libnet.demo.generate import DemoSummary, generate
-from libnet.demo.libraries import DEMO_LIBRARIES, DemoLibrary
+from libnet.demo.libraries import DEMO_LIBRARIES, DemoLibrary, library_configs
 
-__all__ = ["DEMO_LIBRARIES", "DemoLibrary", "DemoSummary", "generate", "to_marc8"]
+__all__ = [
+    "DEMO_LIBRARIES",
+    "DemoLibrary",
+    "DemoSummary",
+    "generate",
+    "library_configs",
+    "to_marc8",
+]

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
+from libnet.config import LibraryConfig, SourceConfig
 from libnet.demo.words import parse_table
+from libnet.records.holdings import PROFILES
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,3 +86,18 @@ HABITS: dict[str, Habits] = {
                     call_style=2),
 }
 # fmt: on
+
+
+def library_configs(folder: Path) -> tuple[LibraryConfig, ...]:
+    """The demo libraries as configured libraries, each harvesting its export files from
+    folder/CODE/ (as generate() writes them)."""
+    return tuple(
+        LibraryConfig(
+            lib.code,
+            lib.name,
+            SourceConfig("marc", str(folder / lib.code / "*")),
+            isil=lib.isil,
+            holdings=PROFILES[lib.holdings],
+        )
+        for lib in DEMO_LIBRARIES
+    )

@@ -16,8 +16,7 @@ from harvesters.run import harvest_all
 from index.grouping import apply_override
 from index.update import update_index
 from libnet.config import Config, LibraryConfig, SourceConfig, StorageConfig
-from libnet.demo import DEMO_LIBRARIES, generate
-from libnet.records.holdings import PROFILES
+from libnet.demo import generate, library_configs
 from libnet.store import clusters, open_store
 from libnet.store.clusters import ALWAYS, Override
 from libnet.web_config import RateLimitsConfig
@@ -39,16 +38,7 @@ def demo_config(tmp_path_factory) -> Config:
     """Eleven demo libraries (DEMO_TITLES editions), harvested into a store and indexed."""
     tmp: Path = tmp_path_factory.mktemp("webapp-demo")
     generate(tmp / "demo", titles=DEMO_TITLES, seed=2)
-    libraries = tuple(
-        LibraryConfig(
-            lib.code,
-            lib.name,
-            SourceConfig("marc", str(tmp / "demo" / lib.code / "*")),
-            isil=lib.isil,
-            holdings=PROFILES[lib.holdings],
-        )
-        for lib in DEMO_LIBRARIES
-    )
+    libraries = library_configs(tmp / "demo")
     config = Config(
         tmp / "config.toml", StorageConfig(tmp / "var"), libraries, rate_limits=GENEROUS_LIMITS
     )
