@@ -223,7 +223,9 @@ def exact_title(text: str) -> str:
 
     "Der Hobbit : oder Hin und zurück" gives "der hobbit oder hin und zuruck".
     """
-    return fold(" ".join(match.group() for match in words(text)))
+    # split again after folding: compatibility forms such as the isolated Arabic ligatures
+    # (U+FC5E) fold into a space and combining marks
+    return " ".join(fold(" ".join(match.group() for match in words(text))).split())
 
 
 def keyword_analyzer() -> CompositeAnalyzer:
